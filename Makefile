@@ -1,0 +1,53 @@
+# IncidentOps — the two commands are `make run` and `make test` (see README.md).
+
+VENV    := .venv
+PY      := $(VENV)/bin/python
+STAMP   := $(VENV)/.installed
+PORT    ?= 8000
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test test-fast lint format bench clean
+
+help:
+	@echo "make run    - install if needed, migrate, load demo data, serve on http://127.0.0.1:$(PORT) with a worker and beat"
+	@echo "make test   - install if needed and run the whole test suite"
+	@echo "make lint   - ruff check and format check"
+	@echo "make bench  - query-count and load benchmarks"
+
+$(PY):
+	@python=$$(scripts/find-python) || exit 1; \
+	echo "Creating $(VENV) with $$python"; \
+	"$$python" -m venv $(VENV)
+
+# Reinstall only when the project's metadata changed.
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: export DEBUG ?= true
+run: install
+	@mkdir -p var
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(VENV)/bin/honcho --procfile Procfile --port $(PORT) start
+
+test: install
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: install
+	$(PY) -m benchmarks
+
+clean:
+	rm -rf $(VENV) var *.egg-info

@@ -1,0 +1,62 @@
+"""The API's shared base: pagination and one error body for every failure.
+
+Every error answers ``{"detail": "<reason>", "code": "<code>"}``; validation errors
+add ``"errors": {field: [messages]}``.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from incidentops.exceptions import DomainError, NotPermitted
+
+
+class Pagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+
+
+def _first_message(errors) -> str:
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            message = _first_message(value)
+            return message if key == "non_field_errors" else f"{key}: {message}"
+    if isinstance(errors, list) and errors:
+        return _first_message(errors[0])
+    return str(errors)
+
+
+def exception_handler(exc, context):
+    """DRF's handler plus domain errors, in one consistent body."""
+    if isinstance(exc, DomainError):
+        code = status.HTTP_403_FORBIDDEN if isinstance(exc, NotPermitted) else 400
+        body = {"detail": exc.message, "code": exc.code}
+        if exc.field:
+            body["errors"] = {exc.field: [exc.message]}
+        return Response(body, status=code)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = {
+            "detail": _first_message(exc.detail),
+            "code": "invalid",
+            "errors": exc.detail if isinstance(exc.detail, dict) else {
+                "non_field_errors": exc.detail
+            },
+        }
+    else:
+        detail = response.data.get("detail", "") if isinstance(response.data, dict) else ""
+        response.data = {
+            "detail": str(detail),
+            "code": getattr(detail, "code", None) or exc.default_code,
+        }
+    return response

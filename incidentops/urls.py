@@ -1,0 +1,35 @@
+"""URL map. Each app owns its portal URLs (``urls.py``) and its API routes
+(``api.register(router)``); all API routes share one router under ``/api/v1/``."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+import incidents.api
+import notifications.api
+import reviews.api
+from incidentops.health import healthz
+
+admin.site.site_header = "IncidentOps configuration"
+admin.site.site_title = "IncidentOps admin"
+admin.site.index_title = "Configuration"
+
+router = DefaultRouter()
+for app_api in (incidents.api, notifications.api, reviews.api):
+    app_api.register(router)
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("api/v1/", include(router.urls)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path(
+        "api/docs/",
+        SpectacularSwaggerView.as_view(url_name="api-schema"),
+        name="api-docs",
+    ),
+    path("reviews/", include("reviews.urls")),
+    path("", include("incidents.urls")),
+]
