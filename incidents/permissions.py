@@ -1,0 +1,194 @@
+"""Every access question about incidents, answered in one place.
+
+Two layers (DESIGN.md, "Permissions"):
+
+* Django groups give role-wide model permissions (a data migration sets them):
+  Responders declare, see non-restricted incidents, add notes, manage actions and
+  post updates; Incident managers also change incidents, confirm severity and
+  assign roles anywhere; Reviewers and Executives view; Configurators edit the
+  taxonomy.
+* django-guardian gives per-incident rights. A restricted incident is visible only
+  where the user, or one of their groups, holds ``view_incident`` on it: the
+  reporter, role holders and the groups named on its type. Grants are made only by
+  ``incidents.services``.
+
+Portal, API and admin call these functions; none re-implements a rule. A user who
+may not see an incident must not learn that it exists: use
+``get_visible_incident_or_404``.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q
+from django.http import Http404
+from guardian.shortcuts import get_objects_for_user
+
+from incidents.models import COMMANDER, Incident, Integration
+
+VIEW = "incidents.view_incident"
+CHANGE = "incidents.change_incident"
+ADD = "incidents.add_incident"
+CONFIRM_SEVERITY = "incidents.confirm_severity"
+ASSIGN_ROLE = "incidents.assign_role"
+ADD_NOTE = "incidents.add_note"
+MANAGE_ACTIONS = "incidents.change_actionitem"
+POST_UPDATE = "incidents.add_stakeholderupdate"
+ADD_INTEGRATION = "incidents.add_integration"
+
+
+def _active(user) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_active)
+
+
+def visible_incidents_q(user) -> Q:
+    """The filter behind ``Incident.objects.visible_to(user)`` (not superusers)."""
+    granted = get_objects_for_user(
+        user,
+        VIEW,
+        klass=Incident,
+        accept_global_perms=False,
+        with_superuser=False,
+    ).values("pk")
+    q = Q(pk__in=granted)
+    if user.has_perm(VIEW):
+        q |= Q(restricted=False)
+    if user.is_service_account:
+        # An integration's account sees what its integration raised.
+        q |= Q(integration__service_account=user)
+    return q
+
+
+def _granted(user, perm: str, incident: Incident) -> bool:
+    # With an object, ModelBackend answers False and guardian answers for the
+    # object grant alone.
+    return user.has_perm(perm, incident)
+
+
+def _raised_by_own_integration(user, incident: Incident) -> bool:
+    return bool(
+        user.is_service_account
+        and incident.integration_id
+        and Integration.objects.filter(
+            pk=incident.integration_id, service_account=user
+        ).exists()
+    )
+
+
+def is_commander(user, incident: Incident) -> bool:
+    commander = incident.commander
+    return commander is not None and commander.pk == user.pk
+
+
+def holds_role(user, incident: Incident) -> bool:
+    return incident.assignments.filter(user=user, ended_at__isnull=True).exists()
+
+
+def can_view(user, incident: Incident) -> bool:
+    if not _active(user):
+        return False
+    if user.is_superuser:
+        return True
+    if not incident.restricted and user.has_perm(VIEW):
+        return True
+    return _granted(user, VIEW, incident) or _raised_by_own_integration(user, incident)
+
+
+def get_visible_incident_or_404(user, **lookup) -> Incident:
+    """The incident matching ``lookup`` if ``user`` may see it; Http404 otherwise,
+    exactly as if it did not exist."""
+    try:
+        return Incident.objects.visible_to(user).get(**lookup)
+    except Incident.DoesNotExist:
+        raise Http404("No incident matches the given query.") from None
+
+
+def can_declare(user, *, integration: Integration | None = None) -> bool:
+    if not _active(user):
+        return False
+    if integration is not None and integration.service_account_id == user.pk:
+        return integration.is_active
+    return user.has_perm(ADD)
+
+
+def can_edit(user, incident: Incident) -> bool:
+    """Plain fields (title, description, impact, flags, tags, type)."""
+    if not can_view(user, incident):
+        return False
+    return (
+        user.has_perm(CHANGE)
+        or _granted(user, CHANGE, incident)
+        or incident.reporter_id == user.pk
+        or _raised_by_own_integration(user, incident)
+    )
+
+
+def can_change_restriction(user, incident: Incident) -> bool:
+    """Lifting a restriction exposes the incident: incident managers only."""
+    return can_view(user, incident) and (user.is_superuser or user.has_perm(CHANGE))
+
+
+def can_confirm_severity(user, incident: Incident) -> bool:
+    """Humans only: incident managers, or the incident's commander."""
+    if not can_view(user, incident) or not user.is_human:
+        return False
+    return user.has_perm(CONFIRM_SEVERITY) or is_commander(user, incident)
+
+
+def can_assign_role(user, incident: Incident, *, role=None, assignee=None) -> bool:
+    """Incident managers or the commander. A responder may also take command of
+    an incident nobody commands yet (claiming it for themselves)."""
+    if not can_view(user, incident):
+        return False
+    if user.has_perm(ASSIGN_ROLE) or is_commander(user, incident):
+        return True
+    return bool(
+        role is not None
+        and role.slug == COMMANDER
+        and assignee is not None
+        and assignee.pk == user.pk
+        and user.is_human
+        and user.has_perm(ADD)
+        and incident.commander is None
+    )
+
+
+def can_transition(user, incident: Incident) -> bool:
+    """Incident managers, the commander and other role holders (granted change)."""
+    if not can_view(user, incident):
+        return False
+    return (
+        user.has_perm(CHANGE)
+        or _granted(user, CHANGE, incident)
+        or is_commander(user, incident)
+        or _raised_by_own_integration(user, incident)
+    )
+
+
+def can_add_note(user, incident: Incident) -> bool:
+    if not can_view(user, incident):
+        return False
+    return (
+        user.has_perm(ADD_NOTE)
+        or _granted(user, CHANGE, incident)
+        or _raised_by_own_integration(user, incident)
+    )
+
+
+def can_manage_actions(user, incident: Incident) -> bool:
+    if not can_view(user, incident):
+        return False
+    return user.has_perm(MANAGE_ACTIONS) or _granted(user, CHANGE, incident)
+
+
+def can_post_update(user, incident: Incident) -> bool:
+    if not can_view(user, incident):
+        return False
+    return user.has_perm(POST_UPDATE) or _granted(user, CHANGE, incident)
+
+
+def can_apply_playbook(user, incident: Incident) -> bool:
+    return can_manage_actions(user, incident)
+
+
+def can_manage_integrations(user) -> bool:
+    return _active(user) and user.has_perm(ADD_INTEGRATION)
