@@ -27,6 +27,10 @@ Arguments (besides ``sender``), all keyword:
 ``actor`` is the acting user, or None for the system.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from django.dispatch import Signal
 
 incident_declared = Signal()
@@ -39,3 +43,27 @@ incident_resolved = Signal()
 stakeholder_update_posted = Signal()
 action_changed = Signal()
 playbook_applied = Signal()
+
+# --- Importing history -------------------------------------------------------
+# Past incidents brought in from another tool (or the demo's history) go through
+# the same services and events, so every rule and record applies; but nobody is
+# paged about the past. Receivers that send communications check
+# ``importing_history()`` and stay silent; receivers that only keep records (such
+# as creating a review) carry on.
+
+_importing_history: ContextVar[bool] = ContextVar("importing_history", default=False)
+
+
+@contextmanager
+def history_import() -> Iterator[None]:
+    """Within this block, events describe the past: no communications go out."""
+    token = _importing_history.set(True)
+    try:
+        yield
+    finally:
+        _importing_history.reset(token)
+
+
+def importing_history() -> bool:
+    """True inside ``history_import()``."""
+    return _importing_history.get()
