@@ -33,7 +33,7 @@ run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	$(PY) manage.py collectstatic --noinput --verbosity 0
-	$(VENV)/bin/honcho --procfile Procfile --port $(PORT) start
+	$(VENV)/bin/honcho --procfile Procfile start --port $(PORT)
 
 test: install
 	$(VENV)/bin/pytest $(PYTEST_ARGS)

@@ -49,12 +49,14 @@ def exception_handler(exc, context):
         response.data = {
             "detail": _first_message(exc.detail),
             "code": "invalid",
-            "errors": exc.detail if isinstance(exc.detail, dict) else {
-                "non_field_errors": exc.detail
-            },
+            "errors": exc.detail
+            if isinstance(exc.detail, dict)
+            else {"non_field_errors": exc.detail},
         }
     else:
-        detail = response.data.get("detail", "") if isinstance(response.data, dict) else ""
+        detail = (
+            response.data.get("detail", "") if isinstance(response.data, dict) else ""
+        )
         response.data = {
             "detail": str(detail),
             "code": getattr(detail, "code", None) or exc.default_code,

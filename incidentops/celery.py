@@ -26,7 +26,9 @@ def publish(task, *args, **kwargs) -> bool:
     try:
         task.apply_async(args=args, kwargs=kwargs)
     except (BrokerError, OSError) as exc:
-        logger.warning("broker unavailable, %s left for the sweeper: %s", task.name, exc)
+        logger.warning(
+            "broker unavailable, %s left for the sweeper: %s", task.name, exc
+        )
         return False
     return True
 

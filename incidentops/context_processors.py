@@ -4,4 +4,7 @@ from django.conf import settings
 
 
 def site(request) -> dict:
-    return {"SITE_URL": settings.SITE_URL, "ORG_TIME_ZONE": settings.INCIDENTOPS_TIME_ZONE}
+    return {
+        "SITE_URL": settings.SITE_URL,
+        "ORG_TIME_ZONE": settings.INCIDENTOPS_TIME_ZONE,
+    }

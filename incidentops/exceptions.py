@@ -11,7 +11,9 @@ class DomainError(Exception):
 
     code = "invalid"
 
-    def __init__(self, message: str, *, code: str | None = None, field: str | None = None):
+    def __init__(
+        self, message: str, *, code: str | None = None, field: str | None = None
+    ):
         super().__init__(message)
         self.message = message
         if code:

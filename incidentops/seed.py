@@ -45,4 +45,4 @@ def seed_accounts(*, stdout) -> None:
         User.objects.create(username="alertmanager-bot", is_service_account=True)
         created_any = True
     if created_any:
-        stdout.write("Demo users created (password: %s)." % DEMO_PASSWORD)
+        stdout.write(f"Demo users created (password: {DEMO_PASSWORD}).")

@@ -129,7 +129,9 @@ else:
     }
 
 # --- Celery: Redis when REDIS_URL is set, else the embedded filesystem broker. ---
-CELERY_BROKER_DIR = Path(env.str("CELERY_BROKER_DIR", default=str(VAR_DIR / "celery-broker")))
+CELERY_BROKER_DIR = Path(
+    env.str("CELERY_BROKER_DIR", default=str(VAR_DIR / "celery-broker"))
+)
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
@@ -174,16 +176,25 @@ CELERY_BEAT_SCHEDULE = {
 WORKER_HEARTBEAT_MAX_AGE = timedelta(minutes=5)
 
 # --- E-mail: SMTP when EMAIL_HOST is set, the console otherwise. ---
+# The EMAIL_* environment variables (CONTRACT.md) feed Django 6.1's MAILERS.
 EMAIL_HOST = env.str("EMAIL_HOST", default="")
 if EMAIL_HOST:
-    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": EMAIL_HOST,
+                "port": env.int("EMAIL_PORT", default=25),
+                "username": env.str("EMAIL_HOST_USER", default=""),
+                "password": env.str("EMAIL_HOST_PASSWORD", default=""),
+                "use_tls": env.bool("EMAIL_USE_TLS", default=False),
+                "timeout": 10,
+            },
+        }
+    }
 else:
-    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
-EMAIL_PORT = env.int("EMAIL_PORT", default=25)
-EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
-EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
-EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
-EMAIL_TIMEOUT = 10
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+del EMAIL_HOST  # only MAILERS may configure mail (Django refuses both)
 DEFAULT_FROM_EMAIL = env.str(
     "DEFAULT_FROM_EMAIL", default="IncidentOps <incidentops@localhost>"
 )

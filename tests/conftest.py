@@ -9,7 +9,13 @@ import os
 
 import pytest
 
+from incidentops.env import VAR_DIR
 from tests.factories import UserFactory
+
+
+def pytest_configure(config):
+    # SQLite test databases and worker logs live under var/ (git-ignored).
+    VAR_DIR.mkdir(exist_ok=True)
 
 
 def _require_services() -> bool:

@@ -14,7 +14,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("username")
         parser.add_argument(
-            "--groups", default="", help='Comma-separated group names, e.g. "Responders"'
+            "--groups",
+            default="",
+            help='Comma-separated group names, e.g. "Responders"',
         )
         parser.add_argument(
             "--service-account",
@@ -30,10 +32,16 @@ class Command(BaseCommand):
         found = {g.name: g for g in Group.objects.filter(name__in=names)}
         missing = [name for name in names if name not in found]
         if missing:
-            known = ", ".join(Group.objects.order_by("name").values_list("name", flat=True))
-            raise CommandError(f"Unknown group(s): {', '.join(missing)}. Known: {known}.")
+            known = ", ".join(
+                Group.objects.order_by("name").values_list("name", flat=True)
+            )
+            raise CommandError(
+                f"Unknown group(s): {', '.join(missing)}. Known: {known}."
+            )
         if password and service_account:
-            raise CommandError("Service accounts authenticate with tokens, not passwords.")
+            raise CommandError(
+                "Service accounts authenticate with tokens, not passwords."
+            )
 
         user, created = get_user_model().objects.get_or_create(
             username=username,
