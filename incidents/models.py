@@ -355,6 +355,20 @@ class IncidentReferenceCounter(models.Model):
     def __str__(self) -> str:
         return f"{self.year}: {self.last_number}"
 
+    @classmethod
+    def next_reference(cls, year: int) -> str:
+        """Draw the next ``INC-<year>-<nnnn>``; call inside a transaction.
+
+        get_or_create survives a concurrent first insert of the year's row (it
+        retries the get after the unique violation); the row lock then makes
+        concurrent declares take numbers one at a time.
+        """
+        cls.objects.get_or_create(year=year)
+        counter = cls.objects.select_for_update().get(year=year)
+        counter.last_number += 1
+        counter.save(update_fields=["last_number"])
+        return f"INC-{year}-{counter.last_number:04d}"
+
 
 class IncidentQuerySet(models.QuerySet):
     def open(self):

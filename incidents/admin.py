@@ -1,0 +1,209 @@
+"""The configuration console: taxonomy, severity policy, roles, playbooks and
+integrations, with history. Operational records (incidents, the timeline) are
+read-only here; changing them is the portal's and the API's job, through the
+services."""
+
+from django.contrib import admin, messages
+from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
+
+from incidentops.exceptions import DomainError
+from incidents import services
+from incidents.models import (
+    Incident,
+    IncidentFamily,
+    IncidentType,
+    Integration,
+    Playbook,
+    PlaybookStep,
+    Role,
+    SeverityLevel,
+    TimelineEntry,
+)
+
+
+@admin.register(IncidentFamily)
+class IncidentFamilyAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "slug"]
+    search_fields = ["name", "slug", "description"]
+    prepopulated_fields = {"slug": ["name"]}
+    ordering = ["name"]
+
+
+@admin.register(IncidentType)
+class IncidentTypeAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "name",
+        "slug",
+        "family",
+        "default_severity",
+        "restricted_by_default",
+        "notification_deadline_hours",
+        "is_active",
+    ]
+    list_filter = ["family", "restricted_by_default", "is_active", "default_severity"]
+    search_fields = ["name", "slug", "description", "keywords"]
+    prepopulated_fields = {"slug": ["name"]}
+    filter_horizontal = ["restricted_groups"]
+    ordering = ["family__name", "name"]
+
+
+@admin.register(SeverityLevel)
+class SeverityLevelAdmin(SimpleHistoryAdmin):
+    list_display = ["code", "name", "rank", "response", "notified", "update_cadence"]
+    list_filter = ["response"]
+    search_fields = ["code", "name", "description"]
+    ordering = ["rank"]
+
+
+@admin.register(Role)
+class RoleAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "slug", "human_only", "is_builtin"]
+    list_filter = ["human_only", "is_builtin"]
+    search_fields = ["name", "slug", "description"]
+    ordering = ["-is_builtin", "name"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Services and the API refer to the built-in roles by slug.
+        if obj is not None and obj.is_builtin:
+            return ["slug"]
+        return []
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.is_builtin:
+            return False
+        return super().has_delete_permission(request, obj)
+
+
+class PlaybookStepInline(admin.TabularInline):
+    model = PlaybookStep
+    extra = 1
+    fields = ["order", "title", "description", "owner_role", "due_offset", "priority"]
+    ordering = ["order"]
+
+
+@admin.register(Playbook)
+class PlaybookAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "incident_type", "severity", "is_active"]
+    list_filter = ["is_active", "severity", "incident_type__family"]
+    search_fields = ["name", "guidance", "incident_type__name"]
+    filter_horizontal = ["required_roles"]
+    inlines = [PlaybookStepInline]
+    ordering = ["incident_type__name", "severity__rank"]
+
+
+@admin.register(Integration)
+class IntegrationAdmin(SimpleHistoryAdmin):
+    """The secret is shown once, when created through ``create_integration`` (or
+    the rotate action); only its hash is stored, and never displayed."""
+
+    list_display = ["name", "kind", "service_account", "is_active", "created_at"]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["name", "service_account__username"]
+    ordering = ["name"]
+    exclude = ["secret_hash"]
+    readonly_fields = ["created_at"]
+    actions = ["rotate_secret"]
+
+    def has_add_permission(self, request):
+        # A new integration needs its secret shown once: create_integration does
+        # that; the admin would have nowhere safe to show it.
+        return False
+
+    @admin.action(description="Rotate the secret (shown once)")
+    def rotate_secret(self, request, queryset):
+        for integration in queryset:
+            try:
+                secret = services.integration_rotate_secret(
+                    integration=integration, actor=request.user
+                )
+            except DomainError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+                return
+            self.message_user(
+                request,
+                f"New secret for {integration.name} (shown once): {secret}",
+                messages.WARNING,
+            )
+
+
+class TimelineEntryInline(admin.TabularInline):
+    model = TimelineEntry
+    fields = ["sequence", "occurred_at", "kind", "actor_label", "summary"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ["sequence"]
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Incident)
+class IncidentAdmin(SimpleHistoryAdmin):
+    """Read-only: incidents change through the portal and the API (services)."""
+
+    list_display = [
+        "reference",
+        "title",
+        "status",
+        "severity",
+        "incident_type",
+        "restricted",
+        "created_at",
+        "portal_link",
+    ]
+    list_filter = ["status", "severity", "incident_type__family", "restricted"]
+    search_fields = ["reference", "title", "description"]
+    ordering = ["-created_at"]
+    date_hierarchy = "created_at"
+    list_select_related = ["severity", "incident_type"]
+    inlines = [TimelineEntryInline]
+
+    @admin.display(description="Portal")
+    def portal_link(self, obj):
+        return format_html('<a href="{}">open</a>', obj.get_absolute_url())
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # Viewable, never saved here: the change form is all read-only fields.
+        return False
+
+
+@admin.register(TimelineEntry)
+class TimelineEntryAdmin(admin.ModelAdmin):
+    """Append-only: nobody adds, changes or deletes entries here."""
+
+    list_display = ["incident", "sequence", "kind", "actor_label", "occurred_at"]
+    list_filter = ["kind"]
+    search_fields = ["incident__reference", "summary"]
+    ordering = ["-occurred_at"]
+    list_select_related = ["incident"]
+
+    def get_queryset(self, request):
+        visible = Incident.objects.visible_to(request.user)
+        return super().get_queryset(request).filter(incident__in=visible)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
