@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class ReviewsConfig(AppConfig):
     name = "reviews"
     verbose_name = "Post-incident reviews"
+
+    def ready(self) -> None:
+        from incidents import events
+        from reviews import receivers
+
+        events.incident_resolved.connect(
+            receivers.on_incident_resolved, dispatch_uid="reviews.incident_resolved"
+        )

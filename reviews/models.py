@@ -1,1 +1,485 @@
-"""reviews models."""
+"""Post-incident reviews: the policy per severity, the reviews themselves (content,
+root-cause framework, follow-ups, the generated timeline, approvals) and the batch
+queue for low severities.
+
+Rules about one review live here (``Review.is_overdue``, approval counting); every
+write goes through ``reviews.services``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.db import models
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from incidents.models import Incident, SeverityLevel, TimelineEntry
+
+# --- Configuration ------------------------------------------------------------
+
+
+class ContributingFactorCategory(models.Model):
+    """A branch of the contributing-factor taxonomy (people, process, ...)."""
+
+    slug = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    is_active = models.BooleanField(default=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "contributing-factor categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ReviewPolicy(models.Model):
+    """What the organisation asks after an incident of one severity."""
+
+    class Mode(models.TextChoices):
+        INDIVIDUAL = "individual", "A review per incident"
+        BATCH = "batch", "Batch review queue"
+        NONE = "none", "No review"
+
+    class BatchPeriod(models.TextChoices):
+        WEEK = "week", "ISO week"
+        MONTH = "month", "Calendar month"
+
+    severity = models.OneToOneField(
+        SeverityLevel, on_delete=models.CASCADE, related_name="review_policy"
+    )
+    mode = models.CharField(
+        max_length=20, choices=Mode.choices, default=Mode.INDIVIDUAL
+    )
+    due_business_days = models.PositiveIntegerField(
+        default=10,
+        help_text="Due this many business days (Monday to Friday, in the "
+        "organisation's time zone) after resolution; for a batch, after the "
+        "period ends.",
+    )
+    batch_period = models.CharField(
+        max_length=10, choices=BatchPeriod.choices, default=BatchPeriod.WEEK
+    )
+    batch_owner_group = models.ForeignKey(
+        Group,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who runs the batch review of this severity.",
+    )
+    reminder_business_days = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Remind the owner this many business days before the due date, "
+        "e.g. [2, 0] (0: the morning of the due day).",
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["severity__rank"]
+        verbose_name_plural = "review policies"
+
+    def __str__(self) -> str:
+        return f"{self.severity.code}: {self.get_mode_display()}"
+
+
+class ApprovalRequirement(models.Model):
+    """``count`` approvals from members of ``group`` before publishing."""
+
+    policy = models.ForeignKey(
+        ReviewPolicy, on_delete=models.CASCADE, related_name="approvals"
+    )
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="+")
+    count = models.PositiveSmallIntegerField(default=1)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["policy", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["policy", "group"], name="approvalrequirement_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.count} × {self.group}"
+
+
+class EscalationStep(models.Model):
+    """After ``after_business_days`` overdue, tell ``group``."""
+
+    policy = models.ForeignKey(
+        ReviewPolicy, on_delete=models.CASCADE, related_name="escalations"
+    )
+    after_business_days = models.PositiveIntegerField()
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="+")
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["policy", "after_business_days", "pk"]
+
+    def __str__(self) -> str:
+        return f"+{self.after_business_days} business days → {self.group}"
+
+
+# --- Reviews --------------------------------------------------------------------
+
+
+class ReviewQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Reviews of the incidents ``user`` may see: exactly as restricted."""
+        return self.filter(incident__in=Incident.objects.visible_to(user))
+
+    def unpublished(self):
+        return self.exclude(status=Review.Status.PUBLISHED)
+
+    def overdue(self, now: datetime | None = None):
+        return self.unpublished().filter(due_at__lt=now or timezone.now())
+
+
+class Review(models.Model):
+    """The post-incident review of one incident (unique: reopening and resolving
+    again keeps the same review)."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        IN_REVIEW = "in_review", "In review"
+        APPROVED = "approved", "Approved"
+        PUBLISHED = "published", "Published"
+
+    incident = models.OneToOneField(
+        Incident, on_delete=models.PROTECT, related_name="review"
+    )
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="owned_reviews",
+    )
+    severity_code = models.CharField(max_length=10, blank=True)
+    due_at = models.DateTimeField(db_index=True)
+    # The approvals the policy asked for when the review was created:
+    # [{"group": "<name>", "count": n}, ...]. A later policy change applies to
+    # later reviews only.
+    required_approvals = models.JSONField(default=list, blank=True)
+
+    summary = models.TextField(blank=True)
+    customer_impact = models.TextField(blank=True)
+    business_impact = models.TextField(blank=True)
+    root_cause = models.TextField(blank=True, help_text="The root cause, in brief.")
+    went_well = models.TextField("what went well", blank=True)
+    went_poorly = models.TextField("what went poorly", blank=True)
+    got_lucky = models.TextField("where we got lucky", blank=True)
+    lessons = models.TextField(blank=True)
+
+    # Each submission opens a round; approvals count only in the current round.
+    round = models.PositiveIntegerField(default=0)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    # Watermarks of the overdue sweep, advanced only after the notification rows
+    # exist: the last reminder instant sent, the overdue alert, escalation steps.
+    reminded_for = models.DateTimeField(null=True, blank=True)
+    overdue_alerted_at = models.DateTimeField(null=True, blank=True)
+    escalation_level = models.PositiveSmallIntegerField(default=0)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ReviewQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Review of {self.incident.reference}"
+
+    def get_absolute_url(self) -> str:
+        return f"/reviews/{self.pk}/"
+
+    def is_overdue_at(self, now: datetime) -> bool:
+        return self.status != self.Status.PUBLISHED and self.due_at < now
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.is_overdue_at(timezone.now())
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status == self.Status.DRAFT
+
+    def current_approvals(self):
+        return self.approval_records.filter(
+            round=self.round, decision=Approval.Decision.APPROVED
+        ).select_related("user")
+
+    def approval_progress(self) -> list[dict]:
+        """Each requirement with the approvers counted towards it.
+
+        Every approver counts once, for the first requirement they qualify for
+        that still needs approvals (requirements in policy order).
+        """
+        progress = [
+            {"group": req["group"], "count": req["count"], "approvers": []}
+            for req in self.required_approvals
+        ]
+        for approval in self.current_approvals():
+            groups = set(approval.user.groups.values_list("name", flat=True))
+            for req in progress:
+                if req["group"] in groups and len(req["approvers"]) < req["count"]:
+                    req["approvers"].append(approval.user)
+                    break
+        return progress
+
+    def missing_approvals(self) -> list[str]:
+        """Human-readable list of what is still missing (empty: complete)."""
+        return [
+            f"{req['count'] - len(req['approvers'])} from {req['group']}"
+            for req in self.approval_progress()
+            if len(req["approvers"]) < req["count"]
+        ]
+
+    # -- metrics from the incident's timestamps --
+    def response_metrics(self) -> dict[str, timedelta | None]:
+        incident = self.incident
+        start = incident.detected_at
+
+        def since(value):
+            return value - start if value and start else None
+
+        return {
+            "time_to_acknowledge": since(incident.acknowledged_at),
+            "time_to_mitigate": since(incident.mitigated_at),
+            "time_to_resolve": since(incident.resolved_at),
+        }
+
+
+class FiveWhy(models.Model):
+    """One why/because pair of the review's five-whys chain."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="whys")
+    order = models.PositiveSmallIntegerField()
+    why = models.TextField()
+    because = models.TextField()
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["review", "order"]
+        verbose_name = "five-whys step"
+
+    def __str__(self) -> str:
+        return f"{self.order}. {self.why}"
+
+
+class ContributingFactor(models.Model):
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="factors")
+    category = models.ForeignKey(
+        ContributingFactorCategory, on_delete=models.PROTECT, related_name="factors"
+    )
+    description = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["review", "category__name", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.category}: {self.description[:60]}"
+
+
+class FollowUpQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(status__in=FollowUp.OPEN_STATUSES)
+
+
+class FollowUp(models.Model):
+    """An action the review decided on, tracked to completion."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        IN_PROGRESS = "in_progress", "In progress"
+        DONE = "done", "Done"
+        CANCELLED = "cancelled", "Cancelled"
+
+    OPEN_STATUSES = (Status.OPEN, Status.IN_PROGRESS)
+
+    review = models.ForeignKey(
+        Review, on_delete=models.CASCADE, related_name="follow_ups"
+    )
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="review_follow_ups",
+    )
+    due_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.OPEN, db_index=True
+    )
+    ticket_url = models.URLField("external ticket", blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = FollowUpQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["review", "due_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+
+class ReviewTimelineItem(models.Model):
+    """An incident timeline entry as the review presents it: included or not,
+    with an annotation. The source entry is never edited."""
+
+    review = models.ForeignKey(
+        Review, on_delete=models.CASCADE, related_name="timeline_items"
+    )
+    entry = models.ForeignKey(TimelineEntry, on_delete=models.PROTECT, related_name="+")
+    included = models.BooleanField(default=False)
+    annotation = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["review", "entry__sequence"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["review", "entry"], name="reviewtimelineitem_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.entry.sequence} ({'in' if self.included else 'out'})"
+
+
+class Approval(models.Model):
+    """An approval or a change request, on the record for good."""
+
+    class Decision(models.TextChoices):
+        APPROVED = "approved", "Approved"
+        CHANGES_REQUESTED = "changes_requested", "Changes requested"
+
+    review = models.ForeignKey(
+        Review, on_delete=models.CASCADE, related_name="approval_records"
+    )
+    round = models.PositiveIntegerField()
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decision = models.CharField(max_length=20, choices=Decision.choices)
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["review", "created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["review", "round", "user"],
+                condition=models.Q(decision="approved"),
+                name="approval_once_per_round",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.decision} (round {self.round})"
+
+
+# --- The batch queue ------------------------------------------------------------
+
+
+class BatchReview(models.Model):
+    """A periodic review of the low-severity incidents of one period."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        DONE = "done", "Done"
+
+    severity = models.ForeignKey(
+        SeverityLevel, on_delete=models.PROTECT, related_name="batch_reviews"
+    )
+    period = models.CharField(max_length=20, help_text="e.g. 2026-W07 or 2026-03")
+    period_start = models.DateField()
+    period_end = models.DateField()
+    due_at = models.DateTimeField()
+    owner_group = models.ForeignKey(
+        Group, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.OPEN
+    )
+    notes = models.TextField(blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    incidents = models.ManyToManyField(
+        Incident, through="BatchReviewItem", related_name="batch_reviews"
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-period_start", "severity__rank"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["severity", "period"], name="batchreview_one_per_period"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.severity.code} batch review {self.period}"
+
+
+class BatchReviewItem(models.Model):
+    batch = models.ForeignKey(
+        BatchReview, on_delete=models.CASCADE, related_name="items"
+    )
+    # Unique: an incident resolved again stays in the batch it first joined.
+    incident = models.OneToOneField(
+        Incident, on_delete=models.PROTECT, related_name="batch_review_item"
+    )
+    added_at = models.DateTimeField(default=timezone.now)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["batch", "added_at"]
+
+    def __str__(self) -> str:
+        return f"{self.incident.reference} in {self.batch}"

@@ -1,0 +1,77 @@
+"""Every access question about reviews, answered in one place.
+
+A review is exactly as visible as its incident (``incidents.permissions``). Editing
+is for the review's owner, the incident's commander and holders of
+``reviews.change_review`` (Reviewers and Incident managers, from the data
+migration). Approving is for people (never service accounts) in a group the
+review's policy requires, who neither own nor submitted it.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404
+
+from incidents import permissions as incident_permissions
+from reviews.models import FollowUp, Review
+
+CHANGE = "reviews.change_review"
+
+
+def can_view(user, review: Review) -> bool:
+    return incident_permissions.can_view(user, review.incident)
+
+
+def get_visible_review_or_404(user, **lookup) -> Review:
+    """The review matching ``lookup`` if ``user`` may see its incident; Http404
+    otherwise, exactly as if it did not exist."""
+    try:
+        return (
+            Review.objects.visible_to(user)
+            .select_related("incident", "owner")
+            .get(**lookup)
+        )
+    except Review.DoesNotExist:
+        raise Http404("No review matches the given query.") from None
+
+
+def can_edit(user, review: Review) -> bool:
+    if not can_view(user, review):
+        return False
+    return (
+        review.owner_id == user.pk
+        or user.has_perm(CHANGE)
+        or incident_permissions.is_commander(user, review.incident)
+    )
+
+
+def can_update_follow_up(user, follow_up: FollowUp) -> bool:
+    """Its owner may move it along, as may anyone who may edit the review."""
+    review = follow_up.review
+    if not can_view(user, review):
+        return False
+    return follow_up.owner_id == user.pk or can_edit(user, review)
+
+
+def user_group_names(user) -> set[str]:
+    return set(user.groups.values_list("name", flat=True))
+
+
+def is_required_approver(user, review: Review) -> bool:
+    """In one of the groups the review's policy asks approvals from."""
+    required = {req["group"] for req in review.required_approvals}
+    return bool(required & user_group_names(user))
+
+
+def approval_refusal(user, review: Review) -> str | None:
+    """Why ``user`` may not approve (or request changes on) ``review``; None if
+    they may. Does not look at the review's status."""
+    if not can_view(user, review):
+        return "You may not see this review."
+    if not user.is_human:
+        return "Only a person may approve a review, not a service account."
+    if review.owner_id == user.pk or review.submitted_by_id == user.pk:
+        return "You cannot approve a review you own or submitted."
+    if not is_required_approver(user, review):
+        groups = ", ".join(req["group"] for req in review.required_approvals)
+        return f"Approval must come from a member of: {groups or 'no group'}."
+    return None

@@ -1,0 +1,15 @@
+"""Reactions to the incident core's domain events (``incidents/events.py``).
+
+They run inside the publishing service's transaction and only write rows. Filing
+a review keeps a record rather than sending anything, so it carries on while
+history is imported (the demo's past incidents get their reviews too).
+"""
+
+from reviews import services
+
+
+def on_incident_resolved(sender, *, incident, actor=None, **kwargs) -> None:
+    """File the resolved incident for review as its severity's policy says."""
+    services.review_open_for_incident(
+        incident=incident, actor=actor, now=incident.resolved_at
+    )
