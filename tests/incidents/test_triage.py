@@ -1,0 +1,181 @@
+import pytest
+
+from incidents import services
+from incidents.models import Incident, TimelineEntry
+from incidents.triage import Suggestion, suggest_for
+from tests.factories import (
+    IncidentFactory,
+    IncidentFamilyFactory,
+    IncidentTypeFactory,
+    UserFactory,
+    severity,
+)
+
+
+@pytest.fixture
+def taxonomy(db):
+    outage = IncidentFamilyFactory(slug="service-outage")
+    security = IncidentFamilyFactory(slug="security-data-breach")
+    supply = IncidentFamilyFactory(slug="supply-chain-disruption")
+    return {
+        "outage": IncidentTypeFactory(
+            family=outage,
+            slug="web-outage",
+            keywords="checkout, website, site down, api, 500 errors, outage",
+            default_severity=severity("SEV-2"),
+        ),
+        "breach": IncidentTypeFactory(
+            family=security,
+            slug="personal-data-breach",
+            keywords="personal data, data breach, exposed, leaked, s3 bucket",
+            restricted_by_default=True,
+        ),
+        "supplier": IncidentTypeFactory(
+            family=supply,
+            slug="supplier-failure",
+            keywords="supplier, shipment, delivery, packaging",
+            default_severity=severity("SEV-3"),
+        ),
+        "docs": IncidentTypeFactory(
+            family=outage,
+            slug="status-page",
+            keywords="status page, footer",
+            default_severity=severity("SEV-4"),
+        ),
+    }
+
+
+@pytest.mark.parametrize(
+    ("report", "expected_type", "expected_severity"),
+    [
+        (
+            {"title": "Checkout site down for all customers", "customer_facing": True},
+            "web-outage",
+            "SEV-1",
+        ),
+        (
+            {
+                "title": "Customer personal data exposed via public S3 bucket",
+                "data_exposed": True,
+            },
+            "personal-data-breach",
+            "SEV-1",
+        ),
+        (
+            {"title": "Checkout API latency degraded, SLA at risk"},
+            "web-outage",
+            "SEV-2",
+        ),
+        (
+            {"title": "Packaging supplier missed delivery; near miss on line 3"},
+            "supplier-failure",
+            "SEV-3",
+        ),
+        ({"title": "Typo in the status page footer"}, "status-page", "SEV-4"),
+    ],
+)
+def test_baseline_suggests_type_and_severity(
+    taxonomy, report, expected_type, expected_severity
+):
+    suggestion = suggest_for(**report)
+    assert suggestion.incident_type == expected_type
+    assert suggestion.severity == expected_severity
+    assert 0 <= suggestion.confidence <= 1
+    assert expected_type in suggestion.rationale
+    assert expected_severity in suggestion.rationale
+
+
+def test_type_default_severity_is_the_prior_without_signals(taxonomy):
+    suggestion = suggest_for(title="Question about a supplier contract")
+    assert suggestion.incident_type == "supplier-failure"
+    assert suggestion.severity == "SEV-3"
+    assert "default" in suggestion.rationale
+
+
+def test_nothing_matches_gives_a_cautious_low_confidence_default(taxonomy):
+    suggestion = suggest_for(title="Something odd happened")
+    assert suggestion.incident_type is None
+    assert suggestion.severity == "SEV-3"
+    assert suggestion.confidence < 0.5
+
+
+def test_reporters_chosen_type_is_kept(taxonomy):
+    suggestion = suggest_for(
+        title="Checkout site down", incident_type="supplier-failure"
+    )
+    assert suggestion.incident_type == "supplier-failure"
+
+
+def test_similar_incidents_come_from_resolved_history(taxonomy):
+    IncidentFactory(
+        resolved=True,
+        title="Checkout payments failing with 500 errors",
+        description="Card processor timeouts",
+        resolution_summary="Failed over to the secondary processor",
+    )
+    IncidentFactory(resolved=True, title="Warehouse roof leak")
+    IncidentFactory(title="Checkout payments failing again")  # still open
+
+    suggestion = suggest_for(title="Checkout payments failing", description="500s")
+
+    assert [s.title for s in suggestion.similar] == [
+        "Checkout payments failing with 500 errors"
+    ]
+    assert suggestion.similar[0].resolution == "Failed over to the secondary processor"
+    assert suggestion.similar[0].severity == "SEV-2"
+    assert suggestion.as_dict()["similar"][0] == {
+        "reference": suggestion.similar[0].reference,
+        "title": "Checkout payments failing with 500 errors",
+        "severity": "SEV-2",
+        "resolution": "Failed over to the secondary processor",
+    }
+
+
+def test_similar_respects_visibility(taxonomy):
+    secret = IncidentFactory(
+        resolved=True, secret=True, title="Checkout payments failing (fraud)"
+    )
+    insider = secret.reporter
+    responder = UserFactory(groups=["Responders"])
+    from guardian.shortcuts import assign_perm
+
+    assign_perm("incidents.view_incident", insider, secret)
+
+    assert suggest_for(title="Checkout payments failing").similar == []
+    assert suggest_for(title="Checkout payments failing", user=responder).similar == []
+    found = suggest_for(title="Checkout payments failing", user=insider).similar
+    assert [s.reference for s in found] == [secret.reference]
+
+
+def test_suggest_stores_nothing(taxonomy, django_assert_max_num_queries):
+    IncidentFactory(resolved=True, title="Checkout down")
+    incidents, entries = Incident.objects.count(), TimelineEntry.objects.count()
+    with django_assert_max_num_queries(5) as queries:
+        suggest_for(title="Checkout site down", customer_facing=True)
+    assert not any(
+        q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
+        for q in queries.captured_queries
+    )
+    assert (Incident.objects.count(), TimelineEntry.objects.count()) == (
+        incidents,
+        entries,
+    )
+
+
+def test_declare_stores_the_suggestion(taxonomy):
+    reporter = UserFactory(groups=["Responders"])
+    incident = services.incident_declare(
+        actor=reporter, title="Website outage, checkout down", customer_facing=True
+    )
+    assert incident.suggested_type == taxonomy["outage"]
+    assert incident.suggested_severity == severity("SEV-1")
+    assert incident.incident_type is None  # a suggestion decides nothing
+
+
+def test_a_custom_suggester_can_replace_the_baseline(taxonomy):
+    class Fixed:
+        def suggest(self, report, *, user=None):
+            return Suggestion("SEV-4", None, 0.99, "fixed")
+
+    assert suggest_for(title="anything", suggester=Fixed()).severity == "SEV-4"
+    assert suggest_for(title="anything").severity != "SEV-4"
