@@ -171,21 +171,6 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(seconds=30),
         "options": {"expires": 25},
     },
-    "notifications-outbox-sweep": {
-        "task": "notifications.tasks.sweep_outbox_task",
-        "schedule": timedelta(seconds=30),
-        "options": {"expires": 25},
-    },
-    "notifications-cadence-reminders": {
-        "task": "notifications.tasks.send_cadence_reminders_task",
-        "schedule": timedelta(minutes=1),
-        "options": {"expires": 55},
-    },
-    "check-overdue-reviews": {
-        "task": "reviews.tasks.check_overdue_reviews_task",
-        "schedule": timedelta(minutes=15),
-        "options": {"expires": 600},
-    },
 }
 # How recent the last heartbeat must be for /healthz to call the worker "ok".
 WORKER_HEARTBEAT_MAX_AGE = timedelta(minutes=5)
@@ -245,6 +230,21 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "IncidentStatusEnum": "incidents.models.Incident.Status",
+        "ActionItemStatusEnum": "incidents.models.ActionItem.Status",
+        "AlertStatusEnum": "incidents.ingestion.ALERT_STATUSES",
+    },
+    # Alert ingestion authenticates integrations with their own bearer secret.
+    "APPEND_COMPONENTS": {
+        "securitySchemes": {
+            "integrationBearer": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "The secret printed by create_integration.",
+            }
+        }
+    },
 }
 
 # --- Security: production defaults whenever DEBUG is off. ---

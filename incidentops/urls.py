@@ -23,6 +23,11 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
+    path(
+        "api/v1/integrations/<int:pk>/alerts/",
+        incidents.api.AlertIngestView.as_view(),
+        name="alert-ingest",
+    ),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(

@@ -1,5 +1,502 @@
-"""API routes of this app, registered on the one ``/api/v1/`` router."""
+"""API routes of this app, registered on the one ``/api/v1/`` router, and the
+alert ingestion endpoint.
+
+Views validate with an input serializer, call one service and render with an
+output serializer. Every access question goes to ``incidents.permissions``: what
+a user may not see is a 404 (the queryset is ``visible_to(user)``); what they may
+see but not do is the service's ``NotPermitted`` (403).
+"""
+
+import json
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import filters, mixins, permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from incidentops.exceptions import DomainError
+from incidents import analytics, ingestion, services
+from incidents import permissions as rules
+from incidents.filters import IncidentFilter
+from incidents.models import (
+    ActionItem,
+    Incident,
+    IncidentType,
+    Integration,
+    SeverityLevel,
+    TimelineEntry,
+)
+from incidents.serializers import (
+    ActionCreateInput,
+    ActionItemSerializer,
+    ActionPatchInput,
+    AssignRoleInput,
+    ConfirmSeverityInput,
+    ErrorSerializer,
+    IncidentCreateInput,
+    IncidentPatchInput,
+    IncidentSerializer,
+    IncidentTypeSerializer,
+    RoleAssignmentSerializer,
+    SeverityLevelSerializer,
+    StakeholderUpdateInput,
+    StakeholderUpdateSerializer,
+    TimelineEntrySerializer,
+    TransitionInput,
+    TrendsQueryInput,
+    TrendsSerializer,
+    TriageSuggestInput,
+    TriageSuggestionSerializer,
+)
+from incidents.triage import suggest_for
+
+ERROR = OpenApiResponse(ErrorSerializer, description="The reason, in the error body.")
+READ_ERRORS = {401: ERROR, 404: ERROR}
+WRITE_ERRORS = {400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR}
+
+
+def _validated(serializer_class, data) -> dict:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _refuse_unknown(data, serializer_class) -> None:
+    """Name fields the endpoint does not take, rather than ignoring them."""
+    if not isinstance(data, dict):
+        raise ValidationError({"non_field_errors": ["Expected a JSON object."]})
+    unknown = sorted(set(data) - set(serializer_class().fields))
+    if unknown:
+        raise DomainError(
+            "Unknown field(s): " + ", ".join(unknown) + ".",
+            field=unknown[0],
+            code="unknown_field",
+        )
+
+
+class CanSeeIncident(permissions.BasePermission):
+    """Object-level view rule (the queryset already hides the rest as 404)."""
+
+    def has_object_permission(self, request, view, obj):
+        incident = obj if isinstance(obj, Incident) else obj.incident
+        return rules.can_view(request.user, incident)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Incidents the caller may see, newest first",
+        responses={200: IncidentSerializer(many=True), 401: ERROR},
+    ),
+    retrieve=extend_schema(
+        summary="One incident", responses={200: IncidentSerializer, **READ_ERRORS}
+    ),
+)
+class IncidentViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    serializer_class = IncidentSerializer
+    permission_classes = [permissions.IsAuthenticated, CanSeeIncident]
+    filterset_class = IncidentFilter
+    search_fields = ["reference", "title", "description", "impact"]
+    ordering_fields = [
+        "created_at",
+        "detected_at",
+        "acknowledged_at",
+        "resolved_at",
+        "reference",
+        "status",
+        "severity__rank",
+    ]
+    ordering = ["-created_at", "-pk"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return (
+            Incident.objects.visible_to(self.request.user)
+            .for_list()
+            .select_related("severity_confirmed_by")
+        )
+
+    def _render(self, incident, code=status.HTTP_200_OK) -> Response:
+        return Response(IncidentSerializer(incident).data, status=code)
+
+    @extend_schema(
+        summary="Declare an incident",
+        request=IncidentCreateInput,
+        responses={201: IncidentSerializer, 400: ERROR, 401: ERROR, 403: ERROR},
+    )
+    def create(self, request):
+        data = _validated(IncidentCreateInput, request.data)
+        incident = services.incident_declare(actor=request.user, **data)
+        return self._render(incident, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Change plain fields",
+        description="`severity`, `commander` and `status` are refused (400): they "
+        "change through confirm-severity, assign-role and transition.",
+        request=IncidentPatchInput,
+        responses={200: IncidentSerializer, **WRITE_ERRORS},
+    )
+    def partial_update(self, request, pk=None):
+        incident = self.get_object()
+        if isinstance(request.data, dict):
+            for name in request.data:
+                if name in services.REFUSED_FIELDS:
+                    raise DomainError(
+                        services.REFUSED_FIELDS[name], field=name, code="not_editable"
+                    )
+        _refuse_unknown(request.data, IncidentPatchInput)
+        fields = _validated(IncidentPatchInput, request.data)
+        services.incident_update(incident=incident, actor=request.user, **fields)
+        return self._render(self.get_queryset().get(pk=incident.pk))
+
+    @extend_schema(
+        summary="A person confirms or changes the severity",
+        description="403 for a service account.",
+        request=ConfirmSeverityInput,
+        responses={200: IncidentSerializer, **WRITE_ERRORS},
+    )
+    @action(detail=True, methods=["post"], url_path="confirm-severity")
+    def confirm_severity(self, request, pk=None):
+        incident = self.get_object()
+        data = _validated(ConfirmSeverityInput, request.data)
+        services.incident_confirm_severity(
+            incident=incident, actor=request.user, **data
+        )
+        return self._render(self.get_queryset().get(pk=incident.pk))
+
+    @extend_schema(
+        summary="Assign a role (commander, communications, scribe, operations, ...)",
+        description="Assigning the commander to a service account is refused (400).",
+        request=AssignRoleInput,
+        responses={201: RoleAssignmentSerializer, **WRITE_ERRORS},
+    )
+    @action(detail=True, methods=["post"], url_path="assign-role")
+    def assign_role(self, request, pk=None):
+        incident = self.get_object()
+        data = _validated(AssignRoleInput, request.data)
+        assignment = services.incident_assign_role(
+            incident=incident, actor=request.user, **data
+        )
+        return Response(
+            RoleAssignmentSerializer(assignment).data, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(
+        summary="Move along the lifecycle",
+        description="400 with the reason where the lifecycle forbids the move.",
+        request=TransitionInput,
+        responses={200: IncidentSerializer, **WRITE_ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def transition(self, request, pk=None):
+        incident = self.get_object()
+        data = _validated(TransitionInput, request.data)
+        services.incident_transition(incident=incident, actor=request.user, **data)
+        return self._render(self.get_queryset().get(pk=incident.pk))
+
+    @extend_schema(
+        methods=["get"],
+        summary="The incident's action items",
+        responses={200: ActionItemSerializer(many=True), **READ_ERRORS},
+    )
+    @extend_schema(
+        methods=["post"],
+        summary="Add an action item",
+        request=ActionCreateInput,
+        responses={201: ActionItemSerializer, **WRITE_ERRORS},
+    )
+    @action(detail=True, methods=["get", "post"], filter_backends=[])
+    def actions(self, request, pk=None):
+        incident = self.get_object()
+        if request.method == "POST":
+            data = _validated(ActionCreateInput, request.data)
+            item = services.action_create(incident=incident, actor=request.user, **data)
+            return Response(
+                ActionItemSerializer(item).data, status=status.HTTP_201_CREATED
+            )
+        items = incident.actions.select_related(
+            "owner", "role", "completed_by"
+        ).order_by("due_at", "pk")
+        page = self.paginate_queryset(items)
+        return self.get_paginated_response(ActionItemSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="The append-only timeline, in time order",
+        responses={200: TimelineEntrySerializer(many=True), **READ_ERRORS},
+    )
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def timeline(self, request, pk=None):
+        incident = self.get_object()
+        entries = (
+            TimelineEntry.objects.filter(incident=incident)
+            .select_related("actor")
+            .order_by("occurred_at", "sequence")
+        )
+        page = self.paginate_queryset(entries)
+        return self.get_paginated_response(
+            TimelineEntrySerializer(page, many=True).data
+        )
+
+    @extend_schema(
+        methods=["get"],
+        summary="Stakeholder updates, newest first",
+        responses={200: StakeholderUpdateSerializer(many=True), **READ_ERRORS},
+    )
+    @extend_schema(
+        methods=["post"],
+        summary="Post a stakeholder update (logged and sent to the lists)",
+        request=StakeholderUpdateInput,
+        responses={201: StakeholderUpdateSerializer, **WRITE_ERRORS},
+    )
+    @action(detail=True, methods=["get", "post"], filter_backends=[])
+    def updates(self, request, pk=None):
+        incident = self.get_object()
+        if request.method == "POST":
+            data = _validated(StakeholderUpdateInput, request.data)
+            update = services.stakeholder_update_post(
+                incident=incident, actor=request.user, **data
+            )
+            return Response(
+                StakeholderUpdateSerializer(update).data,
+                status=status.HTTP_201_CREATED,
+            )
+        updates = incident.stakeholder_updates.select_related("author").order_by(
+            "-created_at", "-pk"
+        )
+        page = self.paginate_queryset(updates)
+        return self.get_paginated_response(
+            StakeholderUpdateSerializer(page, many=True).data
+        )
+
+
+@extend_schema_view(
+    retrieve=extend_schema(
+        summary="One action item", responses={200: ActionItemSerializer, **READ_ERRORS}
+    ),
+)
+class ActionItemViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = ActionItemSerializer
+    permission_classes = [permissions.IsAuthenticated, CanSeeIncident]
+    http_method_names = ["get", "patch", "head", "options"]
+    filter_backends: list = []
+
+    def get_queryset(self):
+        visible = Incident.objects.visible_to(self.request.user)
+        return ActionItem.objects.filter(incident__in=visible).select_related(
+            "incident", "owner", "role", "completed_by"
+        )
+
+    @extend_schema(
+        summary="Change an action item (title, owner, due_at, status, ...)",
+        request=ActionPatchInput,
+        responses={200: ActionItemSerializer, **WRITE_ERRORS},
+    )
+    def partial_update(self, request, pk=None):
+        item = self.get_object()
+        _refuse_unknown(request.data, ActionPatchInput)
+        fields = _validated(ActionPatchInput, request.data)
+        item = services.action_update(action=item, actor=request.user, **fields)
+        return Response(ActionItemSerializer(self.get_queryset().get(pk=item.pk)).data)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="The incident taxonomy",
+        responses={200: IncidentTypeSerializer(many=True), 401: ERROR},
+    ),
+    retrieve=extend_schema(responses={200: IncidentTypeSerializer, **READ_ERRORS}),
+)
+class IncidentTypeViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = IncidentTypeSerializer
+    queryset = IncidentType.objects.select_related(
+        "family", "default_severity"
+    ).order_by("family__name", "name")
+    lookup_field = "slug"
+    filter_backends = [filters.SearchFilter]
+    search_fields = ["slug", "name", "family__name"]
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="The severity framework",
+        responses={200: SeverityLevelSerializer(many=True), 401: ERROR},
+    ),
+    retrieve=extend_schema(responses={200: SeverityLevelSerializer, **READ_ERRORS}),
+)
+class SeverityLevelViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = SeverityLevelSerializer
+    queryset = SeverityLevel.objects.order_by("rank")
+    lookup_field = "code"
+    filter_backends: list = []
+
+
+class TriageViewSet(viewsets.GenericViewSet):
+    serializer_class = TriageSuggestionSerializer
+    filter_backends: list = []
+    pagination_class = None
+
+    @extend_schema(
+        summary="Suggest a type, a severity and similar past incidents",
+        description="Stores nothing. Similar incidents come only from those the "
+        "caller may see.",
+        request=TriageSuggestInput,
+        responses={200: TriageSuggestionSerializer, 400: ERROR, 401: ERROR},
+    )
+    @action(detail=False, methods=["post"])
+    def suggest(self, request):
+        data = _validated(TriageSuggestInput, request.data)
+        incident_type = data["incident_type"]
+        suggestion = suggest_for(
+            title=data["title"],
+            description=data["description"],
+            impact=data["impact"],
+            customer_facing=data["customer_facing"],
+            data_exposed=data["data_exposed"],
+            regulatory=data["regulatory"],
+            incident_type=incident_type.slug if incident_type else None,
+            user=request.user,
+        )
+        return Response(TriageSuggestionSerializer(suggestion.as_dict()).data)
+
+
+class AnalyticsViewSet(viewsets.GenericViewSet):
+    serializer_class = TrendsSerializer
+    filter_backends: list = []
+    pagination_class = None
+
+    @extend_schema(
+        summary="Counts, MTTA and MTTR per week or month",
+        parameters=[
+            OpenApiParameter(
+                "group_by", str, enum=["incident_type", "severity"], required=True
+            ),
+            OpenApiParameter("period", str, enum=["week", "month"], required=True),
+            OpenApiParameter("since", OpenApiTypes.DATETIME),
+            OpenApiParameter("until", OpenApiTypes.DATETIME),
+        ],
+        responses={200: TrendsSerializer, 400: ERROR, 401: ERROR},
+    )
+    @action(detail=False, methods=["get"])
+    def trends(self, request):
+        params = _validated(TrendsQueryInput, request.query_params)
+        results = analytics.incident_trends(user=request.user, **params)
+        return Response(TrendsSerializer({**params, "results": results}).data)
+
+
+# --- alert ingestion ---------------------------------------------------------------
+
+
+def _refusal(code: int, reason: str, error: str, headers=None) -> Response:
+    return Response({"detail": reason, "code": error}, status=code, headers=headers)
+
+
+class AlertIngestView(APIView):
+    """``POST /api/v1/integrations/<id>/alerts/`` with ``Authorization: Bearer``.
+
+    The body is capped before anything parses it: Content-Length first, then at
+    most ``MAX_BODY_BYTES + 1`` bytes read from the stream (Django's own upload
+    limit never sees it, so an oversized body is always a 413).
+    """
+
+    authentication_classes: list = []
+    permission_classes = [permissions.AllowAny]
+    parser_classes: list = []
+
+    @extend_schema(
+        operation_id="alerts_ingest",
+        summary="Deliver alerts from an integration",
+        description="Alertmanager integrations take the Prometheus Alertmanager "
+        "webhook body (version 4) unchanged; generic integrations take the "
+        "generic shape. One open incident per group key / dedup key.",
+        auth=[{"integrationBearer": []}],
+        request=PolymorphicProxySerializer(
+            component_name="AlertDelivery",
+            serializers=[
+                ingestion.AlertmanagerPayloadSerializer,
+                ingestion.GenericAlertSerializer,
+            ],
+            resource_type_field_name=None,
+        ),
+        responses={
+            202: ingestion.AlertAcceptedSerializer,
+            400: ERROR,
+            401: ERROR,
+            413: ERROR,
+            429: ERROR,
+        },
+    )
+    def post(self, request, pk: int):
+        integration = (
+            Integration.objects.filter(pk=pk, is_active=True)
+            .select_related("service_account", "default_incident_type")
+            .first()
+        )
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        scheme, _, secret = header.partition(" ")
+        if (
+            integration is None
+            or scheme.lower() != "bearer"
+            or not integration.check_secret(secret.strip())
+        ):
+            return _refusal(
+                401,
+                "A valid integration secret is required (Authorization: Bearer).",
+                "not_authenticated",
+                headers={"WWW-Authenticate": 'Bearer realm="alerts"'},
+            )
+        limit = ingestion.MAX_BODY_BYTES
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0
+        if declared > limit:
+            return _refusal(413, "The body is over 1 MiB.", "too_large")
+        body = request._request.read(limit + 1)
+        if len(body) > limit:
+            return _refusal(413, "The body is over 1 MiB.", "too_large")
+        retry_after = ingestion.rate_limit_hit(integration=integration)
+        if retry_after:
+            return _refusal(
+                429,
+                f"Over {integration.rate_limit_per_minute} deliveries a minute.",
+                "throttled",
+                headers={"Retry-After": str(retry_after)},
+            )
+        try:
+            payload = json.loads(body)
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            return _refusal(400, f"The body is not JSON: {error}", "malformed")
+        try:
+            batch = ingestion.parse_alert_batch(
+                integration=integration, payload=payload
+            )
+        except ingestion.MalformedAlert as error:
+            return _refusal(400, error.message, error.code)
+        result = ingestion.alert_ingest(integration=integration, batch=batch)
+        return Response(
+            {
+                "incident": result.incident.reference if result.incident else None,
+                "created": result.created,
+            },
+            status=status.HTTP_202_ACCEPTED,
+        )
 
 
 def register(router) -> None:
     """Add this app's viewsets to ``router``."""
+    router.register("incidents", IncidentViewSet, basename="incident")
+    router.register("actions", ActionItemViewSet, basename="action")
+    router.register("incident-types", IncidentTypeViewSet, basename="incident-type")
+    router.register("severity-levels", SeverityLevelViewSet, basename="severity-level")
+    router.register("triage", TriageViewSet, basename="triage")
+    router.register("analytics", AnalyticsViewSet, basename="analytics")

@@ -1,0 +1,103 @@
+import json
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.urls import reverse
+from django.utils.text import slugify
+
+from incidentops.exceptions import DomainError
+from incidents import services
+from incidents.models import IncidentType, Integration, SeverityLevel
+
+# Alertmanager's conventional severity labels, as suggestions (a person confirms).
+DEFAULT_ALERTMANAGER_MAP = {"critical": "SEV-1", "error": "SEV-2", "warning": "SEV-3"}
+
+
+def _label_map(raw: str) -> dict[str, str]:
+    mapping = {}
+    for pair in filter(None, (p.strip() for p in raw.split(","))):
+        label, sep, code = pair.partition("=")
+        if not sep or not label.strip() or not code.strip():
+            raise CommandError(f"Expected label=SEV-n, got {pair!r}.")
+        mapping[label.strip()] = code.strip()
+    return mapping
+
+
+class Command(BaseCommand):
+    help = (
+        "Create an alert integration with its own service account and print one "
+        'line of JSON: {"url": <ingest URL>, "secret": <bearer secret>}. The '
+        "secret is stored hashed and shown only now."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("name")
+        parser.add_argument("--kind", required=True, choices=Integration.Kind.values)
+        parser.add_argument(
+            "--type", dest="type_slug", help="Default incident type (slug)."
+        )
+        parser.add_argument(
+            "--severity-map",
+            help="Alert severity label to SUGGESTED severity, e.g. "
+            '"critical=SEV-1,warning=SEV-3". Alertmanager integrations default to '
+            "critical=SEV-1,error=SEV-2,warning=SEV-3; pass an empty string for none.",
+        )
+        parser.add_argument(
+            "--resolve-moves-to-mitigated",
+            action="store_true",
+            help="A resolved alert moves an investigating incident to mitigated.",
+        )
+        parser.add_argument(
+            "--rate-limit",
+            type=int,
+            default=1200,
+            help="Deliveries accepted per minute (default 1200).",
+        )
+
+    @transaction.atomic
+    def handle(self, *args, name, kind, type_slug, severity_map, **options):
+        incident_type = None
+        if type_slug:
+            incident_type = IncidentType.objects.filter(slug=type_slug).first()
+            if incident_type is None:
+                raise CommandError(f"Unknown incident type {type_slug!r}.")
+        if severity_map is None:
+            known = set(SeverityLevel.objects.values_list("code", flat=True))
+            label_map = (
+                {k: v for k, v in DEFAULT_ALERTMANAGER_MAP.items() if v in known}
+                if kind == Integration.Kind.ALERTMANAGER
+                else {}
+            )
+        else:
+            label_map = _label_map(severity_map)
+        if options["rate_limit"] < 1:
+            raise CommandError("--rate-limit must be at least 1.")
+
+        username = f"integration-{slugify(name)}"[:150]
+        account, created = get_user_model().objects.get_or_create(
+            username=username, defaults={"is_service_account": True}
+        )
+        if not account.is_service_account:
+            raise CommandError(f"{username} exists and is not a service account.")
+        if created:
+            account.set_unusable_password()
+            account.save(update_fields=["password"])
+        try:
+            integration, secret = services.integration_create(
+                actor=None,
+                name=name,
+                kind=kind,
+                service_account=account,
+                default_incident_type=incident_type,
+                severity_label_map=label_map,
+                resolve_moves_to_mitigated=options["resolve_moves_to_mitigated"],
+                rate_limit_per_minute=options["rate_limit"],
+            )
+        except DomainError as error:
+            raise CommandError(error.message) from None
+        path = reverse("alert-ingest", kwargs={"pk": integration.pk})
+        self.stdout.write(
+            json.dumps({"url": settings.SITE_URL + path, "secret": secret})
+        )

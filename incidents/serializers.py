@@ -1,0 +1,438 @@
+"""API shapes. Input serializers (plain ``Serializer``) only validate; the views
+call ``incidents.services`` with what they validated. Output serializers are
+read-only renderings of rows."""
+
+from django.contrib.auth import get_user_model
+from rest_framework import serializers
+
+from incidents.models import (
+    ActionItem,
+    Incident,
+    IncidentType,
+    Role,
+    RoleAssignment,
+    SeverityLevel,
+    StakeholderUpdate,
+    TimelineEntry,
+)
+
+User = get_user_model()
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The one error body (``incidentops.api.exception_handler``)."""
+
+    detail = serializers.CharField()
+    code = serializers.CharField()
+    errors = serializers.DictField(
+        required=False,
+        help_text="Validation errors per field.",
+    )
+
+
+def _username(user) -> str | None:
+    return user.username if user is not None else None
+
+
+# --- output ----------------------------------------------------------------------
+
+
+class SimilarIncidentSerializer(serializers.Serializer):
+    reference = serializers.CharField()
+    title = serializers.CharField()
+    severity = serializers.CharField(allow_null=True)
+    resolution = serializers.CharField(allow_blank=True)
+
+
+class SuggestionSerializer(serializers.Serializer):
+    severity = serializers.CharField(allow_null=True)
+    incident_type = serializers.CharField(allow_null=True)
+    confidence = serializers.FloatField()
+    rationale = serializers.CharField(allow_blank=True)
+
+
+class TriageSuggestionSerializer(SuggestionSerializer):
+    similar = SimilarIncidentSerializer(many=True)
+
+
+class IncidentSerializer(serializers.ModelSerializer):
+    incident_type = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, allow_null=True
+    )
+    suggested_severity = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, allow_null=True
+    )
+    suggestion = serializers.SerializerMethodField()
+    severity = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, allow_null=True
+    )
+    severity_confirmed_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+    commander = serializers.SerializerMethodField()
+    reporter = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+    affected_services = serializers.ListField(child=serializers.CharField())
+    affected_sites = serializers.ListField(child=serializers.CharField())
+    affected_suppliers = serializers.ListField(child=serializers.CharField())
+
+    class Meta:
+        model = Incident
+        fields = [
+            "id",
+            "reference",
+            "title",
+            "description",
+            "impact",
+            "status",
+            "incident_type",
+            "suggested_severity",
+            "suggestion",
+            "severity",
+            "severity_confirmed_by",
+            "severity_confirmed_at",
+            "severity_reason",
+            "commander",
+            "reporter",
+            "restricted",
+            "customer_facing",
+            "data_exposed",
+            "regulatory",
+            "affected_services",
+            "affected_sites",
+            "affected_suppliers",
+            "resolution_summary",
+            "dedup_key",
+            "created_at",
+            "detected_at",
+            "acknowledged_at",
+            "mitigated_at",
+            "resolved_at",
+            "closed_at",
+        ]
+        read_only_fields = fields
+
+    def get_suggestion(self, incident) -> SuggestionSerializer:
+        stored = incident.suggestion or {}
+        return {
+            "severity": stored.get("severity"),
+            "incident_type": stored.get("incident_type"),
+            "confidence": float(stored.get("confidence") or 0.0),
+            "rationale": stored.get("rationale") or "",
+        }
+
+    def get_commander(self, incident) -> str | None:
+        return _username(incident.commander)
+
+
+class ActionItemSerializer(serializers.ModelSerializer):
+    incident = serializers.PrimaryKeyRelatedField(read_only=True)
+    owner = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+    role = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, allow_null=True
+    )
+    completed_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+
+    class Meta:
+        model = ActionItem
+        fields = [
+            "id",
+            "incident",
+            "title",
+            "description",
+            "owner",
+            "role",
+            "due_at",
+            "status",
+            "priority",
+            "created_at",
+            "completed_at",
+            "completed_by",
+        ]
+        read_only_fields = fields
+
+
+class TimelineEntrySerializer(serializers.ModelSerializer):
+    actor = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+    data = serializers.DictField()
+
+    class Meta:
+        model = TimelineEntry
+        fields = [
+            "sequence",
+            "kind",
+            "actor",
+            "actor_label",
+            "summary",
+            "data",
+            "occurred_at",
+            "recorded_at",
+            "prev_hash",
+            "hash",
+        ]
+        read_only_fields = fields
+
+
+class StakeholderUpdateSerializer(serializers.ModelSerializer):
+    incident = serializers.PrimaryKeyRelatedField(read_only=True)
+    author = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+
+    class Meta:
+        model = StakeholderUpdate
+        fields = ["id", "incident", "body", "author", "created_at"]
+        read_only_fields = fields
+
+
+class RoleAssignmentSerializer(serializers.ModelSerializer):
+    incident = serializers.PrimaryKeyRelatedField(read_only=True)
+    role = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    user = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    assigned_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+
+    class Meta:
+        model = RoleAssignment
+        fields = [
+            "id",
+            "incident",
+            "role",
+            "user",
+            "assigned_by",
+            "started_at",
+            "ended_at",
+            "note",
+        ]
+        read_only_fields = fields
+
+
+class IncidentTypeSerializer(serializers.ModelSerializer):
+    family = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    family_name = serializers.CharField(source="family.name", read_only=True)
+    default_severity = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, allow_null=True
+    )
+
+    class Meta:
+        model = IncidentType
+        fields = [
+            "slug",
+            "name",
+            "family",
+            "family_name",
+            "description",
+            "restricted_by_default",
+            "default_severity",
+            "notification_deadline_hours",
+            "notification_authority",
+            "is_active",
+        ]
+        read_only_fields = fields
+
+
+class SeverityLevelSerializer(serializers.ModelSerializer):
+    update_cadence_seconds = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SeverityLevel
+        fields = [
+            "code",
+            "name",
+            "rank",
+            "description",
+            "response",
+            "notified",
+            "update_cadence_seconds",
+        ]
+        read_only_fields = fields
+
+    def get_update_cadence_seconds(self, level) -> int | None:
+        cadence = level.update_cadence
+        return int(cadence.total_seconds()) if cadence else None
+
+
+class TrendPointSerializer(serializers.Serializer):
+    period_start = serializers.DateField()
+    group = serializers.CharField(allow_null=True)
+    count = serializers.IntegerField()
+    acknowledged = serializers.IntegerField()
+    resolved = serializers.IntegerField()
+    mtta_seconds = serializers.FloatField(allow_null=True)
+    mttr_seconds = serializers.FloatField(allow_null=True)
+
+
+class TrendsSerializer(serializers.Serializer):
+    group_by = serializers.CharField()
+    period = serializers.CharField()
+    since = serializers.DateTimeField(allow_null=True)
+    until = serializers.DateTimeField(allow_null=True)
+    results = TrendPointSerializer(many=True)
+
+
+# --- input -------------------------------------------------------------------------
+
+
+class _Usernames(serializers.SlugRelatedField):
+    def __init__(self, **kwargs):
+        super().__init__(
+            slug_field="username",
+            queryset=User.objects.filter(is_active=True),
+            **kwargs,
+        )
+
+
+class IncidentCreateInput(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    impact = serializers.CharField(required=False, allow_blank=True, default="")
+    incident_type = serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=IncidentType.objects.filter(is_active=True),
+        required=False,
+        allow_null=True,
+        default=None,
+    )
+    customer_facing = serializers.BooleanField(required=False, default=False)
+    data_exposed = serializers.BooleanField(required=False, default=False)
+    regulatory = serializers.BooleanField(required=False, default=False)
+    restricted = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Omit to take the incident type's default.",
+    )
+    affected_services = serializers.ListField(
+        child=serializers.CharField(max_length=100), required=False, default=list
+    )
+    affected_sites = serializers.ListField(
+        child=serializers.CharField(max_length=100), required=False, default=list
+    )
+    affected_suppliers = serializers.ListField(
+        child=serializers.CharField(max_length=100), required=False, default=list
+    )
+    detected_at = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class IncidentPatchInput(serializers.Serializer):
+    """Plain fields only; ``severity``, ``commander`` and ``status`` change through
+    their actions and are refused here with the reason."""
+
+    title = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+    impact = serializers.CharField(required=False, allow_blank=True)
+    incident_type = serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=IncidentType.objects.filter(is_active=True),
+        required=False,
+        allow_null=True,
+    )
+    customer_facing = serializers.BooleanField(required=False)
+    data_exposed = serializers.BooleanField(required=False)
+    regulatory = serializers.BooleanField(required=False)
+    restricted = serializers.BooleanField(required=False)
+    affected_services = serializers.ListField(
+        child=serializers.CharField(max_length=100), required=False
+    )
+    affected_sites = serializers.ListField(
+        child=serializers.CharField(max_length=100), required=False
+    )
+    affected_suppliers = serializers.ListField(
+        child=serializers.CharField(max_length=100), required=False
+    )
+    resolution_summary = serializers.CharField(required=False, allow_blank=True)
+
+
+class ConfirmSeverityInput(serializers.Serializer):
+    severity = serializers.SlugRelatedField(
+        slug_field="code", queryset=SeverityLevel.objects.all()
+    )
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class AssignRoleInput(serializers.Serializer):
+    role = serializers.SlugRelatedField(slug_field="slug", queryset=Role.objects.all())
+    user = _Usernames()
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class TransitionInput(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Incident.Status.choices)
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+    resolution_summary = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, default=None
+    )
+
+
+class ActionCreateInput(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    owner = _Usernames(required=False, allow_null=True, default=None)
+    role = serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=Role.objects.all(),
+        required=False,
+        allow_null=True,
+        default=None,
+    )
+    due_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    priority = serializers.ChoiceField(
+        choices=ActionItem.Priority.choices,
+        required=False,
+        default=ActionItem.Priority.MEDIUM,
+    )
+
+
+class ActionPatchInput(serializers.Serializer):
+    title = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+    owner = _Usernames(required=False, allow_null=True)
+    role = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Role.objects.all(), required=False, allow_null=True
+    )
+    due_at = serializers.DateTimeField(required=False, allow_null=True)
+    priority = serializers.ChoiceField(
+        choices=ActionItem.Priority.choices, required=False
+    )
+    status = serializers.ChoiceField(choices=ActionItem.Status.choices, required=False)
+
+
+class StakeholderUpdateInput(serializers.Serializer):
+    body = serializers.CharField(max_length=10_000)
+
+
+class TriageSuggestInput(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    impact = serializers.CharField(required=False, allow_blank=True, default="")
+    incident_type = serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=IncidentType.objects.filter(is_active=True),
+        required=False,
+        allow_null=True,
+        default=None,
+    )
+    customer_facing = serializers.BooleanField(required=False, default=False)
+    data_exposed = serializers.BooleanField(required=False, default=False)
+    regulatory = serializers.BooleanField(required=False, default=False)
+    restricted = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+
+class TrendsQueryInput(serializers.Serializer):
+    group_by = serializers.ChoiceField(choices=["incident_type", "severity"])
+    period = serializers.ChoiceField(choices=["week", "month"])
+    since = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    until = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+    def validate(self, attrs):
+        if attrs["since"] and attrs["until"] and attrs["since"] > attrs["until"]:
+            raise serializers.ValidationError("since must not be after until.")
+        return attrs
