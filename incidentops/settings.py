@@ -171,6 +171,21 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(seconds=30),
         "options": {"expires": 25},
     },
+    "notifications-outbox-sweep": {
+        "task": "notifications.tasks.sweep_outbox_task",
+        "schedule": timedelta(seconds=30),
+        "options": {"expires": 25},
+    },
+    "notifications-cadence-reminders": {
+        "task": "notifications.tasks.send_cadence_reminders_task",
+        "schedule": timedelta(minutes=1),
+        "options": {"expires": 55},
+    },
+    "check-overdue-reviews": {
+        "task": "reviews.tasks.check_overdue_reviews_task",
+        "schedule": timedelta(minutes=15),
+        "options": {"expires": 600},
+    },
 }
 # How recent the last heartbeat must be for /healthz to call the worker "ok".
 WORKER_HEARTBEAT_MAX_AGE = timedelta(minutes=5)
