@@ -1,3 +1,54 @@
-"""Portal URLs."""
+"""Portal URLs: the status board, declaring, the incident page and my work."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from incidents import views
+
+app_name = "incidents"
+
+urlpatterns = [
+    path("", views.BoardView.as_view(), name="board"),
+    path("my/", views.MyWorkView.as_view(), name="my_work"),
+    path("incidents/new/", views.DeclareView.as_view(), name="declare"),
+    path("incidents/suggest/", views.SuggestView.as_view(), name="suggest"),
+    path(
+        "incidents/<str:reference>/",
+        views.IncidentDetailView.as_view(),
+        name="detail",
+    ),
+    path(
+        "incidents/<str:reference>/severity/",
+        views.ConfirmSeverityView.as_view(),
+        name="confirm_severity",
+    ),
+    path(
+        "incidents/<str:reference>/status/",
+        views.TransitionView.as_view(),
+        name="transition",
+    ),
+    path(
+        "incidents/<str:reference>/roles/",
+        views.AssignRoleView.as_view(),
+        name="assign_role",
+    ),
+    path(
+        "incidents/<str:reference>/actions/",
+        views.ActionCreateView.as_view(),
+        name="action_create",
+    ),
+    path(
+        "incidents/<str:reference>/actions/<int:pk>/",
+        views.ActionUpdateView.as_view(),
+        name="action_update",
+    ),
+    path(
+        "incidents/<str:reference>/updates/",
+        views.StakeholderUpdateView.as_view(),
+        name="stakeholder_update",
+    ),
+    path(
+        "incidents/<str:reference>/notes/",
+        views.NoteView.as_view(),
+        name="note",
+    ),
+]

@@ -1,0 +1,147 @@
+"""Portal forms. They validate input only; the views hand the cleaned data to
+``incidents.services``, which decide and raise the reasons shown to people."""
+
+from django import forms
+from django.contrib.auth import get_user_model
+
+from incidents.models import ActionItem, Incident, IncidentType, Role, SeverityLevel
+
+
+def _people():
+    return get_user_model().objects.filter(is_active=True).order_by("username")
+
+
+class PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        full = obj.get_full_name()
+        return f"{full} ({obj.username})" if full else obj.username
+
+
+class BoardFilterForm(forms.Form):
+    """The status board's filters (GET); every field is optional."""
+
+    UNCONFIRMED = "unconfirmed"
+
+    q = forms.CharField(label="Search", required=False, max_length=200)
+    severity = forms.ChoiceField(label="Severity", required=False)
+    incident_type = forms.ModelChoiceField(
+        label="Type",
+        required=False,
+        queryset=IncidentType.objects.filter(is_active=True),
+        to_field_name="slug",
+        empty_label="Any type",
+    )
+    status = forms.ChoiceField(
+        label="Status",
+        required=False,
+        choices=[("", "Any active status")]
+        + [c for c in Incident.Status.choices if c[0] not in Incident.CLOSED_STATUSES],
+    )
+    mine = forms.BooleanField(label="Only mine", required=False)
+
+    def __init__(self, *args, severities=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["severity"].choices = [
+            ("", "Any severity"),
+            (self.UNCONFIRMED, "Unconfirmed (triage)"),
+        ] + [(level.code, f"{level.code} {level.name}") for level in severities]
+
+
+class DeclareForm(forms.Form):
+    title = forms.CharField(max_length=200, help_text="What is happening, in a line.")
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        help_text="What you see, since when, who reported it.",
+    )
+    impact = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        help_text="Who or what is affected.",
+    )
+    incident_type = forms.ModelChoiceField(
+        label="Type",
+        queryset=IncidentType.objects.filter(is_active=True).select_related("family"),
+        to_field_name="slug",
+        required=False,
+        empty_label="Not sure — let triage suggest",
+    )
+    customer_facing = forms.BooleanField(label="Customer-facing", required=False)
+    data_exposed = forms.BooleanField(label="Data exposed", required=False)
+    regulatory = forms.BooleanField(label="Regulatory", required=False)
+    restricted = forms.BooleanField(
+        label="Restricted",
+        required=False,
+        help_text="Only people granted on it may see it. Some types (e.g. data "
+        "breaches) are restricted by default.",
+    )
+
+
+class ConfirmSeverityForm(forms.Form):
+    severity = forms.ModelChoiceField(
+        queryset=SeverityLevel.objects.all(),
+        to_field_name="code",
+        empty_label=None,
+    )
+    reason = forms.CharField(
+        required=False,
+        max_length=1000,
+        widget=forms.TextInput(attrs={"placeholder": "Why this level?"}),
+    )
+
+
+class TransitionForm(forms.Form):
+    status = forms.ChoiceField(choices=Incident.Status.choices)
+    note = forms.CharField(required=False, max_length=2000)
+    resolution_summary = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class AssignRoleForm(forms.Form):
+    role = forms.ModelChoiceField(
+        queryset=Role.objects.all(), to_field_name="slug", empty_label=None
+    )
+    user = PersonChoiceField(
+        label="Person", queryset=_people(), to_field_name="username"
+    )
+    note = forms.CharField(required=False, max_length=1000)
+
+
+class ActionCreateForm(forms.Form):
+    title = forms.CharField(max_length=200, label="New action")
+    owner = PersonChoiceField(
+        queryset=_people(),
+        to_field_name="username",
+        required=False,
+        empty_label="Unassigned",
+    )
+    priority = forms.ChoiceField(
+        choices=ActionItem.Priority.choices, initial=ActionItem.Priority.MEDIUM
+    )
+    due_at = forms.DateTimeField(
+        label="Due",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+
+
+class ActionUpdateForm(forms.Form):
+    """One change to an action: complete it, or (re)assign its owner."""
+
+    op = forms.ChoiceField(choices=[("complete", "Complete"), ("assign", "Assign")])
+    owner = PersonChoiceField(
+        queryset=_people(), to_field_name="username", required=False
+    )
+
+
+class StakeholderUpdateForm(forms.Form):
+    body = forms.CharField(
+        label="Update", widget=forms.Textarea(attrs={"rows": 9}), max_length=10000
+    )
+
+
+class NoteForm(forms.Form):
+    body = forms.CharField(
+        label="Note", widget=forms.Textarea(attrs={"rows": 2}), max_length=5000
+    )

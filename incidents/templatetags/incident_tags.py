@@ -1,0 +1,159 @@
+"""Template helpers for the portal: severity and status badges, compact durations.
+
+Severity is always shown as text ("SEV-1 Critical") with a shape; colour only
+reinforces it (WCAG 1.4.1)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django import template
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+
+register = template.Library()
+
+# One shape per rank, so that levels differ in form as well as colour.
+SHAPES = {1: "▲", 2: "◆", 3: "●", 4: "○"}
+
+
+def _rank_from_code(code: str) -> int | None:
+    digits = "".join(ch for ch in code or "" if ch.isdigit())
+    return int(digits) if digits else None
+
+
+@register.simple_tag
+def severity_badge(level, suggested: bool = False):
+    """A ``SeverityLevel`` as a labelled badge; ``None`` reads "Unconfirmed"."""
+    if level is None:
+        return mark_safe(
+            '<span class="badge sev-none"><span class="badge__shape" '
+            'aria-hidden="true">?</span>Unconfirmed</span>'
+        )
+    shape = SHAPES.get(level.rank, "■")
+    if suggested:
+        return format_html(
+            '<span class="badge badge--suggested" title="Suggested, not confirmed">'
+            '<span class="badge__shape" aria-hidden="true">{}</span>'
+            "Suggested {} {}</span>",
+            shape,
+            level.code,
+            level.name,
+        )
+    return format_html(
+        '<span class="badge sev-{}"><span class="badge__shape" aria-hidden="true">'
+        "{}</span>{} {}</span>",
+        level.rank,
+        shape,
+        level.code,
+        level.name,
+    )
+
+
+@register.simple_tag
+def severity_code_badge(code: str | None):
+    """A badge from a bare code (e.g. in a stored suggestion's similar list)."""
+    if not code:
+        return mark_safe('<span class="badge sev-none">Unconfirmed</span>')
+    rank = _rank_from_code(code)
+    return format_html(
+        '<span class="badge sev-{}"><span class="badge__shape" aria-hidden="true">'
+        "{}</span>{}</span>",
+        rank or "none",
+        SHAPES.get(rank, "■"),
+        code,
+    )
+
+
+@register.simple_tag
+def status_badge(value: str, label: str = ""):
+    return format_html(
+        '<span class="badge status status-{}">{}</span>',
+        value,
+        label or value.replace("_", " ").capitalize(),
+    )
+
+
+@register.filter
+def compact_duration(value: timedelta | None) -> str:
+    """``timedelta`` as "2d 4h", "3h 12m" or "7m"."""
+    if value is None:
+        return ""
+    minutes = int(abs(value.total_seconds()) // 60)
+    days, rest = divmod(minutes, 1440)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes}m"
+    return f"{minutes}m"
+
+
+@register.filter
+def since(value: datetime | None) -> str:
+    """Compact time elapsed since ``value``: "3h 12m"."""
+    if value is None:
+        return ""
+    return compact_duration(timezone.now() - value)
+
+
+@register.filter
+def time_left(value: datetime | None) -> str:
+    """ "3h 12m left" or "overdue by 5m" until ``value``."""
+    if value is None:
+        return ""
+    delta = value - timezone.now()
+    if delta.total_seconds() < 0:
+        return f"overdue by {compact_duration(delta)}"
+    return f"{compact_duration(delta)} left"
+
+
+@register.filter
+def is_past(value: datetime | None) -> bool:
+    return bool(value and value < timezone.now())
+
+
+@register.filter
+def as_list(value) -> list:
+    """A JSON value as a list, for rendering recipients and channels."""
+    if value is None or value == "":
+        return []
+    if isinstance(value, list | tuple):
+        return list(value)
+    return [value]
+
+
+@register.filter
+def channel_rows(data: dict) -> list[tuple[str, str]]:
+    """A communication entry's channels as (name, what happened) pairs.
+
+    The notifications app logs a queued message with
+    ``channels=[{"channel", "deliveries"}]`` and its settled outcome with
+    ``channels={name: {"sent", "failed"}}``; a resend names one ``channel``."""
+    channels = (data or {}).get("channels")
+    rows: list[tuple[str, str]] = []
+    if isinstance(channels, dict):
+        for name, counts in channels.items():
+            if isinstance(counts, dict):
+                parts = [f"{counts.get('sent', 0)} sent"]
+                if counts.get("failed"):
+                    parts.append(f"{counts['failed']} failed")
+                rows.append((name, ", ".join(parts)))
+            else:
+                rows.append((name, str(counts)))
+    elif isinstance(channels, list):
+        for item in channels:
+            if isinstance(item, dict):
+                count = item.get("deliveries")
+                rows.append(
+                    (
+                        str(item.get("channel", "")),
+                        f"{count} queued" if count is not None else "",
+                    )
+                )
+            else:
+                rows.append((str(item), ""))
+    elif (data or {}).get("channel"):
+        rows.append((str(data["channel"]), str(data.get("recipient", ""))))
+    return rows
