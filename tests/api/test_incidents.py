@@ -410,9 +410,7 @@ def test_router_root_lists_the_resources(as_manager):
     response = as_manager.get(reverse("api-root"))
 
     assert response.status_code == 200
-    assert {"incidents", "incident-types", "severity-levels"} <= set(
-        response.json()
-    )
+    assert {"incidents", "incident-types", "severity-levels"} <= set(response.json())
 
 
 def test_severity_helper_levels_exist(db):
