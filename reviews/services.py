@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
@@ -478,6 +479,7 @@ def _notify(**kwargs):
 def _review_context(review: Review, **extra) -> dict:
     return {
         "review_url": review.get_absolute_url(),
+        "review_link": settings.SITE_URL + review.get_absolute_url(),
         "review_status": review.get_status_display(),
         "review_due_at": _local(review.due_at),
         "review_owner": _label(review.owner) if review.owner else "nobody",
@@ -559,11 +561,11 @@ def review_approve(
     in review; ``DomainError`` for a second approval by the same person, or
     when the approver's groups have all the approvals they need.
     """
-    refusal = permissions.approval_refusal(actor, review)
-    if refusal:
-        raise NotPermitted(refusal)
     now = now or timezone.now()
     locked = _lock(review)
+    refusal = permissions.approval_refusal(actor, locked)
+    if refusal:
+        raise NotPermitted(refusal)
     if locked.status != Status.IN_REVIEW:
         raise InvalidTransition(
             f"Only a review in review can be approved; this one is "
@@ -618,14 +620,14 @@ def review_request_changes(
     Raises: ``NotPermitted`` as ``review_approve``; ``DomainError`` without a
     comment; ``InvalidTransition`` unless it is in review or approved.
     """
-    refusal = permissions.approval_refusal(actor, review)
+    now = now or timezone.now()
+    locked = _lock(review)
+    refusal = permissions.approval_refusal(actor, locked)
     if refusal:
         raise NotPermitted(refusal)
     comment = (comment or "").strip()
     if not comment:
         raise DomainError("Say what should change.", field="comment")
-    now = now or timezone.now()
-    locked = _lock(review)
     if locked.status not in (Status.IN_REVIEW, Status.APPROVED):
         raise InvalidTransition(
             f"Changes can be requested only on a review in review or approved; "
@@ -679,7 +681,7 @@ def review_publish(*, review: Review, actor, now: datetime | None = None) -> Rev
     if locked.status != Status.APPROVED or missing:
         reason = (
             f"it still needs approvals: {', '.join(missing)}"
-            if missing
+            if missing and locked.status in (Status.IN_REVIEW, Status.APPROVED)
             else f"it is {locked.get_status_display().lower()}, not approved"
         )
         raise InvalidTransition(f"The review cannot be published: {reason}.")
@@ -741,7 +743,7 @@ def review_sweep(*, now: datetime) -> list[ReviewAlert]:
 @transaction.atomic
 def _sweep_review(pk: int, now: datetime) -> list[ReviewAlert]:
     review = (
-        Review.objects.select_for_update()
+        Review.objects.select_for_update(of=("self",))
         .select_related("incident", "owner")
         .filter(pk=pk)
         .first()

@@ -16,35 +16,37 @@ WEDNESDAY = datetime(2026, 6, 3, 10, 0, tzinfo=UTC)
 
 @pytest.fixture
 def responder(db):
-    return UserFactory(username="rita", groups=[groups.RESPONDERS])
+    return UserFactory(username="rita", first_name="Rita", groups=[groups.RESPONDERS])
 
 
 @pytest.fixture
 def manager(db):
     return UserFactory(
-        username="mia", groups=[groups.INCIDENT_MANAGERS, groups.RESPONDERS]
+        username="mia",
+        first_name="Mia",
+        groups=[groups.INCIDENT_MANAGERS, groups.RESPONDERS],
     )
 
 
 @pytest.fixture
 def reviewer(db):
-    return UserFactory(username="rob", groups=[groups.REVIEWERS])
+    return UserFactory(username="rob", first_name="Rob", groups=[groups.REVIEWERS])
 
 
 @pytest.fixture
 def reviewer2(db):
-    return UserFactory(username="rae", groups=[groups.REVIEWERS])
+    return UserFactory(username="rae", first_name="Rae", groups=[groups.REVIEWERS])
 
 
 @pytest.fixture
 def executive(db):
-    return UserFactory(username="eve", groups=[groups.EXECUTIVES])
+    return UserFactory(username="eve", first_name="Eve", groups=[groups.EXECUTIVES])
 
 
 @pytest.fixture
 def outsider(db):
     """A responder with no grant on restricted incidents."""
-    return UserFactory(username="olly", groups=[groups.RESPONDERS])
+    return UserFactory(username="olly", first_name="Olly", groups=[groups.RESPONDERS])
 
 
 @pytest.fixture
