@@ -14,7 +14,12 @@ class IncidentOpsConfig(AppConfig):
         # import) so the web server, the worker and beat can all use it at once.
         if settings.CELERY_BROKER_URL == "filesystem://":
             options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
-            for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+            for key in (
+                "data_folder_in",
+                "data_folder_out",
+                "processed_folder",
+                "control_folder",
+            ):
                 if options.get(key):
                     Path(options[key]).mkdir(parents=True, exist_ok=True)
 

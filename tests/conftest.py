@@ -48,3 +48,52 @@ def user(db):
 @pytest.fixture
 def service_account(db):
     return UserFactory(service_account=True)
+
+
+# --- Reference data after transactional tests --------------------------------
+# A transactional test ends with a flush that empties every table, including the
+# rows our data migrations created (groups' permissions, the severity framework,
+# the built-in roles, default policies). pytest-django runs transactional tests
+# last; before each of them we run our data migrations' forward code again. They
+# are idempotent (get_or_create), so this restores exactly what migrate made.
+
+OUR_APPS = ("incidentops", "incidents", "notifications", "reviews")
+
+
+def rerun_data_migrations() -> None:
+    from django.apps import apps as global_apps
+    from django.db import connection
+    from django.db.migrations.loader import MigrationLoader
+    from django.db.migrations.operations.special import RunPython
+
+    loader = MigrationLoader(connection, ignore_no_migrations=True)
+    plan = [
+        key
+        for leaf in loader.graph.leaf_nodes()
+        for key in loader.graph.forwards_plan(leaf)
+    ]
+    seen = set()
+    with connection.schema_editor(atomic=True) as schema_editor:
+        for key in plan:
+            if key in seen or key[0] not in OUR_APPS:
+                continue
+            seen.add(key)
+            for operation in loader.graph.nodes[key].operations:
+                if isinstance(operation, RunPython):
+                    operation.code(global_apps, schema_editor)
+
+
+def _is_transactional(request) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    return bool(
+        (marker and marker.kwargs.get("transaction"))
+        or {"transactional_db", "live_server"} & set(request.fixturenames)
+    )
+
+
+@pytest.fixture(autouse=True)
+def _reference_data_for_transactional_tests(request):
+    if _is_transactional(request):
+        request.getfixturevalue("transactional_db")
+        rerun_data_migrations()
+    yield

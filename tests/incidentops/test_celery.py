@@ -41,6 +41,7 @@ def test_round_trip_through_the_embedded_broker(tmp_path):
             "data_folder_in": str(queue),
             "data_folder_out": str(queue),
             "processed_folder": str(broker_dir / "processed"),
+            "control_folder": str(broker_dir / "control"),
             "store_processed": False,
         },
     )
