@@ -6,7 +6,7 @@ from rest_framework.test import APIClient
 from incidents import services
 from incidents.models import Incident, TimelineEntry
 from tests.api.openapi import assert_conforms
-from tests.factories import IncidentFactory, IncidentTypeFactory, role, severity
+from tests.factories import IncidentFactory, IncidentTypeFactory, role
 
 LIST = "/api/v1/incidents/"
 DETAIL = "/api/v1/incidents/{id}/"
@@ -411,7 +411,3 @@ def test_router_root_lists_the_resources(as_manager):
 
     assert response.status_code == 200
     assert {"incidents", "incident-types", "severity-levels"} <= set(response.json())
-
-
-def test_severity_helper_levels_exist(db):
-    assert severity("SEV-1").rank == 1
