@@ -6,6 +6,7 @@
 """
 
 import os
+import shutil
 
 import pytest
 
@@ -29,6 +30,10 @@ def _missing_service(item) -> str | None:
         "DATABASE_URL", ""
     ).startswith(("postgres://", "postgresql://", "pgsql://")):
         return "needs PostgreSQL: set DATABASE_URL"
+    if item.get_closest_marker("alertmanager") and not shutil.which(
+        "prometheus-alertmanager"
+    ):
+        return "needs prometheus-alertmanager on PATH"
     return None
 
 
