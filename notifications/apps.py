@@ -4,3 +4,14 @@ from django.apps import AppConfig
 class NotificationsConfig(AppConfig):
     name = "notifications"
     verbose_name = "Notifications"
+
+    def ready(self) -> None:
+        from notifications import receivers
+
+        receivers.connect()
+
+    def seed_demo(self, *, stdout) -> None:
+        """Demo channels and stakeholder lists per severity (idempotent)."""
+        from notifications.seed import seed_notifications
+
+        seed_notifications(stdout=stdout)

@@ -1,0 +1,157 @@
+"""Who is told what, when an incident changes: receivers of ``incidents.events``.
+
+They run inside the publishing service's transaction and only write outbox rows
+through ``services.notification_send`` (which registers the sends for after
+commit). Inside ``history_import()`` they stay silent. Connected in
+``NotificationsConfig.ready()``.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from incidents import events
+from incidents.models import Incident
+from notifications import services
+from notifications.models import Channel, StakeholderList
+
+
+def _lists_for(incident: Incident):
+    """The incident's lists; before a severity is confirmed, the triage lists."""
+    if incident.severity_id is None:
+        return StakeholderList.objects.for_declaration()
+    return StakeholderList.objects.for_incident(incident)
+
+
+def _stamp(value) -> str:
+    return value.isoformat() if value else ""
+
+
+def on_incident_declared(sender, *, incident, actor, **kwargs) -> None:
+    if events.importing_history():
+        return
+    services.notification_send(
+        incident=incident,
+        kind="incident_declared",
+        event_key=f"incident:{incident.pk}:declared",
+        lists=StakeholderList.objects.for_declaration(),
+        actor=actor,
+        context={"change": "Declared; in triage"},
+    )
+
+
+def on_severity_confirmed(sender, *, incident, previous_severity, actor, **kwargs):
+    if events.importing_history():
+        return
+    severity = incident.severity
+    if previous_severity is not None and not severity.is_more_severe_than(
+        previous_severity
+    ):
+        return  # re-confirmed or lowered: the lists already know
+    change = (
+        f"Severity confirmed as {severity.code}"
+        if previous_severity is None
+        else f"Severity raised from {previous_severity.code} to {severity.code}"
+    )
+    services.notification_send(
+        incident=incident,
+        kind="severity_confirmed",
+        event_key=(
+            f"incident:{incident.pk}:severity:{severity.code}:"
+            f"{_stamp(incident.severity_confirmed_at)}"
+        ),
+        lists=StakeholderList.objects.for_incident(incident),
+        actor=actor,
+        context={"change": change, "reason": incident.severity_reason},
+    )
+
+
+def on_role_assigned(sender, *, assignment, previous_assignment, actor, **kwargs):
+    if events.importing_history():
+        return
+    if actor is not None and actor.pk == assignment.user_id:
+        return  # they took the role themselves
+    services.notification_send(
+        incident=assignment.incident,
+        kind="role_assigned",
+        event_key=f"assignment:{assignment.pk}",
+        users=[assignment.user],
+        actor=actor,
+        context={
+            "change": f"{assignment.user.display_name} is now "
+            f"{assignment.role.name.lower()}",
+            "role": assignment.role.name,
+            "assignee": assignment.user.display_name,
+        },
+    )
+
+
+def on_update_posted(sender, *, update, actor, **kwargs) -> None:
+    if events.importing_history():
+        return
+    incident = update.incident
+    services.notification_send(
+        incident=incident,
+        kind="stakeholder_update",
+        event_key=f"update:{update.pk}",
+        lists=_lists_for(incident),
+        actor=actor,
+        context={"change": "Stakeholder update", "update": update.body},
+    )
+
+
+def on_resolved(sender, *, incident, actor, **kwargs) -> None:
+    if events.importing_history():
+        return
+    services.notification_send(
+        incident=incident,
+        kind="incident_resolved",
+        event_key=f"incident:{incident.pk}:resolved:{_stamp(incident.resolved_at)}",
+        lists=_lists_for(incident),
+        actor=actor,
+        context={
+            "change": "Resolved",
+            "resolution": incident.resolution_summary,
+        },
+    )
+
+
+def on_incident_changed(sender, *, incident, change, actor, data, **kwargs):
+    """Integration webhooks subscribed to ``incident_changed``."""
+    if events.importing_history():
+        return
+    subscribers = [
+        channel
+        for channel in Channel.objects.filter(
+            kind=Channel.Kind.WEBHOOK, is_enabled=True
+        )
+        if channel.wants_change(change)
+    ]
+    if not subscribers:
+        return
+    services.notification_send(
+        incident=incident,
+        kind="incident_changed",
+        # Each event is distinct: there is no natural key for "the n-th change".
+        event_key=f"incident:{incident.pk}:changed:{change}:{uuid.uuid4().hex}",
+        channels=subscribers,
+        actor=actor,
+        event="incident_changed",
+        event_data={"change": change, **(data or {})},
+        context={"change": change.replace("_", " ")},
+    )
+
+
+def connect() -> None:
+    """Subscribe to the incident events (dispatch_uid: once only)."""
+    for signal, receiver in (
+        (events.incident_declared, on_incident_declared),
+        (events.incident_severity_confirmed, on_severity_confirmed),
+        (events.incident_role_assigned, on_role_assigned),
+        (events.stakeholder_update_posted, on_update_posted),
+        (events.incident_resolved, on_resolved),
+        (events.incident_changed, on_incident_changed),
+    ):
+        signal.connect(
+            receiver, sender=Incident, dispatch_uid=f"notifications.{receiver.__name__}"
+        )

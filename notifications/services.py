@@ -1,0 +1,551 @@
+"""Every write of the notifications app, one function per verb.
+
+The outbox (DESIGN.md, "Outbox and delivery"): ``notification_send`` writes a
+``Notification`` and its ``Delivery`` rows in the caller's transaction and
+publishes the send tasks after commit; ``delivery_send`` (in a worker) sends one
+delivery outside any transaction; ``outbox_sweep`` re-publishes what a lost broker
+message left pending; ``cadence_reminders_sweep`` reminds the communications
+lead when a stakeholder update is due. Every communication and its outcome is on
+the incident's timeline, through ``incidents.services.timeline_record``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from incidentops.celery import publish
+from incidentops.exceptions import DomainError
+from incidents.events import importing_history
+from incidents.models import COMMANDER, COMMUNICATIONS, Incident, TimelineEntry
+from incidents.services import timeline_record
+from notifications import channels as transports
+from notifications import messages
+from notifications.models import Channel, Delivery, Notification
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+BACKOFF_BASE = timedelta(seconds=30)
+BACKOFF_MAX = timedelta(minutes=15)
+# Longer than the task time limit: a claim outlives any send that is still
+# running, and expires for one whose worker died.
+CLAIM_LEASE = timedelta(minutes=3)
+# A delivery due this long ago and still pending lost its broker message.
+SWEEP_AFTER = timedelta(minutes=1)
+# ... and once re-published, it is not re-published again for this long.
+RESWEEP_AFTER = timedelta(minutes=5)
+SWEEP_BATCH = 500
+# The "update due" reminder goes out this long before the due time.
+REMINDER_LEAD = timedelta(minutes=5)
+# How many recipient names a timeline entry lists before "and N more".
+NAMES_ON_TIMELINE = 25
+
+Kind = TimelineEntry.Kind
+
+
+@dataclass(frozen=True)
+class _Target:
+    channel: Channel
+    recipient: str
+    name: str
+    user: object | None = None
+
+
+def _backoff(attempts: int) -> timedelta:
+    return min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_MAX)
+
+
+def _idempotency_key(event_key: str, channel: Channel, recipient: str) -> str:
+    raw = f"{event_key}|{channel.pk}|{recipient.lower()}"
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _person(user) -> tuple[str, str] | None:
+    if user is None or not user.is_active or not user.email:
+        return None
+    return user.email, user.display_name
+
+
+def _targets(*, users, groups, lists, channels) -> list[_Target]:
+    """Expand people, groups and lists into (channel, recipient) pairs, once each."""
+    User = get_user_model()
+    users, groups, lists, channels = (
+        list(users),
+        list(groups),
+        list(lists),
+        list(channels),
+    )
+    found: dict[tuple[int, str], _Target] = {}
+
+    def add(channel: Channel, recipient: str, name: str, user=None) -> None:
+        key = (channel.pk, recipient.lower())
+        if key not in found:
+            found[key] = _Target(channel, recipient, name, user)
+
+    def add_people(channel: Channel, people) -> None:
+        for user in people:
+            person = _person(user)
+            if person:
+                add(channel, person[0], person[1], user)
+
+    email = None
+    if users or groups:
+        email = Channel.default_email()
+        add_people(email, users)
+        add_people(
+            email,
+            User.objects.filter(groups__in=groups, is_active=True)
+            .distinct()
+            .order_by("pk"),
+        )
+    for stakeholder_list in lists:
+        list_channels = [c for c in stakeholder_list.channels.all() if c.is_enabled]
+        if not stakeholder_list.channels.exists():
+            email = email or Channel.default_email()
+            list_channels = [email]
+        members = list(stakeholder_list.members.select_related("user", "group"))
+        for channel in list_channels:
+            if channel.is_broadcast:
+                add(channel, channel.name, channel.name)
+                continue
+            for member in members:
+                if member.user_id:
+                    add_people(channel, [member.user])
+                elif member.group_id:
+                    add_people(
+                        channel,
+                        member.group.user_set.filter(is_active=True).order_by("pk"),
+                    )
+                else:
+                    add(channel, member.email, member.name or member.email)
+    for channel in channels:
+        if channel.is_enabled:
+            add(channel, channel.name, channel.name)
+    return list(found.values())
+
+
+def _publish_deliveries(delivery_ids: list[int]) -> None:
+    """After commit: hand the deliveries to the workers. A broker that is down
+    loses nothing: the rows stay pending and the sweeper publishes them later;
+    trying the rest would only make the request wait once per delivery."""
+    from notifications.tasks import send_delivery_task
+
+    for delivery_id in delivery_ids:
+        if not publish(send_delivery_task, delivery_id):
+            break
+
+
+def _names(targets: list[_Target]) -> list[str]:
+    names = [t.name for t in targets if not t.channel.is_broadcast]
+    shown = names[:NAMES_ON_TIMELINE]
+    if len(names) > len(shown):
+        shown.append(f"and {len(names) - len(shown)} more")
+    return shown
+
+
+@transaction.atomic
+def notification_send(
+    *,
+    incident: Incident,
+    kind: str,
+    event_key: str,
+    context: dict | None = None,
+    users=(),
+    groups=(),
+    lists=(),
+    channels=(),
+    actor=None,
+    timeline_kind: str = Kind.COMMUNICATION,
+    event: str | None = None,
+    event_data: dict | None = None,
+    now: datetime | None = None,
+) -> Notification | None:
+    """Tell people about an incident, through the outbox.
+
+    Changes: one ``Notification`` (unique on ``event_key``) rendered from the
+    ``kind`` templates with the incident's context merged with ``context``; one
+    ``Delivery`` per recipient and channel (a unique idempotency key each) for
+    ``users`` (by e-mail), active members of ``groups`` (by e-mail), ``lists``
+    (their members, through their channels) and broadcast ``channels``
+    (webhooks); one timeline entry (``timeline_kind``) naming the channels and
+    recipients. Webhooks receive ``event`` (default: ``kind``) with
+    ``event_data`` (default: the message).
+    Sends: the send tasks, after commit.
+    Returns the existing notification, writing nothing, if ``event_key`` was
+    used before; None, writing nothing, when there is nobody to tell or inside
+    ``history_import()``. Raises nothing of its own.
+    """
+    if importing_history():
+        return None
+    existing = Notification.objects.filter(event_key=event_key).first()
+    if existing is not None:
+        return existing
+    targets = _targets(users=users, groups=groups, lists=lists, channels=channels)
+    if not targets:
+        return None
+    now = now or timezone.now()
+
+    full_context = {**messages.incident_context(incident), **(context or {})}
+    rendered = messages.render(kind, full_context)
+    extra = {
+        key: value
+        for key, value in (context or {}).items()
+        if isinstance(value, str | int | float | bool | type(None))
+    }
+    payload = messages.webhook_payload(
+        event=event or kind,
+        incident=incident,
+        data=event_data
+        if event_data is not None
+        else {"kind": kind, "subject": rendered.subject, "text": rendered.text} | extra,
+        occurred_at=now,
+    )
+    try:
+        with transaction.atomic():
+            notification = Notification.objects.create(
+                incident=incident,
+                kind=kind,
+                event_key=event_key,
+                subject=rendered.subject,
+                body_text=rendered.text,
+                body_html=rendered.html,
+                payload=payload,
+                actor=actor,
+                created_at=now,
+            )
+    except IntegrityError:
+        # A concurrent caller wrote this event first.
+        return Notification.objects.get(event_key=event_key)
+
+    deliveries = [
+        Delivery(
+            notification=notification,
+            channel=target.channel,
+            recipient=target.recipient,
+            recipient_name=target.name,
+            user=target.user,
+            idempotency_key=_idempotency_key(
+                event_key, target.channel, target.recipient
+            ),
+            created_at=now,
+            next_attempt_at=now,
+        )
+        for target in targets
+    ]
+    Delivery.objects.bulk_create(deliveries)
+    ids = list(notification.deliveries.order_by("pk").values_list("pk", flat=True))
+
+    per_channel: dict[str, int] = {}
+    for target in targets:
+        per_channel[target.channel.name] = per_channel.get(target.channel.name, 0) + 1
+    people = sum(1 for t in targets if not t.channel.is_broadcast)
+    described = ", ".join(
+        f"{name} ({count})" if count > 1 else name
+        for name, count in per_channel.items()
+    )
+    timeline_record(
+        incident=incident,
+        kind=timeline_kind,
+        actor=actor,
+        occurred_at=now,
+        summary=f"Sent “{rendered.subject}” to {people} recipient(s) via {described}"
+        if people
+        else f"Sent “{rendered.subject}” via {described}",
+        data={
+            "notification": notification.pk,
+            "kind": kind,
+            "status": "queued",
+            "channels": [
+                {"channel": name, "deliveries": count}
+                for name, count in per_channel.items()
+            ],
+            "recipient_count": people,
+            "recipients": _names(targets),
+            "lists": [str(stakeholder_list) for stakeholder_list in lists],
+        },
+    )
+    transaction.on_commit(partial(_publish_deliveries, ids))
+    return notification
+
+
+# --- sending ------------------------------------------------------------------------
+
+
+def _claim(delivery_id: int, now: datetime) -> Delivery | None:
+    with transaction.atomic():
+        delivery = (
+            Delivery.objects.select_for_update()
+            .select_related("channel", "notification")
+            .filter(pk=delivery_id)
+            .first()
+        )
+        if delivery is None or delivery.status != Delivery.Status.PENDING:
+            return None
+        if delivery.claimed_until and delivery.claimed_until > now:
+            return None  # another worker is sending it right now
+        if delivery.next_attempt_at > now:
+            return None  # backing off; its own retry will come
+        delivery.claimed_until = now + CLAIM_LEASE
+        delivery.attempts += 1
+        delivery.save(update_fields=["claimed_until", "attempts"])
+        return delivery
+
+
+def _log_outcome_if_settled(notification: Notification, now: datetime) -> None:
+    """Once no delivery is pending, one timeline entry says how it went."""
+    deliveries = list(notification.deliveries.select_related("channel"))
+    if notification.outcome_logged_at or any(
+        d.status == Delivery.Status.PENDING for d in deliveries
+    ):
+        return
+    sent = [d for d in deliveries if d.status == Delivery.Status.SENT]
+    failed = [d for d in deliveries if d.status == Delivery.Status.FAILED]
+    status = "delivered" if not failed else "failed" if not sent else "partial"
+    per_channel: dict[str, dict[str, int]] = {}
+    for d in deliveries:
+        counts = per_channel.setdefault(d.channel.name, {"sent": 0, "failed": 0})
+        counts[d.status] += 1
+    summary = f"“{notification.subject}”: {len(sent)} delivered"
+    if failed:
+        summary += f", {len(failed)} failed (" + "; ".join(
+            f"{d.recipient_name or d.recipient} via {d.channel.name}: {d.last_error}"
+            for d in failed[:3]
+        )
+        summary += ", …)" if len(failed) > 3 else ")"
+    timeline_record(
+        incident=notification.incident,
+        kind=Kind.COMMUNICATION,
+        actor=None,
+        occurred_at=now,
+        summary=summary,
+        data={
+            "notification": notification.pk,
+            "kind": notification.kind,
+            "status": status,
+            "sent": len(sent),
+            "failed": len(failed),
+            "channels": per_channel,
+            "failures": [
+                {
+                    "recipient": d.recipient,
+                    "channel": d.channel.name,
+                    "error": d.last_error,
+                    "attempts": d.attempts,
+                }
+                for d in failed[:20]
+            ],
+        },
+    )
+    notification.outcome_logged_at = now
+    notification.save(update_fields=["outcome_logged_at"])
+
+
+def delivery_send(*, delivery_id: int, now: datetime | None = None) -> str | None:
+    """Send one pending delivery; called by the worker, never in a transaction.
+
+    Deliberately not atomic as a whole: the row is claimed in one short
+    transaction (locked with ``select_for_update``; skipped if already sent,
+    failed, claimed by another worker or backing off), the channel is spoken to
+    with no transaction open, and the result recorded in a second one.
+    Changes: ``attempts``, then ``sent``/``sent_at``, or ``failed``/
+    ``failed_at`` with ``last_error`` on a permanent error or the
+    ``MAX_ATTEMPTS``-th transient one, or ``last_error`` and ``next_attempt_at``
+    (exponential backoff) on an earlier transient one; once the notification's
+    last delivery settles, one outcome timeline entry.
+    Sends: the message. Returns the new status, or None if it skipped the row.
+    Raises: ``TransientDeliveryError`` (with ``retry_in`` seconds) when the
+    delivery should be retried.
+    """
+    now = now or timezone.now()
+    delivery = _claim(delivery_id, now)
+    if delivery is None:
+        return None
+    error: transports.DeliveryError | None = None
+    if not delivery.channel.is_enabled:
+        error = transports.PermanentDeliveryError("The channel is disabled.")
+    else:
+        try:
+            transports.send(delivery)
+        except transports.DeliveryError as exc:
+            error = exc
+    retry = isinstance(error, transports.TransientDeliveryError) and (
+        delivery.attempts < MAX_ATTEMPTS
+    )
+    with transaction.atomic():
+        # The notification's lock first: concurrent settlements of its
+        # deliveries take turns, so exactly one sees the last one settle.
+        notification = Notification.objects.select_for_update().get(
+            pk=delivery.notification_id
+        )
+        delivery = Delivery.objects.select_for_update().get(pk=delivery.pk)
+        delivery.claimed_until = None
+        if error is None:
+            delivery.status = Delivery.Status.SENT
+            delivery.sent_at = now
+        elif retry:
+            delivery.last_error = str(error)[:2000]
+            delivery.next_attempt_at = now + _backoff(delivery.attempts)
+        else:
+            delivery.status = Delivery.Status.FAILED
+            delivery.failed_at = now
+            delivery.last_error = str(error)[:2000]
+            if isinstance(error, transports.TransientDeliveryError):
+                delivery.last_error = (
+                    f"Gave up after {delivery.attempts} attempts: {error}"[:2000]
+                )
+        delivery.save()
+        _log_outcome_if_settled(notification, now)
+    if retry:
+        exc = transports.TransientDeliveryError(str(error))
+        exc.retry_in = (delivery.next_attempt_at - now).total_seconds()
+        raise exc
+    return delivery.status
+
+
+@transaction.atomic
+def delivery_resend(*, delivery: Delivery, actor, now: datetime | None = None):
+    """Give a failed delivery another round of attempts.
+
+    Changes: the delivery back to ``pending`` with its attempts reset (its last
+    error kept until the next attempt); the notification's outcome watermark
+    cleared so the new outcome is logged; a timeline entry naming who resent.
+    Sends: the send task, after commit.
+    Raises: ``DomainError`` unless the delivery has failed.
+    """
+    now = now or timezone.now()
+    delivery = (
+        Delivery.objects.select_for_update()
+        .select_related("notification", "channel")
+        .get(pk=delivery.pk)
+    )
+    if delivery.status != Delivery.Status.FAILED:
+        raise DomainError("Only a failed delivery can be resent.")
+    delivery.status = Delivery.Status.PENDING
+    delivery.attempts = 0
+    delivery.failed_at = None
+    delivery.next_attempt_at = now
+    delivery.claimed_until = None
+    delivery.swept_at = None
+    delivery.save()
+    notification = delivery.notification
+    notification.outcome_logged_at = None
+    notification.save(update_fields=["outcome_logged_at"])
+    who = actor.display_name if actor else "IncidentOps"
+    timeline_record(
+        incident=notification.incident,
+        kind=Kind.COMMUNICATION,
+        actor=actor,
+        occurred_at=now,
+        summary=f"{who} resent “{notification.subject}” to "
+        f"{delivery.recipient_name or delivery.recipient} via {delivery.channel.name}",
+        data={
+            "notification": notification.pk,
+            "status": "resent",
+            "channel": delivery.channel.name,
+            "recipient": delivery.recipient,
+        },
+    )
+    transaction.on_commit(partial(_publish_deliveries, [delivery.pk]))
+    return delivery
+
+
+def outbox_sweep(*, now: datetime) -> int:
+    """Re-publish deliveries whose broker message was lost.
+
+    Picks pending deliveries due at least ``SWEEP_AFTER`` before ``now``, not
+    claimed by a worker and not re-published in the last ``RESWEEP_AFTER``;
+    publishes a send task for each and marks ``swept_at`` (only for those the
+    broker took, so a second run with the same ``now`` publishes nothing). Stops
+    at the first failed publish (the broker is still down). Returns how many it
+    published. The send task's lock makes a race with the first task harmless.
+    """
+    from notifications.tasks import send_delivery_task
+
+    stale = now - SWEEP_AFTER
+    ids = list(
+        Delivery.objects.filter(
+            status=Delivery.Status.PENDING, next_attempt_at__lte=stale
+        )
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lte=now))
+        .filter(Q(swept_at__isnull=True) | Q(swept_at__lte=now - RESWEEP_AFTER))
+        .order_by("next_attempt_at", "pk")
+        .values_list("pk", flat=True)[:SWEEP_BATCH]
+    )
+    published = []
+    for delivery_id in ids:
+        if not publish(send_delivery_task, delivery_id):
+            break
+        published.append(delivery_id)
+    if published:
+        Delivery.objects.filter(pk__in=published).update(swept_at=now)
+    return len(published)
+
+
+# --- update cadence -----------------------------------------------------------------
+
+
+def _holder(incident: Incident, role_slug: str):
+    assignment = (
+        incident.assignments.filter(ended_at__isnull=True, role__slug=role_slug)
+        .select_related("user")
+        .first()
+    )
+    return assignment.user if assignment else None
+
+
+def cadence_reminders_sweep(*, now: datetime) -> list[Notification]:
+    """Remind people when an open incident's next stakeholder update is due.
+
+    For each open incident whose severity has an update cadence: from
+    ``REMINDER_LEAD`` before the due time, an ``update_due`` reminder to the
+    communications lead (the commander if there is none); once overdue by a
+    further cadence, an ``update_overdue`` reminder to both. Each is one
+    notification (timeline kind ``reminder``) whose key names the incident, the
+    due time and the stage, so each goes out once per due time whatever how often
+    this runs. Returns the notifications written by this run.
+    """
+    written = []
+    incidents = (
+        Incident.objects.open()
+        .filter(severity__update_cadence__isnull=False)
+        .select_related("severity", "incident_type")
+        .order_by("pk")
+    )
+    for incident in incidents:
+        due = incident.next_update_due_at()
+        if due is None:
+            continue
+        cadence = incident.severity.update_cadence
+        comms = _holder(incident, COMMUNICATIONS)
+        commander = _holder(incident, COMMANDER)
+        if now >= due + cadence:
+            stage, people = "overdue", [comms, commander]
+        elif now >= due - min(REMINDER_LEAD, cadence / 2):
+            stage, people = "due", [comms or commander]
+        else:
+            continue
+        people = [p for p in dict.fromkeys(people) if p is not None]
+        key = f"reminder:{incident.pk}:{due.isoformat()}:{stage}"
+        if not people or Notification.objects.filter(event_key=key).exists():
+            continue
+        notification = notification_send(
+            incident=incident,
+            kind=f"update_{stage}",
+            event_key=key,
+            users=people,
+            context={"due_at": due, "change": f"Stakeholder update {stage}"},
+            timeline_kind=Kind.REMINDER,
+            now=now,
+        )
+        if notification is not None:
+            written.append(notification)
+    return written
