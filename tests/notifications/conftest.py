@@ -4,6 +4,7 @@ local SMTP/HTTP servers and a broker the test controls."""
 from contextlib import contextmanager
 
 import pytest
+from kombu import pools as kombu_pools
 
 from incidentops import groups
 from incidentops.celery import app as celery_app
@@ -71,8 +72,9 @@ def smtp_mailer(settings):
 
 
 def _reset_broker_pools() -> None:
-    if celery_app._pool is not None:
-        celery_app._pool.force_close_all()
+    # Connections are pooled per broker URL; drop them all so the next publish
+    # connects to the broker configured now.
+    kombu_pools.reset()
     celery_app._pool = None
     celery_app.amqp._producer_pool = None
 
