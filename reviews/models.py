@@ -268,6 +268,34 @@ class Review(models.Model):
             if len(req["approvers"]) < req["count"]
         ]
 
+    def recurrences(self, user):
+        """Earlier incidents of the same type that ``user`` may see, newest first,
+        each with its review's follow-ups still open (``open_follow_ups``)."""
+        incident = self.incident
+        if incident.incident_type_id is None:
+            return []
+        earlier = list(
+            Incident.objects.visible_to(user)
+            .filter(
+                incident_type_id=incident.incident_type_id,
+                created_at__lt=incident.created_at,
+            )
+            .select_related("severity")
+            .order_by("-created_at")[:10]
+        )
+        open_by_incident: dict[int, list] = {}
+        for follow_up in (
+            FollowUp.objects.open()
+            .filter(review__incident__in=earlier)
+            .select_related("owner", "review")
+        ):
+            open_by_incident.setdefault(follow_up.review.incident_id, []).append(
+                follow_up
+            )
+        for other in earlier:
+            other.open_follow_ups = open_by_incident.get(other.pk, [])
+        return earlier
+
     # -- metrics from the incident's timestamps --
     def response_metrics(self) -> dict[str, timedelta | None]:
         incident = self.incident

@@ -1,3 +1,14 @@
-"""Portal URLs."""
+"""Portal URLs under /reviews/."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from reviews import views
+
+app_name = "reviews"
+
+urlpatterns = [
+    path("", views.ReviewListView.as_view(), name="list"),
+    path("<int:pk>/", views.ReviewDetailView.as_view(), name="detail"),
+    path("<int:pk>/print/", views.ReviewPrintView.as_view(), name="print"),
+    path("<int:pk>/review.md", views.ReviewMarkdownView.as_view(), name="markdown"),
+]

@@ -1,0 +1,104 @@
+"""Portal forms of the review page; views hand their data to the services."""
+
+from django import forms
+from django.contrib.auth import get_user_model
+
+from reviews.models import ContributingFactorCategory, FollowUp
+
+CONTENT_FIELDS = (
+    "summary",
+    "customer_impact",
+    "business_impact",
+    "root_cause",
+    "went_well",
+    "went_poorly",
+    "got_lucky",
+    "lessons",
+)
+
+
+class ContentForm(forms.Form):
+    summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    customer_impact = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+    business_impact = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+    root_cause = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+    went_well = forms.CharField(
+        label="What went well", widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+    went_poorly = forms.CharField(
+        label="What went poorly",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+    )
+    got_lucky = forms.CharField(
+        label="Where we got lucky",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+    )
+    lessons = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+
+class WhyForm(forms.Form):
+    why = forms.CharField(required=False)
+    because = forms.CharField(required=False)
+
+
+WhyFormSet = forms.formset_factory(WhyForm, extra=2, max_num=10)
+
+
+class FactorForm(forms.Form):
+    category = forms.ModelChoiceField(
+        queryset=ContributingFactorCategory.objects.filter(is_active=True),
+        required=False,
+    )
+    description = forms.CharField(required=False)
+
+
+FactorFormSet = forms.formset_factory(FactorForm, extra=2, max_num=20)
+
+
+class TimelineItemForm(forms.Form):
+    entry = forms.IntegerField(widget=forms.HiddenInput)
+    included = forms.BooleanField(required=False)
+    annotation = forms.CharField(required=False)
+
+
+TimelineFormSet = forms.formset_factory(TimelineItemForm, extra=0)
+
+
+class FollowUpForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    owner = forms.ModelChoiceField(
+        queryset=get_user_model().objects.filter(
+            is_active=True, is_service_account=False
+        ),
+        to_field_name="username",
+        required=False,
+    )
+    due_at = forms.DateTimeField(
+        required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    ticket_url = forms.URLField(label="External ticket", required=False)
+
+
+class FollowUpStatusForm(forms.Form):
+    follow_up = forms.IntegerField(widget=forms.HiddenInput)
+    status = forms.ChoiceField(choices=FollowUp.Status.choices)
+
+
+class WorkflowForm(forms.Form):
+    action = forms.ChoiceField(
+        choices=[
+            ("submit", "Submit for approval"),
+            ("approve", "Approve"),
+            ("request_changes", "Request changes"),
+            ("publish", "Publish"),
+        ]
+    )
+    comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)

@@ -1,0 +1,276 @@
+"""Portal pages of reviews: the list, the review page with its form sections and
+workflow buttons, the printable page and the Markdown download. Every write goes
+through ``reviews.services``; a refusal is shown as a form error."""
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.db import transaction
+from django.http import HttpResponse
+from django.shortcuts import redirect
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.views.generic import ListView, TemplateView, View
+
+from incidentops.exceptions import DomainError
+from reviews import permissions, services
+from reviews.forms import (
+    CONTENT_FIELDS,
+    ContentForm,
+    FactorFormSet,
+    FollowUpForm,
+    FollowUpStatusForm,
+    TimelineFormSet,
+    WhyFormSet,
+    WorkflowForm,
+)
+from reviews.models import FollowUp, Review
+
+
+class ReviewListView(LoginRequiredMixin, ListView):
+    """Mine to write, mine to approve, overdue, all visible."""
+
+    template_name = "reviews/review_list.html"
+    context_object_name = "reviews"
+    paginate_by = 50
+    SCOPES = {
+        "mine": "Mine to write",
+        "approve": "Mine to approve",
+        "overdue": "Overdue",
+        "all": "All",
+    }
+
+    def get_queryset(self):
+        user = self.request.user
+        reviews = Review.objects.visible_to(user).select_related("incident", "owner")
+        scope = self.request.GET.get("scope", "all")
+        if scope == "mine":
+            reviews = reviews.unpublished().filter(owner=user)
+        elif scope == "approve":
+            names = permissions.user_group_names(user)
+            reviews = [
+                review
+                for review in reviews.filter(status=Review.Status.IN_REVIEW)
+                if permissions.approval_refusal(user, review) is None
+                and any(req["group"] in names for req in review.required_approvals)
+            ]
+        elif scope == "overdue":
+            reviews = reviews.overdue(timezone.now())
+        if self.request.GET.get("incident", "").isdigit() and not isinstance(
+            reviews, list
+        ):
+            reviews = reviews.filter(incident_id=int(self.request.GET["incident"]))
+        return reviews
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            scopes=self.SCOPES,
+            scope=self.request.GET.get("scope", "all"),
+            now=timezone.now(),
+            **kwargs,
+        )
+
+
+class ReviewMixin(LoginRequiredMixin):
+    def get_review(self) -> Review:
+        return permissions.get_visible_review_or_404(
+            self.request.user, pk=self.kwargs["pk"]
+        )
+
+
+def review_context(review: Review, user) -> dict:
+    """What the review page, the print page and the Markdown share."""
+    return {
+        "review": review,
+        "incident": review.incident,
+        "metrics": review.response_metrics(),
+        "timeline": review.timeline_items.select_related("entry").filter(included=True),
+        "whys": review.whys.all(),
+        "factors": review.factors.select_related("category"),
+        "follow_ups": review.follow_ups.select_related("owner"),
+        "recurrences": review.recurrences(user),
+        "approvals": review.approval_records.select_related("user"),
+        "progress": review.approval_progress(),
+    }
+
+
+class ReviewDetailView(ReviewMixin, TemplateView):
+    """The review page: its content and, for editors, the form sections."""
+
+    template_name = "reviews/review_detail.html"
+
+    def forms_for(self, review: Review, data=None) -> dict:
+        items = review.timeline_items.select_related("entry")
+        return {
+            "content_form": ContentForm(
+                data if data and data.get("section") == "content" else None,
+                initial={name: getattr(review, name) for name in CONTENT_FIELDS},
+            ),
+            "why_formset": WhyFormSet(
+                data if data and data.get("section") == "whys" else None,
+                prefix="whys",
+                initial=[
+                    {"why": w.why, "because": w.because} for w in review.whys.all()
+                ],
+            ),
+            "factor_formset": FactorFormSet(
+                data if data and data.get("section") == "factors" else None,
+                prefix="factors",
+                initial=[
+                    {"category": f.category, "description": f.description}
+                    for f in review.factors.all()
+                ],
+            ),
+            "timeline_formset": TimelineFormSet(
+                data if data and data.get("section") == "timeline" else None,
+                prefix="timeline",
+                initial=[
+                    {
+                        "entry": i.entry_id,
+                        "included": i.included,
+                        "annotation": i.annotation,
+                    }
+                    for i in items
+                ],
+            ),
+            "timeline_entries": [i.entry for i in items],
+            "follow_up_form": FollowUpForm(
+                data if data and data.get("section") == "follow_up" else None
+            ),
+            "workflow_form": WorkflowForm(
+                data if data and data.get("section") == "workflow" else None
+            ),
+        }
+
+    def get_context_data(self, **kwargs):
+        review = self.get_review()
+        user = self.request.user
+        context = {
+            **review_context(review, user),
+            "can_edit": permissions.can_edit(user, review),
+            "approval_refusal": permissions.approval_refusal(user, review),
+            "follow_up_statuses": FollowUp.Status.choices,
+            **kwargs,
+        }
+        for name, form in self.forms_for(review).items():
+            context.setdefault(name, form)
+        return context
+
+    SECTIONS = {
+        "content": "content_form",
+        "whys": "why_formset",
+        "factors": "factor_formset",
+        "timeline": "timeline_formset",
+        "follow_up": "follow_up_form",
+        "workflow": "workflow_form",
+        "follow_up_status": "follow_up_status_form",
+    }
+
+    def post(self, request, pk):
+        review = self.get_review()
+        section = request.POST.get("section")
+        name = self.SECTIONS.get(section)
+        if name is None:
+            return redirect(review)
+        forms = self.forms_for(review, request.POST)
+        forms["follow_up_status_form"] = FollowUpStatusForm(request.POST)
+        form = forms[name]
+        error = None
+        if form.is_valid():
+            try:
+                with transaction.atomic():
+                    message = self.apply(section, form, review, request.user)
+            except DomainError as refusal:
+                error = refusal.message
+            else:
+                messages.success(request, message)
+                return redirect(review)
+        else:
+            error = "Please correct the errors below."
+        return self.render_to_response(
+            self.get_context_data(
+                **{name: form, "form_error": error, "section": section}
+            )
+        )
+
+    def apply(self, section, form, review, user) -> str:
+        if section == "content":
+            services.review_update(review=review, actor=user, **form.cleaned_data)
+            return "Review saved."
+        if section == "whys":
+            services.review_set_five_whys(
+                review=review,
+                actor=user,
+                whys=[
+                    (f.cleaned_data.get("why", ""), f.cleaned_data.get("because", ""))
+                    for f in form
+                ],
+            )
+            return "Five whys saved."
+        if section == "factors":
+            services.review_set_factors(
+                review=review,
+                actor=user,
+                factors=[
+                    (f.cleaned_data["category"], f.cleaned_data.get("description", ""))
+                    for f in form
+                    if f.cleaned_data.get("category")
+                ],
+            )
+            return "Contributing factors saved."
+        if section == "timeline":
+            services.review_set_timeline(
+                review=review,
+                actor=user,
+                items=[dict(f.cleaned_data) for f in form if f.cleaned_data],
+            )
+            return "Timeline selection saved."
+        if section == "follow_up":
+            services.follow_up_add(review=review, actor=user, **form.cleaned_data)
+            return "Follow-up added."
+        if section == "follow_up_status":
+            follow_up = review.follow_ups.filter(
+                pk=form.cleaned_data["follow_up"]
+            ).first()
+            if follow_up is None:
+                raise DomainError("No such follow-up on this review.")
+            services.follow_up_update(
+                follow_up=follow_up, actor=user, status=form.cleaned_data["status"]
+            )
+            return "Follow-up updated."
+        action = form.cleaned_data["action"]
+        comment = form.cleaned_data["comment"]
+        if action == "submit":
+            services.review_submit(review=review, actor=user)
+            return "Submitted for approval."
+        if action == "approve":
+            services.review_approve(review=review, actor=user, comment=comment)
+            return "Approved."
+        if action == "request_changes":
+            services.review_request_changes(review=review, actor=user, comment=comment)
+            return "Changes requested; the review is back in draft."
+        services.review_publish(review=review, actor=user)
+        return "Published."
+
+
+class ReviewPrintView(ReviewMixin, TemplateView):
+    """A printable page (print CSS), for the published record."""
+
+    template_name = "reviews/review_print.html"
+
+    def get_context_data(self, **kwargs):
+        return {**review_context(self.get_review(), self.request.user), **kwargs}
+
+
+class ReviewMarkdownView(ReviewMixin, View):
+    """The review as a Markdown file download."""
+
+    def get(self, request, pk):
+        review = self.get_review()
+        text = render_to_string(
+            "reviews/review.md", review_context(review, request.user), request=request
+        )
+        response = HttpResponse(text, content_type="text/markdown; charset=utf-8")
+        response["Content-Disposition"] = (
+            f'attachment; filename="{review.incident.reference}-review.md"'
+        )
+        return response
