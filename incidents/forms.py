@@ -17,6 +17,18 @@ class PersonChoiceField(forms.ModelChoiceField):
         return f"{full} ({obj.username})" if full else obj.username
 
 
+class IncidentPageForm(forms.Form):
+    """One of several forms on the incident page: ids are prefixed with the
+    form's ``id_prefix`` so that two fields called ``body`` never share an id
+    (and a label)."""
+
+    id_prefix = ""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", f"id_{self.id_prefix}_%s")
+        super().__init__(*args, **kwargs)
+
+
 class BoardFilterForm(forms.Form):
     """The status board's filters (GET); every field is optional."""
 
@@ -77,7 +89,9 @@ class DeclareForm(forms.Form):
     )
 
 
-class ConfirmSeverityForm(forms.Form):
+class ConfirmSeverityForm(IncidentPageForm):
+    id_prefix = "severity"
+
     severity = forms.ModelChoiceField(
         queryset=SeverityLevel.objects.all(),
         to_field_name="code",
@@ -90,7 +104,9 @@ class ConfirmSeverityForm(forms.Form):
     )
 
 
-class TransitionForm(forms.Form):
+class TransitionForm(IncidentPageForm):
+    id_prefix = "status"
+
     status = forms.ChoiceField(choices=Incident.Status.choices)
     note = forms.CharField(required=False, max_length=2000)
     resolution_summary = forms.CharField(
@@ -98,7 +114,9 @@ class TransitionForm(forms.Form):
     )
 
 
-class AssignRoleForm(forms.Form):
+class AssignRoleForm(IncidentPageForm):
+    id_prefix = "role"
+
     role = forms.ModelChoiceField(
         queryset=Role.objects.all(), to_field_name="slug", empty_label=None
     )
@@ -108,7 +126,9 @@ class AssignRoleForm(forms.Form):
     note = forms.CharField(required=False, max_length=1000)
 
 
-class ActionCreateForm(forms.Form):
+class ActionCreateForm(IncidentPageForm):
+    id_prefix = "action"
+
     title = forms.CharField(max_length=200, label="New action")
     owner = PersonChoiceField(
         queryset=_people(),
@@ -126,8 +146,10 @@ class ActionCreateForm(forms.Form):
     )
 
 
-class ActionUpdateForm(forms.Form):
+class ActionUpdateForm(IncidentPageForm):
     """One change to an action: complete it, or (re)assign its owner."""
+
+    id_prefix = "action_change"
 
     op = forms.ChoiceField(choices=[("complete", "Complete"), ("assign", "Assign")])
     owner = PersonChoiceField(
@@ -135,13 +157,17 @@ class ActionUpdateForm(forms.Form):
     )
 
 
-class StakeholderUpdateForm(forms.Form):
+class StakeholderUpdateForm(IncidentPageForm):
+    id_prefix = "update"
+
     body = forms.CharField(
         label="Update", widget=forms.Textarea(attrs={"rows": 9}), max_length=10000
     )
 
 
-class NoteForm(forms.Form):
+class NoteForm(IncidentPageForm):
+    id_prefix = "note"
+
     body = forms.CharField(
         label="Note", widget=forms.Textarea(attrs={"rows": 2}), max_length=5000
     )

@@ -9,7 +9,9 @@ its reason, a success a message.
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db.models import Count, Max, Q
@@ -311,7 +313,9 @@ def _stakeholder_template(incident: Incident, *, now: datetime) -> str:
     impact = incident.impact or (", ".join(flags).capitalize() if flags else "")
     cadence = incident.severity.update_cadence if incident.severity else None
     if cadence:
-        local = timezone.localtime(now + cadence)
+        local = timezone.localtime(
+            now + cadence, ZoneInfo(settings.INCIDENTOPS_TIME_ZONE)
+        )
         next_update = f"by {local:%H:%M %Z on %d %b}"
     else:
         next_update = "when there is news"

@@ -1,0 +1,184 @@
+"""The journeys people take in the portal, in real Chromium."""
+
+import re
+
+import pytest
+from django.db import transaction
+from playwright.sync_api import expect
+
+from incidentops import groups
+from incidents.models import Incident
+from tests.factories import IncidentFactory, IncidentTypeFactory, UserFactory, severity
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def people(transactional_db):
+    return {
+        "rita": UserFactory(
+            username="rita",
+            first_name="Rita",
+            last_name="Responder",
+            groups=[groups.RESPONDERS],
+        ),
+        "mia": UserFactory(
+            username="mia",
+            first_name="Mia",
+            last_name="Manager",
+            groups=[groups.INCIDENT_MANAGERS, groups.RESPONDERS],
+        ),
+    }
+
+
+def test_declare_command_act_update_and_resolve(
+    people, open_session, screenshot, live_server
+):
+    IncidentTypeFactory(
+        slug="service-outage",
+        name="Service outage",
+        keywords="outage, down, 500, errors, checkout",
+        default_severity=severity("SEV-2"),
+    )
+    page = open_session(people["rita"])
+
+    # Declare, watching the suggestion appear while typing.
+    page.get_by_role("link", name="Declare incident").first.click()
+    page.get_by_label("Title").fill("Checkout is down with 500 errors")
+    page.get_by_label("Description").fill("Customers cannot pay since 09:10.")
+    page.get_by_label("Customer-facing").check()
+    suggestion = page.get_by_test_id("suggestion")
+    expect(suggestion).to_contain_text("Suggestion — a person confirms severity")
+    expect(suggestion).to_contain_text("Confidence")
+    screenshot(page, "declare")
+    page.get_by_role("button", name="Declare incident").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Checkout is down with 500 errors"
+    )
+    incident = Incident.objects.get(title="Checkout is down with 500 errors")
+    expect(page.get_by_test_id("confirmed-severity")).to_contain_text("Unconfirmed")
+
+    # Take command; leaving triage before a severity is confirmed shows the
+    # service's reason.
+    page.get_by_role("button", name="Take command").click()
+    expect(page.get_by_role("status")).to_contain_text("You are now incident commander")
+    page.get_by_role("button", name="Move to investigating").click()
+    expect(page.get_by_role("alert")).to_contain_text(
+        "It cannot leave triage: a person has not confirmed its severity"
+    )
+
+    # The commander confirms the severity.
+    page.get_by_label("Severity", exact=True).select_option("SEV-2")
+    page.get_by_label("Reason").fill("Checkout degraded for some customers")
+    page.get_by_role("button", name="Confirm severity").click()
+    expect(page.get_by_test_id("confirmed-severity")).to_contain_text("SEV-2 High")
+
+    page.get_by_role("button", name="Move to investigating").click()
+    expect(page.get_by_role("heading", name="Status: Investigating")).to_be_visible()
+
+    # Add and complete an action in place (htmx, no reload).
+    page.evaluate("window.__noReload = true")
+    page.get_by_label("New action").fill("Roll back release 42")
+    page.get_by_role("button", name="Add action").click()
+    row = page.locator("#actions tr", has_text="Roll back release 42")
+    expect(row).to_be_visible()
+    row.get_by_role("button", name=re.compile("^Complete")).click()
+    expect(page.locator("#actions")).to_contain_text("“Roll back release 42” is done.")
+    assert page.evaluate("window.__noReload") is True
+
+    # Post a stakeholder update from the pre-filled template.
+    page.get_by_text("Write an update").click()
+    body = page.get_by_label("Update", exact=True)
+    expect(body).to_have_value(re.compile("What happened: Checkout is down"))
+    body.fill(
+        body.input_value().replace(
+            "(what the team is doing now)", "Rolling back release 42."
+        )
+    )
+    page.get_by_role("button", name="Post update").click()
+    expect(page.get_by_role("status")).to_contain_text("Stakeholder update posted")
+    expect(page.locator("#timeline")).to_contain_text("posted a stakeholder update")
+    screenshot(page, "incident")
+
+    # Resolve; the review panel (or its link) is on the page.
+    page.get_by_label(re.compile("^Status note")).fill("Rolled back release 42.")
+    page.get_by_role("button", name="Move to resolved").click()
+    expect(page.get_by_role("heading", name="Status: Resolved")).to_be_visible()
+    expect(page.get_by_role("heading", name="Post-incident review")).to_be_visible()
+    incident.refresh_from_db()
+    assert incident.status == "resolved"
+    assert incident.resolution_summary == "Rolled back release 42."
+    screenshot(page, "incident-resolved")
+
+    # Open the review: the reviews app's panel links to it once it exists;
+    # without the panel the section links to the reviews list.
+    review = page.get_by_role("region", name="Post-incident review")
+    open_review = review.get_by_role("link", name="Open the review")
+    if open_review.count():
+        open_review.click()
+        page.wait_for_url(re.compile(r"/reviews/\d+/$"))
+        expect(page.get_by_role("heading", level=1)).to_contain_text(incident.reference)
+        screenshot(page, "review")
+    else:
+        expect(review.get_by_role("link").first).to_have_attribute(
+            "href", re.compile(r"^/reviews/")
+        )
+
+
+def test_the_board_changes_live_for_another_user(
+    people, open_session, screenshot, live_server
+):
+    breach = IncidentTypeFactory(
+        slug="data-breach", name="Personal data breach", gdpr=True
+    )
+    # References are drawn under a row lock, which needs a transaction.
+    with transaction.atomic():
+        IncidentFactory(
+            title="Supplier portal slow",
+            severity=severity("SEV-3"),
+            status="mitigated",
+            reporter=people["mia"],
+        )
+        IncidentFactory(
+            title="Customer records exposed",
+            severity=severity("SEV-1"),
+            status="investigating",
+            incident_type=breach,
+            regulatory=True,
+            data_exposed=True,
+            reporter=people["mia"],
+        )
+    watcher = open_session(people["mia"])
+    expect(watcher.get_by_text("Customer records exposed")).to_be_visible()
+    expect(
+        watcher.locator("#board").get_by_text("SEV-1 Critical").first
+    ).to_be_visible()
+    first_stamp = watcher.get_by_test_id("updated-at").text_content()
+
+    declarer = open_session(people["rita"])
+    declarer.goto(f"{live_server.url}/incidents/new/")
+    declarer.get_by_label("Title").fill("Warehouse scanners offline")
+    declarer.get_by_role("button", name="Declare incident").click()
+    expect(declarer.get_by_role("heading", level=1)).to_have_text(
+        "Warehouse scanners offline"
+    )
+
+    # No reload: the five-second poll brings it in.
+    watcher.evaluate("window.__noReload = true")
+    expect(watcher.get_by_text("Warehouse scanners offline")).to_be_visible(
+        timeout=8_000
+    )
+    assert watcher.evaluate("window.__noReload") is True
+    assert watcher.get_by_test_id("updated-at").text_content() != first_stamp
+    screenshot(watcher, "board")
+
+    phone = open_session(people["mia"], width=360, height=780)
+    expect(phone.get_by_text("Warehouse scanners offline")).to_be_visible()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    screenshot(phone, "board-phone")
+    phone.goto(
+        f"{live_server.url}"
+        + Incident.objects.get(title="Customer records exposed").get_absolute_url()
+    )
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    screenshot(phone, "incident-phone")
