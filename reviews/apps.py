@@ -12,3 +12,8 @@ class ReviewsConfig(AppConfig):
         events.incident_resolved.connect(
             receivers.on_incident_resolved, dispatch_uid="reviews.incident_resolved"
         )
+
+    def seed_demo(self, *, stdout) -> None:
+        from reviews.seed import seed_reviews
+
+        seed_reviews(stdout=stdout)
