@@ -45,8 +45,9 @@ def test_manager_confirms_severity_keeping_the_suggestion(incident, manager):
     assert incident.severity_confirmed_at is not None
     assert incident.severity_reason == "All card payments fail"
     assert incident.suggested_severity == suggested
-    entry = incident.timeline.last()
-    assert entry.kind == "severity_confirmed"
+    # other apps may log communications after it; the confirmation is recorded
+    entry = incident.timeline.filter(kind="severity_confirmed").last()
+    assert entry is not None
     assert entry.data["suggested"] == suggested.code
     assert entry.data["severity"] == "SEV-1"
     assert seen == [(incident.pk, None, manager)]
@@ -214,8 +215,9 @@ def test_assigning_the_commander_records_and_grants(incident, manager, responder
     assert incident.commander == responder
     assert incident.acknowledged_at == now
     assert responder.has_perm("incidents.change_incident", incident)
-    entry = incident.timeline.last()
-    assert entry.kind == "role"
+    # the assignee is told (a communication entry follows); the role entry is there
+    entry = incident.timeline.filter(kind="role").last()
+    assert entry is not None
     assert entry.data == {
         "role": "commander",
         "user": "rita",
@@ -286,7 +288,7 @@ def test_handover_ends_the_previous_assignment(commanded, manager, responder):
     ]
     assert commanded.commander == responder
     assert received == [(responder, manager)]
-    assert "taking over from" in commanded.timeline.last().summary
+    assert "taking over from" in commanded.timeline.filter(kind="role").last().summary
 
 
 def test_reassigning_the_same_holder_is_refused(commanded, manager):
