@@ -124,6 +124,11 @@ def test_declare_command_act_update_and_resolve(
             "href", re.compile(r"^/reviews/")
         )
 
+    # My work lists what is still mine.
+    page.get_by_role("link", name="My work").click()
+    expect(page.get_by_role("heading", name="My current roles")).to_be_visible()
+    screenshot(page, "my-work")
+
 
 def test_the_board_changes_live_for_another_user(
     people, open_session, screenshot, live_server
