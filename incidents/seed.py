@@ -297,13 +297,16 @@ def plan_history(size: int = HISTORY_SIZE) -> list[PlannedIncident]:
         # Redraw a title that was already used: the same kind of incident
         # happens again, but with other specifics.
         for _attempt in range(40):
-            title_pattern = rng.choice(story["titles"])
+            story_index = rng.randrange(len(story["titles"]))
+            title_pattern = story["titles"][story_index]
             title = _fill(title_pattern, slots)
             if title not in seen_titles:
                 break
             slots = {n: rng.choice(v) for n, v in stories.SLOTS.items()}
         seen_titles.add(title)
-        description_pattern = rng.choice(story["descriptions"])
+        # The description and root cause belong to the title's story.
+        descriptions = story["descriptions"]
+        description_pattern = descriptions[story_index % len(descriptions)]
         impact_pattern = rng.choice(story["impacts"])
         description = _fill(description_pattern, slots)
         impact = _fill(impact_pattern, slots)
@@ -469,8 +472,9 @@ def plan_history(size: int = HISTORY_SIZE) -> list[PlannedIncident]:
                     {"status": "mitigated", "actor": commander},
                 )
             )
-        cause = _fill(rng.choice(story["causes"]), slots)
-        fix = _fill(rng.choice(story["fixes"]), slots)
+        resolution = story_index % len(story["causes"])
+        cause = _fill(story["causes"][resolution], slots)
+        fix = _fill(story["fixes"][resolution], slots)
         steps.append(
             Step(
                 resolve_at,

@@ -2,9 +2,12 @@
 
 Per incident type: several title patterns, description paragraphs, impacts, root
 causes, fixes and investigation notes, with ``{slots}`` filled from the
-vocabularies below. ``incidents.seed`` draws one of each with a fixed random seed,
-so 300 incidents read as different events rather than one template with numbers
-changed. Slots that name a service, site or supplier also become the incident's
+vocabularies below. ``incidents.seed`` draws a title with a fixed random seed; the
+description and the root cause go with it by position (title ``i`` takes
+description ``i % len(descriptions)``, cause and fix ``i % len(causes)``; cause and
+fix ``j`` belong together), so each list is ordered to keep a story coherent.
+Impacts and notes are drawn freely. 300 incidents then read as different events
+rather than one template with numbers changed. Slots that name a service, site or supplier also become the incident's
 affected-services/sites/suppliers tags.
 """
 
@@ -180,10 +183,9 @@ CLOSING_UPDATES = [
 # Why a severity was chosen, per code.
 SEVERITY_REASONS = {
     "SEV-1": [
-        "Customer-facing across regions, revenue impact.",
-        "Regulatory clock running; executive visibility needed.",
-        "All-hands: no workaround and impact growing.",
-        "Safety and legal exposure.",
+        "Wide impact, no workaround; executives must know.",
+        "All hands: impact still growing.",
+        "Critical business impact; executive visibility needed.",
     ],
     "SEV-2": [
         "Degraded but with a workaround; SLA at risk.",
@@ -246,7 +248,7 @@ STORIES: dict[str, dict] = {
         "descriptions": [
             "Synthetic probes against {service} started failing at the top of the hour; the load balancer reports most targets unhealthy in {region}. Support has {count} contacts in the last 30 minutes mentioning errors at checkout.",
             "Error rate on {service} jumped from under 0.1% to {pct} within two minutes. {service2} calls are timing out behind it, so the storefront shows a generic error page.",
-            "Customers in {country} report they cannot complete orders. Our dashboards show 5xx responses from {service}; the other regions look healthy so far.",
+            "Customers in {country} report errors and support is escalating. Dashboards show 5xx responses from {service}; the other regions look healthy so far.",
             "The on-call engineer was paged by an SLO burn-rate alert for {service}. Requests are queueing at the ingress and health checks fail intermittently.",
         ],
         "impacts": [
@@ -265,6 +267,7 @@ STORIES: dict[str, dict] = {
             "We rolled back the change, restarted the pods and added an alert on pool saturation.",
             "We failed over to the standby, raised the limit and added jittered backoff to the client.",
             "We replaced the certificate, and certificate expiry is now monitored with a 30-day warning.",
+            "We rolled {service} back, pinned the client version and added a contract test between the two services.",
             "We raised the quota, scaled out by hand, and the autoscaler limits are now reviewed monthly.",
         ],
         "notes": [
@@ -287,18 +290,18 @@ STORIES: dict[str, dict] = {
         ),
         "titles": [
             "Search latency p99 above 4 s",
-            "{service} slow: p99 latency tripled since {duration} ago",
-            "Order confirmation e-mails delayed by {duration}",
             "Kafka consumer lag on {service} growing",
-            "Intermittent timeouts calling {service2} from {service}",
             "Slow page loads for customers in {region}",
+            "Intermittent timeouts calling {service2} from {service}",
+            "{service} slow: p99 latency tripled in the last {duration}",
+            "Order confirmation e-mails delayed by {duration}",
+            "Checkout slow for customers in {country}",
             "{service} error rate elevated at {pct}",
-            "Stock levels on the website lag {duration} behind the warehouse",
         ],
         "descriptions": [
             "p99 latency on {service} has risen steadily since the morning peak; p50 is fine, so only a share of requests are affected. Traces point at calls to {datastore}.",
             "The queue feeding {service} is growing faster than consumers drain it; current lag is about {duration}. Downstream, customers see stale information.",
-            "Customers report slowness on the site. Response times from {service} in {region} are three to five times normal; there are no deploys in the window.",
+            "Customers report slowness. Response times from {service} in {region} are three to five times normal; there are no deploys in the window.",
             "Intermittent timeouts between {service} and {service2}; retries are amplifying the load and the error rate is at {pct}.",
         ],
         "impacts": [
@@ -349,10 +352,14 @@ STORIES: dict[str, dict] = {
             "Load balancer dropping connections in {region}",
         ],
         "descriptions": [
-            "Monitoring shows {datastore} refusing connections since the maintenance window; applications in {region} are failing health checks one by one.",
-            "Nodes in the {region} pool went NotReady after an OS image update; pods are pending and {service} is running on reduced capacity.",
-            "Internal DNS is timing out for a share of lookups; services that resolve per request ({service}, {service2}) show errors.",
+            "{datastore} has refused connections since the maintenance window; applications in {region} fail health checks one by one, {service} first.",
             "Disk usage on {datastore} reached 100% overnight; writes are failing and {service} is queueing work.",
+            "Nodes in the {region} pool went NotReady after an OS image update; pods are pending and {service} runs on reduced capacity.",
+            "Internal DNS times out for a share of lookups; services that resolve per request ({service}, {service2}) show errors.",
+            "The standby of {datastore} is more than ten minutes behind the primary, so a failover now would lose data; reads served from replicas are stale.",
+            "The cloud provider reports a power event in one availability zone of {region}; a third of our instances there are unreachable.",
+            "Calls through the internal API gateway fail with certificate errors; {service} and {service2} cannot reach their dependencies.",
+            "The load balancer in front of {service} resets a share of connections; clients see intermittent connection errors.",
         ],
         "impacts": [
             "Services in {region} running without redundancy.",
@@ -360,18 +367,24 @@ STORIES: dict[str, dict] = {
             "No customer impact yet; failover capacity exhausted.",
         ],
         "causes": [
+            "Root cause: a maintenance script changed the database's listen address and the change was not reverted at the end of the window.",
             "Root cause: write-ahead log retention grew after a replication slot was left behind by a decommissioned replica.",
             "Root cause: the new node image had a kernel regression with our network driver.",
             "Root cause: the DNS forwarders ran out of UDP sockets under a burst of lookups from a misconfigured job.",
-            "Root cause: the cloud provider lost power in one availability zone and our {datastore} had no standby in another zone.",
+            "Root cause: a bulk backfill job wrote faster than the standby could replay on its smaller disks.",
+            "Root cause: the provider lost power in one zone and {datastore} had no standby in another zone.",
             "Root cause: certificate renewal failed silently because the automation's credentials had expired.",
+            "Root cause: the connection idle timeout on the load balancer was shorter than the clients' keep-alive.",
         ],
         "fixes": [
+            "We restored the configuration, restarted the connection pools and added a post-maintenance check.",
             "We dropped the orphaned slot, freed space and added a disk-growth alert.",
             "We rolled the node image back and pinned the kernel until the vendor fix.",
             "We added caching resolvers on each node and fixed the job.",
-            "We failed over manually and added a cross-zone standby.",
-            "We renewed by hand and alert on renewal failure, not only expiry.",
+            "We throttled the backfill, let the standby catch up and gave it the same disk class as the primary.",
+            "We failed over by hand and added a cross-zone standby.",
+            "We renewed by hand and now alert on renewal failure, not only on expiry.",
+            "We aligned the timeouts and added a connection-reset alert.",
         ],
         "notes": [
             "Failover to the standby started.",
@@ -386,14 +399,14 @@ STORIES: dict[str, dict] = {
         "ttr": 2,
         "flags": {"customer_facing": 0.3},
         "titles": [
-            "Release of {service} broke order export",
+            "Release of {service} broke the order export",
             "Feature flag rollout caused wrong prices on {service}",
-            "Schema migration locked the orders table",
-            "Config change disabled e-mail notifications",
-            "Deploy of {service} failed halfway; mixed versions running",
-            "Canary for {service} shows errors; rollout stopped",
-            "Translation release shows raw keys on the checkout page",
-            "Terraform change removed a firewall rule for {service2}",
+            "Schema migration on {service} locked the orders table",
+            "Config change disabled notifications from {service2}",
+            "Release of {service} broke exports for {team}",
+            "Feature flag on {service} applied the wrong discount",
+            "Schema migration on {service} blocked writes for {duration}",
+            "Config change in {service2} stopped e-mail delivery",
         ],
         "descriptions": [
             "Shortly after the {service} release, {team} reported that exports were empty. The release contained a change to the serializer used by the export job.",
@@ -433,11 +446,9 @@ STORIES: dict[str, dict] = {
         "titles": [
             "Customer export sent to the wrong partner",
             "Publicly readable storage bucket with customer addresses",
-            "Misdirected e-mail with {count} customer records",
-            "Support tool showed other customers' order history",
-            "Laptop with unencrypted HR export stolen",
-            "Marketing list uploaded to the wrong e-mail platform account",
+            "Customers saw other customers' orders on {service}",
             "Personal data visible in {system} to all staff",
+            "Misdirected e-mail with {count} customer records",
         ],
         "descriptions": [
             "{team} sent a spreadsheet with {count} customer names, addresses and order histories to an external partner who should only have received aggregated figures.",
@@ -516,7 +527,6 @@ STORIES: dict[str, dict] = {
             "Infostealer on a developer laptop",
             "Encrypted files on the {site} shared drive",
             "Command-and-control beacon from a warehouse PC at {site}",
-            "Malicious macro opened by {team}",
         ],
         "descriptions": [
             "The EDR blocked mass file renaming on a file server and isolated it automatically. A ransom note was found in two folders before the block.",
@@ -556,11 +566,11 @@ STORIES: dict[str, dict] = {
             "Compromised mailbox sending invoices with changed bank details",
             "Impossible-travel sign-in for a finance user",
             "MFA fatigue attack on an administrator",
-            "Password spray against the customer portal",
-            "Partner account used from an unknown country",
+            "Credential-phishing e-mails to {team}",
+            "Forwarding rule on a mailbox in {team}",
         ],
         "descriptions": [
-            "{count} staff in {team} received a convincing phishing e-mail imitating the payroll provider; several clicked and at least one entered credentials.",
+            "A convincing phishing e-mail imitating the payroll provider reached {count} mailboxes, many in {team}; several people clicked and at least one entered credentials.",
             "A supplier reported an e-mail from one of our buyers asking them to update our bank details. The mailbox has a forwarding rule nobody recognises.",
             "Sign-ins for a finance user from {country} and from an unfamiliar hosting provider within ten minutes.",
             "An administrator received dozens of MFA push prompts overnight and accepted one by mistake.",
@@ -571,14 +581,16 @@ STORIES: dict[str, dict] = {
             "Customer accounts locked after failed attempts.",
         ],
         "causes": [
-            "Root cause: push-based MFA without number matching was still allowed for administrators.",
             "Root cause: a lookalike domain registered a week earlier was not yet on the block list.",
             "Root cause: legacy authentication was enabled for a shared mailbox.",
+            "Root cause: a password reused from a third-party breach, and no conditional access for finance roles.",
+            "Root cause: push-based MFA without number matching was still allowed for administrators.",
         ],
         "fixes": [
-            "Sessions revoked, credentials reset and administrators moved to FIDO2 keys.",
             "The domain was blocked, the messages purged and affected users reset.",
             "Legacy authentication disabled tenant-wide; the mailbox rules removed; suppliers warned.",
+            "Sessions revoked, the password reset and conditional access applied to finance roles.",
+            "Sessions revoked, credentials reset and administrators moved to FIDO2 keys.",
         ],
         "notes": [
             "Sessions revoked and password reset.",
@@ -658,11 +670,13 @@ STORIES: dict[str, dict] = {
         "flags": {"customer_facing": 0.3},
         "titles": [
             "{supplier} declares force majeure",
-            "{supplier} production stopped after a plant fire",
             "{supplier} enters insolvency proceedings",
-            "Quality stop at {supplier}: deliveries on hold",
             "{supplier} EDI down: no order confirmations",
-            "Allocation notice from {supplier} for {component}",
+            "Quality stop at {supplier}: deliveries on hold",
+            "{supplier} production stopped after a plant fire",
+            "{supplier} administrator freezes deliveries of {component}",
+            "{supplier} portal outage: no advance shipping notices",
+            "{supplier} halts {component} after a failed audit",
         ],
         "descriptions": [
             "{supplier} informed procurement that their main plant is stopped and they expect no shipments for at least two weeks. They are single source for {component}.",
@@ -678,11 +692,13 @@ STORIES: dict[str, dict] = {
         "causes": [
             "Root cause: the part was single-sourced and the second source never qualified.",
             "Root cause: supplier financial-risk monitoring covered only the top 20 suppliers.",
+            "Root cause: ransomware at {supplier} took their ERP and EDI offline.",
             "Root cause: the supplier's quality escape; our incoming inspection did not sample that lot.",
         ],
         "fixes": [
             "We activated the second source, allocated stock to priority customers and recovered within the cover window.",
             "We bought the open orders through the administrator and moved volume to an alternative supplier.",
+            "Orders were exchanged by e-mail and spreadsheet until their systems returned; we now hold a manual fallback procedure per key supplier.",
             "Deliveries resumed after the corrective action; incoming inspection sampling increased for three months.",
         ],
         "notes": [
@@ -703,7 +719,6 @@ STORIES: dict[str, dict] = {
             "Customs hold on inbound shipment at {port}",
             "{carrier} missed collection at {site}",
             "Vessel delayed: {count} containers for {site} slip a week",
-            "Cold-chain trailer broke down en route to {site}",
         ],
         "descriptions": [
             "{carrier} informs us that containers destined for {site} are waiting at {port}; the revised ETA is five to seven days later than planned.",
@@ -742,9 +757,9 @@ STORIES: dict[str, dict] = {
         "titles": [
             "Shortage of {component}",
             "Stockout of {product} at {site}",
-            "Backorders building for {product}",
-            "Physical count at {site} far below system stock",
             "Lead time for {component} doubled",
+            "Physical count at {site} far below system stock",
+            "Backorders building for {product}",
         ],
         "descriptions": [
             "Planning shows demand for {component} exceeding confirmed supply for the next six weeks; production needs {count} units we do not have.",
@@ -760,11 +775,13 @@ STORIES: dict[str, dict] = {
             "Root cause: a promotion doubled demand and the forecast was not updated.",
             "Root cause: receiving errors at {site} booked stock to the wrong location.",
             "Root cause: market-wide allocation of {component}.",
+            "Root cause: scrapped and damaged goods at {site} were never booked out.",
         ],
         "fixes": [
             "Stock transferred from other sites and a spot buy covered the gap; promotion calendar now feeds the forecast.",
             "Locations corrected after a full count; receiving scans now mandatory.",
             "Safety stock raised and a second supplier qualified.",
+            "Write-offs booked and a damaged-goods scan added at the packing stations.",
         ],
         "notes": [
             "Transfer order raised from another site.",
@@ -781,8 +798,6 @@ STORIES: dict[str, dict] = {
             "Fire alarm evacuation at {site}",
             "WMS down at {site}: picking stopped",
             "Flooding in the loading bays at {site}",
-            "Sorter conveyor failure at {site}",
-            "Staff shortage at {site} after illness outbreak",
         ],
         "descriptions": [
             "{site} lost mains power at 06:40; the generator started but does not cover the sorter. Picking is manual at reduced rate.",
@@ -894,6 +909,7 @@ STORIES: dict[str, dict] = {
         "impacts": ["Possible SEC disclosure; trading window closed."],
         "causes": [
             "Root cause: see the linked security incident.",
+            "Root cause: see the linked security incident; operational and data-theft impact assessed as material.",
         ],
         "fixes": [
             "The committee determined the incident not material and documented the reasons; the trading window reopened.",
@@ -909,10 +925,9 @@ STORIES: dict[str, dict] = {
         "titles": [
             "Quarterly access review for {system} not completed",
             "Segregation-of-duties conflict in {system}",
-            "Purchase orders approved above authority limit",
-            "Records deleted before retention period ended",
             "Unapproved SaaS tool used by {team}",
-            "Shared administrator account in use at {site}",
+            "Leavers still active in {system}",
+            "Purchase orders approved above authority limit in {system}",
         ],
         "descriptions": [
             "Internal audit found the access review for {system} was not completed this quarter; {count} accounts were not reviewed.",
@@ -948,8 +963,8 @@ STORIES: dict[str, dict] = {
         ],
         "impacts": ["Confidential matter; legal exposure."],
         "causes": [
-            "Root cause: rostering rules not enforced in the scheduling tool.",
             "Root cause: see the confidential investigation report.",
+            "Root cause: rostering rules not enforced in the scheduling tool.",
         ],
         "fixes": [
             "Investigation completed by an independent investigator; measures taken; reporter given feedback.",
