@@ -34,8 +34,10 @@ def test_round_trip_through_the_embedded_broker(tmp_path):
     queue = broker_dir / "queue"
     queue.mkdir(parents=True)
     # a producer configured exactly as settings do without REDIS_URL
+    # not the current app: shared tasks must keep publishing through the project's
     producer = Celery(
         "producer",
+        set_as_current=False,
         broker="filesystem://",
         broker_transport_options={
             "data_folder_in": str(queue),

@@ -11,7 +11,15 @@ def run_django(env_overrides: dict, *args: str) -> subprocess.CompletedProcess:
     env = {
         k: v
         for k, v in os.environ.items()
-        if k not in ("SECRET_KEY", "DEBUG", "DJANGO_SETTINGS_MODULE")
+        # a clean start: nothing the test process itself set (browser tests set
+        # DJANGO_ALLOW_ASYNC_UNSAFE, which a deployment must never have)
+        if k
+        not in (
+            "SECRET_KEY",
+            "DEBUG",
+            "DJANGO_SETTINGS_MODULE",
+            "DJANGO_ALLOW_ASYNC_UNSAFE",
+        )
     }
     env.update(env_overrides)
     return subprocess.run(
