@@ -938,7 +938,10 @@ def incident_transition(
         locked.closed_at = now
     _save(locked, actor)
 
-    verb = "reopened" if previous in Incident.CLOSED_STATUSES else "moved"
+    reopening = (
+        previous in Incident.CLOSED_STATUSES and status not in Incident.CLOSED_STATUSES
+    )
+    verb = "reopened" if reopening else "moved"
     timeline_record(
         incident=locked,
         kind=Kind.STATUS,

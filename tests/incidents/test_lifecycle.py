@@ -185,3 +185,14 @@ def test_commander_responder_may_change_status(incident, responder, manager):
         incident=incident, actor=responder, status="investigating"
     )
     assert incident.status == "investigating"
+
+
+def test_closing_a_resolved_incident_is_not_called_a_reopening(ready, manager):
+    for status in ("investigating", "resolved"):
+        services.incident_transition(incident=ready, actor=manager, status=status)
+
+    services.incident_transition(incident=ready, actor=manager, status="closed")
+
+    entry = ready.timeline.filter(kind="status").last()
+    assert entry.data == {"from": "resolved", "to": "closed", "note": ""}
+    assert "moved it from resolved to closed" in entry.summary
