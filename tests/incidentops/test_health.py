@@ -100,3 +100,12 @@ def test_health_needs_no_login_and_is_not_cached(client, fresh_heartbeat):
 
     assert response.status_code in (200, 503)
     assert "no-cache" in response.headers["Cache-Control"]
+
+
+def test_pages_carry_a_strict_content_security_policy(client, db):
+    response = client.get("/accounts/login/")
+
+    policy = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy
+    assert "frame-ancestors 'none'" in policy
+    assert "unsafe-eval" not in policy
