@@ -168,6 +168,7 @@ def notification_send(
     event: str | None = None,
     event_data: dict | None = None,
     now: datetime | None = None,
+    log_on=(),
 ) -> Notification | None:
     """Tell people about an incident, through the outbox.
 
@@ -178,7 +179,10 @@ def notification_send(
     (their members, through their channels) and broadcast ``channels``
     (webhooks); one timeline entry (``timeline_kind``) naming the channels and
     recipients. Webhooks receive ``event`` (default: ``kind``) with
-    ``event_data`` (default: the message).
+    ``event_data`` (default: the message). A message about several incidents
+    (a batch review) names the others in ``log_on``: each of their timelines
+    gets the same entry, once; the row and its outcome entry stay with
+    ``incident``.
     Sends: the send tasks, after commit.
     Returns the existing notification, writing nothing, if ``event_key`` was
     used before; None, writing nothing, when there is nobody to tell or inside
@@ -252,27 +256,32 @@ def notification_send(
         f"{name} ({count})" if count > 1 else name
         for name, count in per_channel.items()
     )
-    timeline_record(
-        incident=incident,
-        kind=timeline_kind,
-        actor=actor,
-        occurred_at=now,
-        summary=f"Sent “{rendered.subject}” to {people} recipient(s) via {described}"
-        if people
-        else f"Sent “{rendered.subject}” via {described}",
-        data={
-            "notification": notification.pk,
-            "kind": kind,
-            "status": "queued",
-            "channels": [
-                {"channel": name, "deliveries": count}
-                for name, count in per_channel.items()
-            ],
-            "recipient_count": people,
-            "recipients": _names(targets),
-            "lists": [str(stakeholder_list) for stakeholder_list in lists],
-        },
-    )
+    logged = {incident.pk: incident}
+    for other in log_on:
+        logged.setdefault(other.pk, other)
+    for logged_incident in logged.values():
+        timeline_record(
+            incident=logged_incident,
+            kind=timeline_kind,
+            actor=actor,
+            occurred_at=now,
+            summary=f"Sent “{rendered.subject}” to {people} recipient(s) via "
+            f"{described}"
+            if people
+            else f"Sent “{rendered.subject}” via {described}",
+            data={
+                "notification": notification.pk,
+                "kind": kind,
+                "status": "queued",
+                "channels": [
+                    {"channel": name, "deliveries": count}
+                    for name, count in per_channel.items()
+                ],
+                "recipient_count": people,
+                "recipients": _names(targets),
+                "lists": [str(stakeholder_list) for stakeholder_list in lists],
+            },
+        )
     transaction.on_commit(partial(_publish_deliveries, ids))
     return notification
 

@@ -3,7 +3,7 @@
 from django import forms
 from django.contrib.auth import get_user_model
 
-from reviews.models import ContributingFactorCategory, FollowUp
+from reviews.models import BatchReviewItem, ContributingFactorCategory, FollowUp
 
 CONTENT_FIELDS = (
     "summary",
@@ -102,3 +102,22 @@ class WorkflowForm(forms.Form):
         ]
     )
     comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+
+class BatchDecisionForm(forms.Form):
+    item = forms.IntegerField(widget=forms.HiddenInput)
+    disposition = forms.ChoiceField(
+        choices=[
+            choice
+            for choice in BatchReviewItem.Disposition.choices
+            if choice[0] != BatchReviewItem.Disposition.PENDING
+        ]
+    )
+    note = forms.CharField(required=False, max_length=2000)
+    ticket_url = forms.URLField(label="Ticket", required=False)
+
+
+class BatchCompleteForm(forms.Form):
+    notes = forms.CharField(
+        label="Notes", widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )

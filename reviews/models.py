@@ -477,6 +477,18 @@ class BatchReview(models.Model):
     )
     notes = models.TextField(blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # Watermarks of the overdue sweep, as on ``Review``.
+    reminded_for = models.DateTimeField(null=True, blank=True)
+    overdue_alerted_at = models.DateTimeField(null=True, blank=True)
+    escalation_level = models.PositiveSmallIntegerField(default=0)
+    escalated_at = models.DateTimeField(null=True, blank=True)
     incidents = models.ManyToManyField(
         Incident, through="BatchReviewItem", related_name="batch_reviews"
     )
@@ -494,8 +506,26 @@ class BatchReview(models.Model):
     def __str__(self) -> str:
         return f"{self.severity.code} batch review {self.period}"
 
+    def get_absolute_url(self) -> str:
+        return f"/reviews/batches/{self.pk}/"
+
+    @property
+    def label(self) -> str:
+        return f"{self.severity.code} batch review {self.period}"
+
+    def is_overdue_at(self, now: datetime) -> bool:
+        return self.status == self.Status.OPEN and self.due_at < now
+
 
 class BatchReviewItem(models.Model):
+    """One incident of a batch review and what the batch decided about it."""
+
+    class Disposition(models.TextChoices):
+        PENDING = "", "Not decided yet"
+        NO_ACTION = "no_action", "No action"
+        FOLLOW_UP = "follow_up", "Follow-up created"
+        PROMOTED = "promoted", "Promoted to a full review"
+
     batch = models.ForeignKey(
         BatchReview, on_delete=models.CASCADE, related_name="items"
     )
@@ -505,6 +535,18 @@ class BatchReviewItem(models.Model):
     )
     added_at = models.DateTimeField(default=timezone.now)
     note = models.TextField(blank=True)
+    disposition = models.CharField(
+        max_length=20, choices=Disposition.choices, blank=True, default=""
+    )
+    ticket_url = models.URLField("follow-up ticket", blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["batch", "added_at"]

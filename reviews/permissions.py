@@ -12,9 +12,11 @@ from __future__ import annotations
 from django.http import Http404
 
 from incidents import permissions as incident_permissions
-from reviews.models import FollowUp, Review
+from incidents.models import Incident
+from reviews.models import BatchReview, FollowUp, Review
 
 CHANGE = "reviews.change_review"
+CHANGE_BATCH = "reviews.change_batchreview"
 
 
 def can_view(user, review: Review) -> bool:
@@ -74,4 +76,51 @@ def approval_refusal(user, review: Review) -> str | None:
     if not is_required_approver(user, review):
         groups = ", ".join(req["group"] for req in review.required_approvals)
         return f"Approval must come from a member of: {groups or 'no group'}."
+    return None
+
+
+# --- batch reviews ----------------------------------------------------------------
+
+
+def in_batch_owner_group(user, batch: BatchReview) -> bool:
+    """A member of the batch's owner group (without one: a holder of
+    ``reviews.change_batchreview``)."""
+    if batch.owner_group_id is None:
+        return user.has_perm(CHANGE_BATCH)
+    return batch.owner_group_id in set(user.groups.values_list("pk", flat=True))
+
+
+def can_view_batch(user, batch: BatchReview) -> bool:
+    """The owner group, and anyone who may see one of its incidents."""
+    if not (user is not None and user.is_authenticated and user.is_active):
+        return False
+    if user.is_superuser or in_batch_owner_group(user, batch):
+        return True
+    return (
+        Incident.objects.visible_to(user)
+        .filter(batch_review_item__batch=batch)
+        .exists()
+    )
+
+
+def get_visible_batch_or_404(user, **lookup) -> BatchReview:
+    """The batch matching ``lookup`` if ``user`` may see it; Http404 otherwise."""
+    batch = (
+        BatchReview.objects.select_related("severity", "owner_group")
+        .filter(**lookup)
+        .first()
+    )
+    if batch is None or not can_view_batch(user, batch):
+        raise Http404("No batch review matches the given query.")
+    return batch
+
+
+def batch_refusal(user, batch: BatchReview) -> str | None:
+    """Why ``user`` may not work through (decide, complete) ``batch``; None if
+    they may. Does not look at the batch's status."""
+    if not user.is_human:
+        return "Only a person may work through a batch review, not a service account."
+    if not in_batch_owner_group(user, batch):
+        group = batch.owner_group.name if batch.owner_group_id else "its owners"
+        return f"The batch review is run by {group}."
     return None

@@ -141,6 +141,8 @@ DEFAULT_POLICIES: dict[str, EffectivePolicy] = {
         severity_code="SEV-3",
         mode=Mode.BATCH,
         due_business_days=5,
+        reminder_business_days=[1],
+        escalations=[Escalation(2, groups.EXECUTIVES)],
         batch_period=ReviewPolicy.BatchPeriod.WEEK,
         batch_owner_group=groups.INCIDENT_MANAGERS,
     ),
@@ -148,6 +150,8 @@ DEFAULT_POLICIES: dict[str, EffectivePolicy] = {
         severity_code="SEV-4",
         mode=Mode.BATCH,
         due_business_days=10,
+        reminder_business_days=[2],
+        escalations=[Escalation(3, groups.INCIDENT_MANAGERS)],
         batch_period=ReviewPolicy.BatchPeriod.MONTH,
         batch_owner_group=groups.REVIEWERS,
     ),
@@ -187,6 +191,20 @@ def effective_policy(severity_code: str | None) -> EffectivePolicy:
         batch_owner_group=(
             policy.batch_owner_group.name if policy.batch_owner_group else None
         ),
+    )
+
+
+def individual_policy(severity_code: str | None) -> EffectivePolicy:
+    """The policy an individual review of ``severity_code`` follows: its own when
+    the severity is reviewed individually; otherwise (a review promoted out of
+    the batch queue) the fallback severity's approvals, due date, reminders and
+    escalations."""
+    policy = effective_policy(severity_code)
+    if policy.mode == Mode.INDIVIDUAL:
+        return policy
+    fallback = effective_policy(FALLBACK_SEVERITY)
+    return EffectivePolicy(
+        **{**fallback.__dict__, "severity_code": severity_code or FALLBACK_SEVERITY}
     )
 
 

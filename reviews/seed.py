@@ -1,23 +1,52 @@
 """Demo reviews for the historical incidents the incidents seed creates.
 
 Their reviews (and batch entries) already exist: the resolve event filed them
-while history was imported. This fills the untouched ones with content and moves
-them through the workflow, back-dated and inside ``history_import()`` so nobody
-is notified: most published (five whys, factors, follow-ups, some still open), a
-few in review, one or two left as overdue drafts. Only reviews still blank are
-touched, so running it again changes nothing. The default policies and the
-contributing-factor taxonomy come from the data migration.
+while history was imported. This moves them through the workflow as the
+organisation would have, back-dated and inside ``history_import()`` so nobody
+is notified, and every step through ``reviews.services`` and its rules:
+
+* batch reviews whose due date has passed were worked through and completed by
+  their owner group (mostly "no action", some follow-ups with a ticket, one
+  promoted to a full review, since published); batches not yet due are half
+  worked through;
+* individual reviews are published with five whys, factors and follow-ups (one
+  done, one still open), approved by the groups the policy names (Eve for the
+  executives, Rob for the reviewers); the (up to) two next due are in review,
+  a newer one is still a draft, and the last one that fell due is an overdue
+  draft — so the first sweep sends a handful of alerts, not a storm.
+
+Approvers must be able to see the incident. Restricted incidents are visible to
+the groups their type names (Executives for all of them), so their reviewer
+approval comes from Rhea, a member of both Reviewers and Executives whom this
+seed adds to the demo users: the rules are kept, nobody is granted anything
+behind them.
+
+Idempotent: only blank reviews and undecided batch entries are touched, so a
+second run changes nothing.
 """
 
-from datetime import timedelta
+from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from incidentops import groups
 from incidentops.exceptions import DomainError
 from incidentops.models import User
+from incidentops.seed import DEMO_PASSWORD
+from incidents import permissions as incident_permissions
 from incidents.events import history_import
 from reviews import permissions, services
-from reviews.models import ContributingFactorCategory, FollowUp, Review
+from reviews.models import (
+    BatchReview,
+    BatchReviewItem,
+    ContributingFactorCategory,
+    FollowUp,
+    Review,
+)
+from reviews.policy import END_OF_DAY, add_business_days, local_instant
 
 WHYS = [
     (
@@ -39,111 +68,275 @@ FACTOR_PAIRS = [
     ("supplier", "external"),
     ("people", "process"),
 ]
+# username, (first, last), groups
+RISK_REVIEWER = ("rhea", ("Rhea", "Risk"), [groups.REVIEWERS, groups.EXECUTIVES])
+# The newest reviews: one draft, then this many in review.
+IN_REVIEW = 2
+
+Disposition = BatchReviewItem.Disposition
 
 
-def seed_reviews(*, stdout) -> None:
-    """Fill and advance the blank reviews of resolved demo incidents."""
-    now = timezone.now()
-    reviewer = User.objects.filter(username="rob").first()
-    executive = User.objects.filter(username="eve").first()
+def seed_reviews(*, stdout, now: datetime | None = None) -> None:
+    """Advance the demo batches and reviews to realistic states (idempotent)."""
+    now = now or timezone.now()
+    people = _people()
+    if people.get("rob") is None:
+        return
+    with history_import():
+        batch_counts = _seed_batches(people, now)
+        review_counts = _seed_reviews(people, now)
+    if any(batch_counts.values()) or any(review_counts.values()):
+        stdout.write(
+            "Demo reviews: "
+            + ", ".join(f"{n} {state}" for state, n in review_counts.items())
+            + "; batch reviews: "
+            + ", ".join(f"{n} {state}" for state, n in batch_counts.items())
+            + "."
+        )
+
+
+def _people() -> dict[str, User]:
+    username, (first, last), group_names = RISK_REVIEWER
+    if User.objects.filter(username__in=("rob", "eve")).count() == 2:
+        rhea, created = User.objects.get_or_create(
+            username=username,
+            defaults={
+                "first_name": first,
+                "last_name": last,
+                "email": f"{username}@example.com",
+            },
+        )
+        if created:
+            rhea.set_password(DEMO_PASSWORD)
+            rhea.save(update_fields=["password"])
+            rhea.groups.set(Group.objects.filter(name__in=group_names))
+    return {
+        user.username: user
+        for user in User.objects.filter(
+            username__in=("mia", "rob", "eve", "rhea"), is_active=True
+        )
+    }
+
+
+def _first_who_may(candidates, check):
+    return next((user for user in candidates if user and check(user)), None)
+
+
+# --- batch reviews ----------------------------------------------------------------
+
+
+def _seed_batches(people: dict, now: datetime) -> dict[str, int]:
+    counts = {"completed": 0, "in progress": 0}
+    batches = list(
+        BatchReview.objects.filter(status=BatchReview.Status.OPEN)
+        .select_related("severity", "owner_group")
+        .order_by("period_start", "severity__rank")
+    )
+    # The candidates of each owner group, in the order they would do it.
+    runners = {
+        groups.INCIDENT_MANAGERS: [people.get("mia")],
+        groups.REVIEWERS: [people.get("rob"), people.get("rhea")],
+    }
+    promoted = BatchReviewItem.objects.filter(disposition=Disposition.PROMOTED).exists()
+    done_sev3 = [b for b in batches if b.due_at < now and b.severity.code == "SEV-3"]
+    # One promotion, a month or so back, in a completed SEV-3 week with a few
+    # items: its full review has been published since.
+    busy = [b for b in reversed(done_sev3) if b.items.count() >= 2]
+    promote_in = busy[min(3, len(busy) - 1)] if busy else None
+    for batch in batches:
+        candidates = runners.get(batch.owner_group.name if batch.owner_group else "")
+        if not candidates:
+            continue
+        finished = batch.due_at < now
+        start = local_instant(add_business_days(batch.period_end, 1), END_OF_DAY)
+        at = min(start - timedelta(hours=9), now - timedelta(hours=1))
+        items = list(batch.items.select_related("incident").order_by("added_at", "pk"))
+        undecided = [item for item in items if not item.disposition]
+        to_decide = undecided if finished else undecided[: len(items) // 2]
+        if not finished and len(items) - len(undecided) >= len(items) // 2:
+            to_decide = []
+        for index, item in enumerate(to_decide):
+            actor = _first_who_may(
+                candidates,
+                lambda user, item=item, batch=batch: (
+                    permissions.batch_refusal(user, batch) is None
+                    and incident_permissions.can_view(user, item.incident)
+                ),
+            )
+            if actor is None:
+                continue
+            disposition, note, ticket = _disposition(
+                index, item, promote=not promoted and batch == promote_in
+            )
+            services.batch_item_decide(
+                item=item,
+                actor=actor,
+                disposition=disposition,
+                note=note,
+                ticket_url=ticket,
+                now=at + timedelta(minutes=5 * index),
+            )
+            promoted = promoted or disposition == Disposition.PROMOTED
+        if not finished:
+            counts["in progress"] += bool(to_decide)
+            continue
+        completer = _first_who_may(
+            candidates,
+            lambda user, batch=batch: permissions.batch_refusal(user, batch) is None,
+        )
+        try:
+            services.batch_complete(
+                batch=batch,
+                actor=completer,
+                notes="Worked through in the weekly operations review."
+                if batch.severity.code == "SEV-3"
+                else "Worked through in the monthly quality review.",
+                now=at + timedelta(hours=1),
+            )
+        except DomainError:
+            continue  # an entry nobody available may see stays open
+        counts["completed"] += 1
+    return counts
+
+
+def _disposition(index: int, item, *, promote: bool) -> tuple[str, str, str]:
+    if promote and index == 0:
+        return (
+            Disposition.PROMOTED,
+            "Third time this quarter: worth a full review.",
+            "",
+        )
+    if index % 4 == 3:
+        return (
+            Disposition.FOLLOW_UP,
+            f"Add a check for {item.incident.title.lower()[:60]}",
+            f"https://tracker.example.com/OPS-{500 + item.pk}",
+        )
+    return Disposition.NO_ACTION, "Handled by the runbook; no change needed.", ""
+
+
+# --- individual reviews -----------------------------------------------------------
+
+
+def _seed_reviews(people: dict, now: datetime) -> dict[str, int]:
+    counts = {"published": 0, "in review": 0, "draft": 0}
     blank = list(
         Review.objects.filter(status=Review.Status.DRAFT, summary="")
         .select_related("incident", "owner")
-        .order_by("incident__resolved_at", "pk")
+        .order_by("due_at", "pk")
     )
-    if not blank or reviewer is None:
-        return
+    if not blank:
+        return counts
     categories = {c.slug: c for c in ContributingFactorCategory.objects.all()}
-    counts = {"published": 0, "in review": 0, "draft": 0}
-    drafts_left = 0
-    with history_import():
-        for index, review in enumerate(blank):
-            incident = review.incident
-            owner = review.owner or reviewer
-            start = incident.resolved_at or now
-            at = min(start + timedelta(days=1), now)
-            title = incident.title.lower()
-            services.review_update(
-                review=review,
-                actor=owner,
-                now=at,
-                summary=f"{incident.title}. {incident.resolution_summary or ''}".strip(),
-                customer_impact=incident.impact
-                or "Some customers saw errors or delays.",
-                business_impact="Support contacts rose; no contractual penalty.",
-                root_cause=WHYS[-1][1],
-                went_well="The commander was in place within minutes.",
-                went_poorly="The first stakeholder update was late.",
-                got_lucky="It happened outside the busiest hours.",
-                lessons="Give every checklist an owner and review it each quarter.",
-            )
-            services.review_set_five_whys(
-                review=review,
-                actor=owner,
-                whys=[(why.format(title=title), because) for why, because in WHYS],
-            )
-            pair = FACTOR_PAIRS[index % len(FACTOR_PAIRS)]
-            services.review_set_factors(
-                review=review,
-                actor=owner,
-                factors=[(categories[s], "") for s in pair if s in categories],
-            )
-            done = services.follow_up_add(
-                review=review,
-                actor=owner,
-                title="Assign an owner to the release checklist",
-                owner=owner,
-                due_at=start + timedelta(days=14),
-                now=at,
-            )
-            services.follow_up_add(
-                review=review,
-                actor=owner,
-                title=f"Add an alert for {title[:80]}",
-                owner=owner,
-                due_at=start + timedelta(days=30),
-                ticket_url=f"https://tracker.example.com/OPS-{100 + index}",
-                now=at,
-            )
-            # The newest review or two stay drafts (overdue once due passes);
-            # the four before them go only as far as review.
-            if index >= len(blank) - 2 and drafts_left < 2:
-                drafts_left += 1
-                counts["draft"] += 1
-                continue
-            try:
-                review = services.review_submit(review=review, actor=owner, now=at)
-                if index >= len(blank) - 6:
-                    counts["in review"] += 1
-                    continue
-                for approver in (executive, reviewer):
-                    if (
-                        approver
-                        and review.status == Review.Status.IN_REVIEW
-                        and permissions.approval_refusal(approver, review) is None
-                    ):
-                        review = services.review_approve(
-                            review=review,
-                            actor=approver,
-                            comment="Clear and actionable.",
-                            now=at + timedelta(hours=4),
-                        )
-                review = services.review_publish(
-                    review=review, actor=owner, now=at + timedelta(hours=6)
-                )
-                services.follow_up_update(
-                    follow_up=done,
-                    actor=owner,
-                    status=FollowUp.Status.DONE,
-                    now=min(start + timedelta(days=10), now),
-                )
-                counts["published"] += 1
-            except DomainError:
-                # e.g. the owner is the only available approver: leave it in
-                # review for a person to finish.
-                counts["in review"] += 1
-    stdout.write(
-        "Demo reviews: "
-        + ", ".join(f"{count} {state}" for state, count in counts.items())
-        + "."
+    past_due = [review for review in blank if review.due_at < now]
+    upcoming = [review for review in blank if review.due_at >= now]
+    # The newest is still being written, the ones before it wait for approval;
+    # of those already due, the last one slipped: an overdue draft.
+    waiting = upcoming[:IN_REVIEW] or past_due[-2:-1]
+    fresh = upcoming[IN_REVIEW:][-1:]
+    slipped = past_due[-1:]
+    for index, review in enumerate(blank):
+        owner = review.owner or people.get("mia")
+        start = review.incident.resolved_at or now
+        at = min(start + timedelta(days=1), now - timedelta(hours=8))
+        _write(review, owner, categories, index, at, now)
+        if review in fresh or review in slipped:
+            counts["draft"] += 1
+            continue
+        review = services.review_submit(review=review, actor=owner, now=at)
+        if review in waiting:
+            counts["in review"] += 1
+            continue
+        if _approve_and_publish(review, owner, people, at, now):
+            counts["published"] += 1
+        else:
+            counts["in review"] += 1
+    return counts
+
+
+def _write(review, owner, categories, index, at, now) -> None:
+    incident = review.incident
+    start = incident.resolved_at or now
+    title = incident.title.lower()
+    services.review_update(
+        review=review,
+        actor=owner,
+        now=at,
+        summary=f"{incident.title}. {incident.resolution_summary or ''}".strip(),
+        customer_impact=incident.impact or "Some customers saw errors or delays.",
+        business_impact="Support contacts rose; no contractual penalty.",
+        root_cause=WHYS[-1][1],
+        went_well="The commander was in place within minutes.",
+        went_poorly="The first stakeholder update was late.",
+        got_lucky="It happened outside the busiest hours.",
+        lessons="Give every checklist an owner and review it each quarter.",
     )
+    services.review_set_five_whys(
+        review=review,
+        actor=owner,
+        whys=[(why.format(title=title), because) for why, because in WHYS],
+    )
+    pair = FACTOR_PAIRS[index % len(FACTOR_PAIRS)]
+    services.review_set_factors(
+        review=review,
+        actor=owner,
+        factors=[(categories[s], "") for s in pair if s in categories],
+    )
+    services.follow_up_add(
+        review=review,
+        actor=owner,
+        title="Assign an owner to the release checklist",
+        owner=owner,
+        due_at=start + timedelta(days=14),
+        now=at,
+    )
+    services.follow_up_add(
+        review=review,
+        actor=owner,
+        title=f"Add an alert for {title[:80]}",
+        owner=owner,
+        due_at=start + timedelta(days=30),
+        ticket_url=f"https://tracker.example.com/OPS-{100 + index}",
+        now=at,
+    )
+
+
+# Who approves for each group, in order of preference: the one who can see the
+# incident and did not write the review.
+APPROVERS = {
+    groups.EXECUTIVES: ("eve", "rhea"),
+    groups.REVIEWERS: ("rob", "rhea"),
+}
+
+
+def _approve_and_publish(review: Review, owner, people: dict, at, now) -> bool:
+    approved_by = set()
+    for requirement in review.required_approvals:
+        names = APPROVERS.get(requirement["group"], ())
+        for _ in range(requirement["count"]):
+            approver = _first_who_may(
+                [people.get(name) for name in names if name not in approved_by],
+                lambda user, review=review: (
+                    permissions.approval_refusal(user, review) is None
+                ),
+            )
+            if approver is None:
+                return False
+            review = services.review_approve(
+                review=review,
+                actor=approver,
+                comment="Clear and actionable.",
+                now=at + timedelta(hours=2 + len(approved_by)),
+            )
+            approved_by.add(approver.username)
+    review = services.review_publish(
+        review=review, actor=owner, now=at + timedelta(hours=6)
+    )
+    done = review.follow_ups.order_by("pk").first()
+    services.follow_up_update(
+        follow_up=done,
+        actor=owner,
+        status=FollowUp.Status.DONE,
+        now=min(at + timedelta(days=9), now),
+    )
+    return True

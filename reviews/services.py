@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from incidentops.exceptions import DomainError, InvalidTransition, NotPermitted
+from incidents import permissions as incident_permissions
 from incidents.models import Incident, TimelineEntry
 from incidents.services import timeline_record
 from reviews import permissions
@@ -40,6 +41,7 @@ from reviews.policy import (
     due_after,
     effective_policy,
     escalation_instant,
+    individual_policy,
     local_instant,
     org_zone,
     reminder_instants,
@@ -157,12 +159,20 @@ def review_open_for_incident(
     if policy.mode == Mode.BATCH:
         return _file_for_batch(incident=incident, policy=policy, now=now)
 
+    return _create_review(
+        incident=incident, policy=policy, due_from=resolved_at, actor=actor, now=now
+    )
+
+
+def _create_review(
+    *, incident: Incident, policy, due_from: datetime, actor, now: datetime, why=""
+) -> Review:
     owner = _default_owner(incident)
     review = Review(
         incident=incident,
         owner=owner,
         severity_code=policy.severity_code,
-        due_at=due_after(resolved_at, policy.due_business_days),
+        due_at=due_after(due_from, policy.due_business_days),
         required_approvals=[dict(req) for req in policy.approvals],
         created_at=now,
     )
@@ -170,10 +180,10 @@ def review_open_for_incident(
     review_refresh_timeline(review=review)
     _log(
         review,
-        actor=None,
+        actor=actor if why else None,
         now=now,
         summary=(
-            f"Post-incident review opened ({policy.severity_code}): owner "
+            f"Post-incident review opened ({policy.severity_code}{why}): owner "
             f"{_label(owner) if owner else 'nobody yet'}, due {_local(review.due_at)}"
         ),
         data={
@@ -205,6 +215,15 @@ def _file_for_batch(*, incident: Incident, policy, now: datetime) -> BatchReview
             "owner_group": owner_group,
         },
     )
+    if batch.status == BatchReview.Status.DONE:
+        # A late arrival (resolved inside the period, filed after completion)
+        # still needs a decision: the batch is open again.
+        batch.status, batch.completed_at, batch.completed_by = (
+            BatchReview.Status.OPEN,
+            None,
+            None,
+        )
+        _save(batch, None, update_fields=["status", "completed_at", "completed_by"])
     item = BatchReviewItem.objects.create(batch=batch, incident=incident, added_at=now)
     timeline_record(
         incident=incident,
@@ -698,36 +717,213 @@ def review_publish(*, review: Review, actor, now: datetime | None = None) -> Rev
     return locked
 
 
+# --- batch reviews ----------------------------------------------------------------
+
+Disposition = BatchReviewItem.Disposition
+
+
+def _lock_batch(batch: BatchReview) -> BatchReview:
+    return (
+        BatchReview.objects.select_for_update(of=("self",))
+        .select_related("severity", "owner_group")
+        .get(pk=batch.pk)
+    )
+
+
+def _require_batch_open(actor, batch: BatchReview) -> None:
+    refusal = permissions.batch_refusal(actor, batch)
+    if refusal:
+        raise NotPermitted(refusal)
+    if batch.status != BatchReview.Status.OPEN:
+        raise InvalidTransition(
+            f"The {batch.label} is done; its decisions are on the record."
+        )
+
+
+@transaction.atomic
+def batch_item_decide(
+    *,
+    item: BatchReviewItem,
+    actor,
+    disposition: str,
+    note: str = "",
+    ticket_url: str = "",
+    now: datetime | None = None,
+) -> BatchReviewItem:
+    """Record what the batch review decided about one of its incidents.
+
+    ``disposition``: ``no_action``, ``follow_up`` (needs a note or a ticket
+    link) or ``promoted`` (files a full review of the incident, due as an
+    individual review would be, counted from now). A decision can be revised
+    while the batch is open, except a promotion: the full review stays.
+    Changes: the item (disposition, note, ticket, who/when); for a promotion a
+    ``Review`` with its generated timeline; a ``review`` entry on the
+    incident's timeline. Sends nothing.
+    Raises: ``NotPermitted`` unless ``actor`` is a person of the batch's owner
+    group who may see the incident; ``InvalidTransition`` once the batch is
+    done or to undo a promotion; ``DomainError`` for an unknown disposition or
+    a follow-up without a note or ticket.
+    """
+    now = now or timezone.now()
+    batch = _lock_batch(item.batch)
+    _require_batch_open(actor, batch)
+    locked = (
+        BatchReviewItem.objects.select_for_update(of=("self",))
+        .select_related("incident", "incident__severity")
+        .get(pk=item.pk)
+    )
+    if not incident_permissions.can_view(actor, locked.incident):
+        raise NotPermitted("You may not see this incident.")
+    if disposition not in Disposition.values or disposition == Disposition.PENDING:
+        raise DomainError(f"Unknown disposition {disposition!r}.", field="disposition")
+    note, ticket_url = (note or "").strip(), (ticket_url or "").strip()
+    if locked.disposition == Disposition.PROMOTED and disposition != (
+        Disposition.PROMOTED
+    ):
+        raise InvalidTransition(
+            f"{locked.incident.reference} was promoted to a full review; that "
+            "decision stands."
+        )
+    if disposition == Disposition.FOLLOW_UP and not (note or ticket_url):
+        raise DomainError(
+            "Say what the follow-up is, or link its ticket.", field="note"
+        )
+    if (locked.disposition, locked.note, locked.ticket_url) == (
+        disposition,
+        note,
+        ticket_url,
+    ):
+        return locked
+    promoting = (
+        disposition == Disposition.PROMOTED
+        and locked.disposition != Disposition.PROMOTED
+    )
+    locked.disposition, locked.note, locked.ticket_url = disposition, note, ticket_url
+    locked.decided_by, locked.decided_at = actor, now
+    locked.save()
+    label = Disposition(disposition).label.lower()
+    timeline_record(
+        incident=locked.incident,
+        kind=REVIEW,
+        actor=actor,
+        occurred_at=now,
+        summary=f"{_label(actor)} decided “{label}” in the {batch.label}"
+        + (f": {note}" if note else "")
+        + (f" ({ticket_url})" if ticket_url else ""),
+        data={
+            "batch_review": batch.pk,
+            "change": "batch_decision",
+            "disposition": disposition,
+            "note": note,
+            "ticket_url": ticket_url,
+        },
+    )
+    if promoting and not Review.objects.filter(incident=locked.incident).exists():
+        code = locked.incident.severity.code if locked.incident.severity_id else None
+        _create_review(
+            incident=locked.incident,
+            policy=individual_policy(code),
+            due_from=now,
+            actor=actor,
+            now=now,
+            why=f", promoted from the {batch.label}",
+        )
+    return locked
+
+
+@transaction.atomic
+def batch_complete(
+    *, batch: BatchReview, actor, notes: str = "", now: datetime | None = None
+) -> BatchReview:
+    """Close a batch review once every incident in it has a disposition.
+
+    Changes: status ``open`` → ``done``, ``completed_at/by``, ``notes``; a
+    ``review`` entry on each incident's timeline naming who completed it and
+    what was decided. Sends nothing.
+    Raises: ``NotPermitted`` unless ``actor`` is a person of the owner group;
+    ``InvalidTransition`` when it is done already, its period has not ended,
+    or an incident still has no disposition (those ``actor`` may not see are
+    counted, never named).
+    """
+    now = now or timezone.now()
+    locked = _lock_batch(batch)
+    _require_batch_open(actor, locked)
+    today = now.astimezone(org_zone()).date()
+    if today <= locked.period_end:
+        raise InvalidTransition(
+            f"The {locked.label} covers incidents until {locked.period_end:%d %b %Y}"
+            "; complete it after the period has ended."
+        )
+    items = list(locked.items.select_related("incident"))
+    undecided = [item for item in items if not item.disposition]
+    if undecided:
+        visible = set(
+            Incident.objects.visible_to(actor)
+            .filter(pk__in=[item.incident_id for item in undecided])
+            .values_list("pk", flat=True)
+        )
+        named = [i.incident.reference for i in undecided if i.incident_id in visible]
+        hidden = len(undecided) - len(named)
+        parts = [", ".join(named)] if named else []
+        if hidden:
+            parts.append(f"{hidden} incident(s) you may not see, for someone who may")
+        raise InvalidTransition(
+            "Every incident needs a disposition before the batch review is "
+            f"complete: still open {'; '.join(parts)}."
+        )
+    locked.status = BatchReview.Status.DONE
+    locked.completed_at, locked.completed_by = now, actor
+    locked.notes = (notes or "").strip() or locked.notes
+    _save(locked, actor)
+    for item in items:
+        timeline_record(
+            incident=item.incident,
+            kind=REVIEW,
+            actor=actor,
+            occurred_at=now,
+            summary=f"{_label(actor)} completed the {locked.label}: "
+            f"{item.get_disposition_display().lower()}"
+            + (f" — {item.note}" if item.note else ""),
+            data={
+                "batch_review": locked.pk,
+                "change": "batch_completed",
+                "disposition": item.disposition,
+            },
+        )
+    return locked
+
+
 # --- the overdue sweep ----------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class ReviewAlert:
-    """One alert the sweep sent."""
+    """One alert the sweep sent, about a review or a batch review."""
 
     kind: str  # reminder, overdue, escalation
-    review_id: int
-    reference: str
+    review_id: int | None
+    reference: str  # the incident's, or the batch's label
     due_at: datetime
     recipients: str
+    batch_id: int | None = None
 
     def describe(self) -> str:
-        return (
-            f"{self.kind}: review of {self.reference} (due {_local(self.due_at)})"
-            f" -> {self.recipients}"
-        )
+        what = self.reference if self.batch_id else f"review of {self.reference}"
+        return f"{self.kind}: {what} (due {_local(self.due_at)}) -> {self.recipients}"
 
 
 def review_sweep(*, now: datetime) -> list[ReviewAlert]:
-    """Send the review reminders, overdue alerts and escalations due at ``now``.
+    """Send the review and batch-review reminders, overdue alerts and
+    escalations due at ``now``.
 
     The periodic job (Celery beat and ``check_overdue_reviews``). For each
-    unpublished review, in its own transaction: at most one reminder (the latest
-    reminder instant passed and not yet sent), the overdue alert to the owner
-    once the due date has passed, and each escalation step whose delay has
-    passed, to its group (and the owner). Each goes through
-    ``notification_send`` with a unique event key, which logs it on the
-    incident's timeline; the watermarks (``reminded_for``,
+    unpublished review and each open batch review, in its own transaction: at
+    most one reminder (the latest reminder instant passed and not yet sent),
+    the overdue alert once the due date has passed, and each escalation step
+    whose delay has passed, to its group. A review's alerts go to its owner, a
+    batch's to its owner group. Each goes through ``notification_send`` with a
+    unique event key, which logs it on the incident's timeline (a batch's on
+    the timeline of every incident in it); the watermarks (``reminded_for``,
     ``overdue_alerted_at``, ``escalation_level``) advance only after the
     notification rows exist, so running it again sends nothing new.
     Returns the alerts sent.
@@ -737,7 +933,49 @@ def review_sweep(*, now: datetime) -> list[ReviewAlert]:
         Review.objects.unpublished().order_by("due_at").values_list("pk", flat=True)
     ):
         alerts.extend(_sweep_review(pk, now))
+    for pk in (
+        BatchReview.objects.filter(status=BatchReview.Status.OPEN)
+        .order_by("due_at", "pk")
+        .values_list("pk", flat=True)
+    ):
+        alerts.extend(_sweep_batch(pk, now))
     return alerts
+
+
+def _due_alerts(target, *, policy, now: datetime, send) -> None:
+    """The watermark logic shared by reviews and batches: ``target`` has
+    ``due_at`` and the four watermark fields; ``send(kind, key, level, group)``
+    writes the notification. Each watermark is saved right after its send."""
+    if now < target.due_at:
+        passed = [
+            instant
+            for instant in reminder_instants(
+                target.due_at, policy.reminder_business_days
+            )
+            if instant <= now
+            and (target.reminded_for is None or instant > target.reminded_for)
+        ]
+        if passed:
+            latest = passed[-1]
+            send("reminder", f"reminder-{latest:%Y%m%dT%H%M}", None, None)
+            target.reminded_for = latest
+            _save(target, None, update_fields=["reminded_for"])
+        return
+
+    if target.overdue_alerted_at is None:
+        send("overdue", "overdue", None, None)
+        target.overdue_alerted_at = now
+        _save(target, None, update_fields=["overdue_alerted_at"])
+
+    steps = sorted(policy.escalations, key=lambda step: step.after_business_days)
+    for level, step in enumerate(steps, start=1):
+        if level <= target.escalation_level:
+            continue
+        if escalation_instant(target.due_at, step.after_business_days) > now:
+            break
+        send("escalation", f"escalation-{level}", level, step.group)
+        target.escalation_level, target.escalated_at = level, now
+        _save(target, None, update_fields=["escalation_level", "escalated_at"])
 
 
 @transaction.atomic
@@ -750,7 +988,7 @@ def _sweep_review(pk: int, now: datetime) -> list[ReviewAlert]:
     )
     if review is None or review.status == Status.PUBLISHED:
         return []
-    policy = effective_policy(review.severity_code)
+    policy = individual_policy(review.severity_code)
     alerts: list[ReviewAlert] = []
     owner_users = [review.owner] if review.owner else []
     fallback_groups = (
@@ -762,13 +1000,21 @@ def _sweep_review(pk: int, now: datetime) -> list[ReviewAlert]:
     )
     owner_label = _label(review.owner) if review.owner else "incident managers"
 
-    def send(kind: str, key: str, users, groups, recipients: str, **extra) -> None:
+    def send(kind: str, key: str, level, group_name) -> None:
+        groups, recipients, extra = fallback_groups, owner_label, {}
+        if level is not None:
+            group = Group.objects.filter(name=group_name).first()
+            groups = [group] if group else []
+            recipients = f"{group_name} (level {level})" + (
+                f", {owner_label}" if owner_users else ""
+            )
+            extra = {"escalation_level": level, "escalation_group": group_name}
         _notify(
             incident=review.incident,
             kind=f"review_{kind}",
             event_key=f"review-{review.pk}-{key}",
             context=_review_context(review, **extra),
-            users=users,
+            users=owner_users,
             groups=groups,
         )
         alerts.append(
@@ -777,50 +1023,70 @@ def _sweep_review(pk: int, now: datetime) -> list[ReviewAlert]:
             )
         )
 
-    if now < review.due_at:
-        passed = [
-            instant
-            for instant in reminder_instants(
-                review.due_at, policy.reminder_business_days
-            )
-            if instant <= now
-            and (review.reminded_for is None or instant > review.reminded_for)
-        ]
-        if passed:
-            latest = passed[-1]
-            send(
-                "reminder",
-                f"reminder-{latest:%Y%m%dT%H%M}",
-                owner_users,
-                fallback_groups,
-                owner_label,
-            )
-            review.reminded_for = latest
-            _save(review, None, update_fields=["reminded_for"])
-        return alerts
+    _due_alerts(review, policy=policy, now=now, send=send)
+    return alerts
 
-    if review.overdue_alerted_at is None:
-        send("overdue", "overdue", owner_users, fallback_groups, owner_label)
-        review.overdue_alerted_at = now
-        _save(review, None, update_fields=["overdue_alerted_at"])
 
-    steps = sorted(policy.escalations, key=lambda step: step.after_business_days)
-    for level, step in enumerate(steps, start=1):
-        if level <= review.escalation_level:
-            continue
-        if escalation_instant(review.due_at, step.after_business_days) > now:
-            break
-        group = Group.objects.filter(name=step.group).first()
-        send(
-            "escalation",
-            f"escalation-{level}",
-            owner_users,
-            [group] if group else [],
-            f"{step.group} (level {level})"
-            + (f", {owner_label}" if owner_users else ""),
-            escalation_level=level,
-            escalation_group=step.group,
+def _batch_context(batch: BatchReview, items, **extra) -> dict:
+    decided = sum(1 for item in items if item.disposition)
+    return {
+        "batch_label": batch.label,
+        "batch_period": batch.period,
+        "batch_severity": batch.severity.code,
+        "batch_link": settings.SITE_URL + batch.get_absolute_url(),
+        "batch_due_at": _local(batch.due_at),
+        "batch_count": len(items),
+        "batch_undecided": len(items) - decided,
+        "batch_owner": batch.owner_group.name if batch.owner_group_id else "",
+        **extra,
+    }
+
+
+@transaction.atomic
+def _sweep_batch(pk: int, now: datetime) -> list[ReviewAlert]:
+    batch = (
+        BatchReview.objects.select_for_update(of=("self",))
+        .select_related("severity", "owner_group")
+        .filter(pk=pk)
+        .first()
+    )
+    if batch is None or batch.status != BatchReview.Status.OPEN:
+        return []
+    items = list(batch.items.select_related("incident").order_by("added_at", "pk"))
+    if not items:
+        return []
+    # ``Notification.incident`` is required: the message is filed under the
+    # batch's first unrestricted incident and logged on every incident's
+    # timeline. The message itself names no incident (templates
+    # review_batch_*), so recipients learn nothing of restricted ones.
+    incidents = [item.incident for item in items]
+    anchor = next((i for i in incidents if not i.restricted), incidents[0])
+    policy = effective_policy(batch.severity.code)
+    owner_group = (
+        batch.owner_group or Group.objects.filter(name="Incident managers").first()
+    )
+    owner_label = owner_group.name if owner_group else "nobody"
+    alerts: list[ReviewAlert] = []
+
+    def send(kind: str, key: str, level, group_name) -> None:
+        groups = [owner_group] if owner_group else []
+        recipients, extra = owner_label, {}
+        if level is not None:
+            group = Group.objects.filter(name=group_name).first()
+            groups = [g for g in (group, owner_group) if g is not None]
+            recipients = f"{group_name} (level {level}), {owner_label}"
+            extra = {"escalation_level": level, "escalation_group": group_name}
+        _notify(
+            incident=anchor,
+            kind=f"review_batch_{kind}",
+            event_key=f"batch-{batch.pk}-{key}",
+            context=_batch_context(batch, items, **extra),
+            groups=groups,
+            log_on=incidents,
         )
-        review.escalation_level, review.escalated_at = level, now
-        _save(review, None, update_fields=["escalation_level", "escalated_at"])
+        alerts.append(
+            ReviewAlert(kind, None, batch.label, batch.due_at, recipients, batch.pk)
+        )
+
+    _due_alerts(batch, policy=policy, now=now, send=send)
     return alerts

@@ -11,4 +11,8 @@ urlpatterns = [
     path("<int:pk>/", views.ReviewDetailView.as_view(), name="detail"),
     path("<int:pk>/print/", views.ReviewPrintView.as_view(), name="print"),
     path("<int:pk>/review.md", views.ReviewMarkdownView.as_view(), name="markdown"),
+    path("batches/", views.BatchReviewListView.as_view(), name="batch_list"),
+    path(
+        "batches/<int:pk>/", views.BatchReviewDetailView.as_view(), name="batch_detail"
+    ),
 ]

@@ -5,6 +5,7 @@ through ``reviews.services``; a refusal is shown as a form error."""
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db import transaction
+from django.db.models import Case, Count, Q, When
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
@@ -12,9 +13,12 @@ from django.utils import timezone
 from django.views.generic import ListView, TemplateView, View
 
 from incidentops.exceptions import DomainError
+from incidents.models import Incident
 from reviews import permissions, services
 from reviews.forms import (
     CONTENT_FIELDS,
+    BatchCompleteForm,
+    BatchDecisionForm,
     ContentForm,
     FactorFormSet,
     FollowUpForm,
@@ -23,7 +27,7 @@ from reviews.forms import (
     WhyFormSet,
     WorkflowForm,
 )
-from reviews.models import FollowUp, Review
+from reviews.models import BatchReview, FollowUp, Review
 
 
 class ReviewListView(LoginRequiredMixin, ListView):
@@ -274,3 +278,149 @@ class ReviewMarkdownView(ReviewMixin, View):
             f'attachment; filename="{review.incident.reference}-review.md"'
         )
         return response
+
+
+# --- batch reviews ----------------------------------------------------------------
+
+
+def visible_batches(user):
+    """Batches run by one of ``user``'s groups or holding an incident they see."""
+    batches = BatchReview.objects.select_related("severity", "owner_group")
+    if user.is_superuser:
+        return batches
+    return batches.filter(
+        Q(owner_group__in=user.groups.all())
+        | Q(items__incident__in=Incident.objects.visible_to(user))
+    ).distinct()
+
+
+class BatchReviewListView(LoginRequiredMixin, ListView):
+    """The batch-review queue: open batches first, then the done ones."""
+
+    template_name = "reviews/batch_list.html"
+    context_object_name = "batches"
+    paginate_by = 50
+
+    def get_queryset(self):
+        return (
+            visible_batches(self.request.user)
+            .annotate(
+                incident_count=Count("items", distinct=True),
+                undecided=Count(
+                    "items", filter=Q(items__disposition=""), distinct=True
+                ),
+            )
+            .order_by(
+                Case(When(status=BatchReview.Status.OPEN, then=0), default=1),
+                "-period_start",
+                "severity__rank",
+            )
+        )
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            scopes=ReviewListView.SCOPES, scope="batches", now=timezone.now(), **kwargs
+        )
+
+
+class BatchReviewDetailView(LoginRequiredMixin, TemplateView):
+    """A batch: its incidents (those the user may see), a disposition for each,
+    and completion for the owner group."""
+
+    template_name = "reviews/batch_detail.html"
+
+    def get_batch(self) -> BatchReview:
+        return permissions.get_visible_batch_or_404(
+            self.request.user, pk=self.kwargs["pk"]
+        )
+
+    def get_context_data(self, **kwargs):
+        batch = self.get_batch()
+        user = self.request.user
+        visible = Incident.objects.visible_to(user)
+        items = list(
+            batch.items.filter(incident__in=visible)
+            .select_related(
+                "incident",
+                "incident__severity",
+                "incident__incident_type",
+                "decided_by",
+            )
+            .order_by("incident__resolved_at", "pk")
+        )
+        reviews = {
+            review.incident_id: review
+            for review in Review.objects.filter(
+                incident__in=[item.incident_id for item in items]
+            )
+        }
+        for item in items:
+            item.review = reviews.get(item.incident_id)
+        refusal = permissions.batch_refusal(user, batch)
+        return {
+            "batch": batch,
+            "items": items,
+            "decided": sum(1 for item in items if item.disposition),
+            "can_run": refusal is None and batch.status == BatchReview.Status.OPEN,
+            "refusal": refusal,
+            "overdue": batch.is_overdue_at(timezone.now()),
+            "dispositions": BatchDecisionForm.base_fields["disposition"].choices,
+            "complete_form": BatchCompleteForm(),
+            **kwargs,
+        }
+
+    def post(self, request, pk):
+        batch = self.get_batch()
+        section = request.POST.get("section")
+        form = (
+            BatchDecisionForm(request.POST)
+            if section == "decide"
+            else BatchCompleteForm(request.POST)
+        )
+        error = None
+        if form.is_valid():
+            try:
+                with transaction.atomic():
+                    message = self.apply(section, form, batch, request.user)
+            except DomainError as refusal:
+                error = refusal.message
+            else:
+                messages.success(request, message)
+                return redirect(batch)
+        else:
+            error = "; ".join(
+                f"{name.replace('_', ' ')}: {' '.join(errors)}"
+                for name, errors in form.errors.items()
+            )
+        context = self.get_context_data(form_error=error, failed_item=None)
+        if section == "decide":
+            context["failed_item"] = request.POST.get("item")
+            context["failed_form"] = form
+        else:
+            context["complete_form"] = form
+        return self.render_to_response(context, status=400)
+
+    def apply(self, section, form, batch, user) -> str:
+        if section == "decide":
+            item = (
+                batch.items.filter(
+                    pk=form.cleaned_data["item"],
+                    incident__in=Incident.objects.visible_to(user),
+                )
+                .select_related("incident")
+                .first()
+            )
+            if item is None:
+                raise DomainError("No such incident in this batch review.")
+            item = services.batch_item_decide(
+                item=item,
+                actor=user,
+                disposition=form.cleaned_data["disposition"],
+                note=form.cleaned_data["note"],
+                ticket_url=form.cleaned_data["ticket_url"],
+            )
+            return f"{item.incident.reference}: {item.get_disposition_display()}."
+        services.batch_complete(
+            batch=batch, actor=user, notes=form.cleaned_data["notes"]
+        )
+        return f"The {batch.label} is complete."

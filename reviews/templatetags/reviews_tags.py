@@ -28,6 +28,7 @@ def incident_review_panel(incident, user) -> dict:
             else FollowUp.objects.none()
         ),
         "batch": batch_item.batch if batch_item else None,
+        "batch_item": batch_item,
         "overdue": visible and review.is_overdue_at(timezone.now()),
     }
 
