@@ -8,6 +8,7 @@ PostgreSQL and Redis, the production path.
 from datetime import timedelta
 from pathlib import Path
 
+from celery.schedules import crontab
 from django.utils.csp import CSP
 
 from incidentops.env import BASE_DIR, VAR_DIR, database, env, secret_key
@@ -189,6 +190,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reviews.tasks.check_overdue_reviews_task",
         "schedule": timedelta(minutes=15),
         "options": {"expires": 600},
+    },
+    # Nightly, off-peak; stores a version only when labelled incidents changed.
+    "incidents-retrain-triage-model": {
+        "task": "incidents.tasks.retrain_triage_model_task",
+        "schedule": crontab(hour=3, minute=15),
+        "options": {"expires": 3600},
     },
 }
 # How recent the last heartbeat must be for /healthz to call the worker "ok".

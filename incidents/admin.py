@@ -19,6 +19,7 @@ from incidents.models import (
     Role,
     SeverityLevel,
     TimelineEntry,
+    TriageModel,
 )
 
 
@@ -207,3 +208,69 @@ class TimelineEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(TriageModel)
+class TriageModelAdmin(admin.ModelAdmin):
+    """Trained versions of the triage model, for audit: read-only. Versions are
+    made by ``train_triage_model`` and the nightly task, never here."""
+
+    list_display = [
+        "version",
+        "trained_at",
+        "sample_count",
+        "type_accuracy_vs_baseline",
+        "severity_accuracy_vs_baseline",
+        "type_usable",
+        "severity_usable",
+        "training_seconds",
+    ]
+    ordering = ["-version"]
+    fields = [
+        "version",
+        "trained_at",
+        "library_version",
+        "sample_count",
+        "train_count",
+        "test_count",
+        "type_accuracy",
+        "baseline_type_accuracy",
+        "severity_accuracy",
+        "baseline_severity_accuracy",
+        "type_usable",
+        "severity_usable",
+        "type_labels",
+        "severity_labels",
+        "metrics",
+        "training_seconds",
+        "data_fingerprint",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        # Never load the pickled pipelines to list or show versions.
+        return super().get_queryset(request).without_pipeline()
+
+    @admin.display(description="type: model / keywords")
+    def type_accuracy_vs_baseline(self, obj):
+        return _percent_pair(obj.type_accuracy, obj.baseline_type_accuracy)
+
+    @admin.display(description="severity: model / rules")
+    def severity_accuracy_vs_baseline(self, obj):
+        return _percent_pair(obj.severity_accuracy, obj.baseline_severity_accuracy)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def _percent_pair(model: float | None, baseline: float | None) -> str:
+    def show(value):
+        return "–" if value is None else f"{value:.0%}"
+
+    return f"{show(model)} / {show(baseline)}"

@@ -5,13 +5,19 @@ A suggestion is advice for a person; it changes nothing by itself (DESIGN.md,
 control 2). ``suggest_for`` stores nothing: the API's suggest endpoint and
 ``incident_declare`` both call it, and only the service writes the result.
 
-``Suggester`` is the interface a learned model will implement later;
-``BaselineSuggester`` is the transparent rule-based default:
+``Suggester`` is the interface; two implement it:
 
-* type: the taxonomy's keywords matched against title, description and impact;
-* severity: the severity framework's signals (flags and words), with the type's
-  default severity as the prior when nothing else speaks;
-* similar: TF-IDF cosine similarity over the latest resolved incidents.
+* ``BaselineSuggester``, the transparent rules: the taxonomy's keywords for the
+  type; the severity framework's signals (flags and words) for the severity, with
+  the type's default severity as the prior when nothing else speaks;
+* ``incidents.triage_model.LearnedSuggester``, a model trained nightly on
+  resolved incidents, which keeps the framework's hard signals as severity
+  floors (``framework_floor``).
+
+Both add similar past incidents (TF-IDF cosine similarity over the latest
+resolved ones). ``get_suggester`` picks the learned one when a trained version
+beats the rules on held-out incidents, and otherwise the baseline, which then
+says why in its rationale (docs/triage.md).
 """
 
 from __future__ import annotations
@@ -67,6 +73,9 @@ class Report:
     data_exposed: bool = False
     regulatory: bool = False
     incident_type: str | None = None  # a slug the reporter already chose
+    affected_services: tuple[str, ...] = ()
+    affected_sites: tuple[str, ...] = ()
+    affected_suppliers: tuple[str, ...] = ()
 
     @property
     def text(self) -> str:
@@ -143,45 +152,116 @@ def _matches(text: str, phrases: Iterable[str]) -> list[str]:
     return [p for p in phrases if _contains(text, p)]
 
 
+SEVERITY_ORDER = ("SEV-1", "SEV-2", "SEV-3", "SEV-4")  # most severe first
+
+
+def more_severe(a: str | None, b: str | None) -> str | None:
+    """The more severe of two framework codes (either may be None)."""
+    ranked = [code for code in (a, b) if code in SEVERITY_ORDER]
+    return min(ranked, key=SEVERITY_ORDER.index) if ranked else (a or b)
+
+
+def framework_floor(report: Report) -> tuple[str | None, list[str]]:
+    """The severity the framework's hard signals demand at least, and why.
+
+    Data exposed, a regulatory event or a customer-facing outage are SEV-1 by the
+    framework (DESIGN.md) whatever a model has learned: under-rating them costs
+    far more than over-rating, and a person confirms either way.
+    """
+    reasons = []
+    if report.data_exposed:
+        reasons.append("data exposed")
+    if report.regulatory:
+        reasons.append("regulatory event")
+    if report.customer_facing and _matches(report.text.lower(), OUTAGE_WORDS):
+        reasons.append("customer-facing outage")
+    return ("SEV-1" if reasons else None), reasons
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    """What the rules read from the database, loaded once per suggestion (or
+    once per evaluation of many incidents)."""
+
+    types: list
+    codes: frozenset[str]
+
+    @classmethod
+    def load(cls) -> RuleContext:
+        return cls(
+            types=list(
+                IncidentType.objects.filter(is_active=True).select_related(
+                    "default_severity"
+                )
+            ),
+            codes=frozenset(SeverityLevel.objects.values_list("code", flat=True)),
+        )
+
+
+@dataclass(frozen=True)
+class RuleVerdict:
+    type_slug: str | None
+    type_confidence: float
+    type_reason: str
+    chosen_type: object  # IncidentType | None
+    severity: str | None
+    severity_confidence: float
+    severity_reason: str
+
+
 class BaselineSuggester:
-    """Keyword and framework rules, plus TF-IDF for similar incidents."""
+    """Keyword and framework rules, plus TF-IDF for similar incidents.
+
+    ``note``, when given, opens the rationale: it says why the rules are in use
+    (no trained model yet, or one weaker than the rules).
+    """
+
+    def __init__(self, *, note: str = ""):
+        self.note = note
 
     def suggest(self, report: Report, *, user=None) -> Suggestion:
-        text = report.text.lower()
-        reasons: list[str] = []
-
-        type_slug, type_confidence, type_reason, chosen_type = self._type(report, text)
-        reasons.append(type_reason)
-        severity, severity_confidence, severity_reason = self._severity(
-            report, text, chosen_type
-        )
-        reasons.append(severity_reason)
+        verdict = self.classify(report, RuleContext.load())
+        reasons = [self.note] if self.note else []
+        reasons += [verdict.type_reason, verdict.severity_reason]
         similar = self._similar(report.text, user=user)
         if similar:
-            reasons.append(
-                "similar past incidents: " + ", ".join(s.reference for s in similar)
-            )
+            reasons.append(similar_reason(similar))
         confidence = round(
-            min(type_confidence, severity_confidence)
-            if type_slug
-            else severity_confidence * 0.8,
+            min(verdict.type_confidence, verdict.severity_confidence)
+            if verdict.type_slug
+            else verdict.severity_confidence * 0.8,
             2,
         )
         return Suggestion(
-            severity=severity,
-            incident_type=type_slug,
+            severity=verdict.severity,
+            incident_type=verdict.type_slug,
             confidence=confidence,
             rationale="; ".join(reasons) + ".",
             similar=similar,
         )
 
-    # -- type --
-    def _type(self, report: Report, text: str):
-        types = list(
-            IncidentType.objects.filter(is_active=True).select_related(
-                "default_severity"
-            )
+    def classify(self, report: Report, context: RuleContext) -> RuleVerdict:
+        """Type and severity by the rules alone (no similar incidents); the
+        training code scores the baseline on held-out incidents with this."""
+        text = report.text.lower()
+        type_slug, type_confidence, type_reason, chosen_type = self._type(
+            report, text, context.types
         )
+        severity, severity_confidence, severity_reason = self._severity(
+            report, text, chosen_type, context.codes
+        )
+        return RuleVerdict(
+            type_slug,
+            type_confidence,
+            type_reason,
+            chosen_type,
+            severity,
+            severity_confidence,
+            severity_reason,
+        )
+
+    # -- type --
+    def _type(self, report: Report, text: str, types: list):
         if report.incident_type:
             chosen = next((t for t in types if t.slug == report.incident_type), None)
             if chosen:
@@ -219,24 +299,19 @@ class BaselineSuggester:
         )
 
     # -- severity --
-    def _severity(self, report: Report, text: str, incident_type):
-        codes = set(SeverityLevel.objects.values_list("code", flat=True))
+    def _severity(self, report: Report, text: str, incident_type, codes):
         signals: dict[str, list[str]] = {code: [] for code in SEVERITY_SIGNALS}
-        if report.data_exposed:
-            signals["SEV-1"].append("data exposed")
-        if report.regulatory:
-            signals["SEV-1"].append("regulatory event")
-        if report.customer_facing:
-            if _matches(text, OUTAGE_WORDS):
-                signals["SEV-1"].append("customer-facing outage")
-            else:
-                signals["SEV-2"].append("customer-facing")
+        floor, floor_reasons = framework_floor(report)
+        if floor:
+            signals[floor].extend(floor_reasons)
+        if report.customer_facing and "customer-facing outage" not in floor_reasons:
+            signals["SEV-2"].append("customer-facing")
         for code, words in SEVERITY_SIGNALS.items():
             signals[code].extend(f'"{w}"' for w in _matches(text, words))
 
         # The most severe level with any signal wins: under-rating a breach costs
         # far more than over-rating a typo, and a person confirms either way.
-        for code in ("SEV-1", "SEV-2", "SEV-3", "SEV-4"):
+        for code in SEVERITY_ORDER:
             if signals[code] and code in codes:
                 strength = len(signals[code])
                 confidence = min(0.95, 0.55 + 0.1 * strength)
@@ -253,24 +328,35 @@ class BaselineSuggester:
 
     # -- similar incidents --
     def _similar(self, text: str, *, user=None) -> list[SimilarIncident]:
-        if not text.strip():
-            return []
-        qs = Incident.objects.filter(status__in=Incident.CLOSED_STATUSES)
-        # Without a user to ask for, only non-restricted incidents qualify: the
-        # suggestion is stored on an incident that other people will see.
-        qs = qs.visible_to(user) if user is not None else qs.filter(restricted=False)
-        rows = list(
-            qs.order_by("-resolved_at", "-pk").values_list(
-                "reference",
-                "title",
-                "description",
-                "severity__code",
-                "resolution_summary",
-            )[:SIMILAR_CORPUS_LIMIT]
-        )
-        if not rows:
-            return []
-        return _rank_similar(text, rows)
+        return similar_incidents(text, user=user)
+
+
+def similar_reason(similar: Sequence[SimilarIncident]) -> str:
+    return "similar past incidents: " + ", ".join(s.reference for s in similar)
+
+
+def similar_incidents(text: str, *, user=None) -> list[SimilarIncident]:
+    """Up to ``SIMILAR_RESULTS`` resolved incidents resembling ``text``.
+
+    With ``user``, only incidents ``user`` may see; without, only non-restricted
+    ones (the suggestion is stored on an incident that other people will see).
+    """
+    if not text.strip():
+        return []
+    qs = Incident.objects.filter(status__in=Incident.CLOSED_STATUSES)
+    qs = qs.visible_to(user) if user is not None else qs.filter(restricted=False)
+    rows = list(
+        qs.order_by("-resolved_at", "-pk").values_list(
+            "reference",
+            "title",
+            "description",
+            "severity__code",
+            "resolution_summary",
+        )[:SIMILAR_CORPUS_LIMIT]
+    )
+    if not rows:
+        return []
+    return _rank_similar(text, rows)
 
 
 def _rank_similar(text: str, rows: Sequence[tuple]) -> list[SimilarIncident]:
@@ -302,12 +388,20 @@ def _rank_similar(text: str, rows: Sequence[tuple]) -> list[SimilarIncident]:
     ]
 
 
-_default_suggester: Suggester = BaselineSuggester()
-
-
 def get_suggester() -> Suggester:
-    """The suggester in use (the baseline until a learned model replaces it)."""
-    return _default_suggester
+    """The suggester in use: the learned one when the latest trained version is
+    usable for type or severity, else the baseline with a note saying why.
+
+    Costs one small query (the latest version's id); the pipeline itself is
+    loaded once per process and version (``triage_model.current_model``).
+    """
+    # Imported here: triage_model builds on this module's rules and types.
+    from incidents.triage_model import LearnedSuggester, current_model
+
+    model = current_model()
+    if model.usable:
+        return LearnedSuggester(model)
+    return BaselineSuggester(note=model.fallback_note)
 
 
 def suggest_for(
@@ -319,13 +413,17 @@ def suggest_for(
     data_exposed: bool = False,
     regulatory: bool = False,
     incident_type: str | None = None,
+    affected_services: Sequence[str] = (),
+    affected_sites: Sequence[str] = (),
+    affected_suppliers: Sequence[str] = (),
     user=None,
     suggester: Suggester | None = None,
 ) -> Suggestion:
     """Suggest a type, a severity and similar past incidents. Stores nothing.
 
     ``user``: when given, similar incidents come only from those ``user`` may
-    see; when None, only from non-restricted incidents.
+    see; when None, only from non-restricted incidents. ``affected_*`` are the
+    declare form's tags; the learned model uses them as features.
     """
     report = Report(
         title=title,
@@ -335,5 +433,8 @@ def suggest_for(
         data_exposed=data_exposed,
         regulatory=regulatory,
         incident_type=incident_type,
+        affected_services=tuple(affected_services),
+        affected_sites=tuple(affected_sites),
+        affected_suppliers=tuple(affected_suppliers),
     )
     return (suggester or get_suggester()).suggest(report, user=user)

@@ -1,0 +1,357 @@
+"""The learned triage model: training, fallback, floors, caching, task, command,
+admin. Incidents come from a deterministic factory with three clearly different
+kinds of story."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from incidents import triage_model
+from incidents.models import Incident, TriageModel
+from incidents.tasks import retrain_triage_model_task
+from incidents.triage import BaselineSuggester, get_suggester, suggest_for
+from incidents.triage_model import (
+    KEEP_VERSIONS,
+    MIN_TRAINING_SAMPLES,
+    LearnedSuggester,
+    triage_model_train,
+)
+from tests.factories import (
+    IncidentFactory,
+    IncidentTypeFactory,
+    UserFactory,
+    severity,
+)
+
+# Three kinds of incident, told apart by their words, each with its own usual
+# severity. The types have no keywords, so the rule baseline cannot name them.
+STORIES = {
+    "web-outage": (
+        "SEV-2",
+        "{s} API returns 500 errors for {n}% of requests",
+        "Requests to {s} time out after the release; load balancer reports "
+        "unhealthy backends.",
+    ),
+    "supplier-failure": (
+        "SEV-3",
+        "Supplier {s} missed the packaging shipment for line {n}",
+        "The carrier confirmed the pallet was never collected from the supplier "
+        "warehouse.",
+    ),
+    "phishing": (
+        "SEV-4",
+        "Phishing mail imitating {s} reached {n} mailboxes",
+        "Staff reported a lookalike sender; the mail gateway quarantined the "
+        "rest of the campaign.",
+    ),
+}
+NAMES = ("checkout", "payroll", "billing", "search", "inventory", "catalogue")
+KINDS = tuple(STORIES)
+
+
+def story_incidents(count: int, *, start: int = 0, **extra) -> list[Incident]:
+    """``count`` resolved incidents with a confirmed type and severity, the
+    kinds rotating, the specifics depending only on the position."""
+    made = []
+    for n in range(start, start + count):
+        kind = KINDS[n % len(KINDS)]
+        level, title, description = STORIES[kind]
+        made.append(
+            IncidentFactory(
+                resolved=True,
+                title=title.format(s=NAMES[n % len(NAMES)], n=10 + n),
+                description=description,
+                incident_type=IncidentTypeFactory(slug=kind),
+                severity=severity(level),
+                **extra,
+            )
+        )
+    return made
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    triage_model.clear_cache()
+    yield
+    triage_model.clear_cache()
+
+
+@pytest.fixture
+def history(db):
+    return story_incidents(60)
+
+
+@pytest.fixture
+def trained(history):
+    model = triage_model_train()
+    assert model is not None
+    return model
+
+
+def test_training_learns_to_tell_the_types_apart(trained):
+    assert trained.version == 1
+    assert trained.sample_count == 60
+    assert trained.train_count + trained.test_count == 60
+    assert trained.test_count >= 3
+    # Held-out metrics of the model and of the rules on the same split.
+    assert trained.type_accuracy == 1.0
+    assert trained.baseline_type_accuracy == 0.0
+    assert trained.severity_accuracy == 1.0
+    assert trained.baseline_severity_accuracy < 1.0
+    assert trained.type_usable and trained.severity_usable
+    assert trained.type_labels == ["phishing", "supplier-failure", "web-outage"]
+    assert trained.severity_labels == ["SEV-2", "SEV-3", "SEV-4"]
+    assert set(trained.metrics["type"]) >= {"macro_f1", "log_loss", "calibrated"}
+    assert len(bytes(trained.pipeline)) > 0
+
+    # New reports it has never seen:
+    outage = suggest_for(title="Search API returns 500 errors, requests time out")
+    supplier = suggest_for(title="Supplier missed the shipment of packaging")
+    phishing = suggest_for(title="Phishing mail reached the finance mailboxes")
+    assert (outage.incident_type, outage.severity) == ("web-outage", "SEV-2")
+    assert (supplier.incident_type, supplier.severity) == (
+        "supplier-failure",
+        "SEV-3",
+    )
+    assert (phishing.incident_type, phishing.severity) == ("phishing", "SEV-4")
+    assert phishing.confidence > 0.5
+
+
+def test_training_is_deterministic(history):
+    first = triage_model_train()
+    second = triage_model_train(force=True)
+    assert second.version == first.version + 1
+    assert second.metrics == first.metrics
+    assert (second.train_count, second.test_count) == (
+        first.train_count,
+        first.test_count,
+    )
+
+
+def test_rationale_names_the_model_its_accuracy_and_the_words(trained):
+    suggestion = suggest_for(title="Supplier missed the packaging shipment")
+
+    rationale = suggestion.rationale
+    assert "learned triage model v1 (from 60 past incidents" in rationale
+    assert "type 100% vs keywords 0%" in rationale
+    assert "type supplier-failure at " in rationale
+    assert "words that pushed it: " in rationale
+    pushed = rationale.split("words that pushed it: ")[1].split(";")[0]
+    assert any(w in pushed for w in ('"supplier"', '"packaging"', '"shipment"'))
+    assert "severity SEV-3 at " in rationale
+    assert isinstance(get_suggester(), LearnedSuggester)
+
+
+def test_too_few_samples_stores_nothing_and_the_rules_say_so(db):
+    story_incidents(MIN_TRAINING_SAMPLES - 1)
+
+    assert triage_model_train() is None
+
+    assert not TriageModel.objects.exists()
+    suggester = get_suggester()
+    assert isinstance(suggester, BaselineSuggester)
+    suggestion = suggest_for(title="Supplier missed the packaging shipment")
+    assert suggestion.rationale.startswith("no triage model trained yet")
+    assert "rules suggest" in suggestion.rationale
+
+
+def test_a_version_weaker_than_the_rules_is_not_used(db):
+    # As training stores it when held-out accuracy is below the baseline's:
+    # the pipeline is then never even loaded.
+    TriageModel.objects.create(
+        version=1,
+        pipeline=b"never loaded",
+        library_version="1.9",
+        data_fingerprint="x",
+        sample_count=80,
+        train_count=60,
+        test_count=20,
+        type_accuracy=0.4,
+        baseline_type_accuracy=0.55,
+        severity_accuracy=0.3,
+        baseline_severity_accuracy=0.5,
+        type_usable=False,
+        severity_usable=False,
+    )
+
+    suggestion = suggest_for(title="Checkout site down")
+
+    assert isinstance(get_suggester(), BaselineSuggester)
+    assert suggestion.rationale.startswith(
+        "triage model v1 is weaker than the rules on held-out incidents "
+        "(type 40% vs 55%, severity 30% vs 50%)"
+    )
+
+
+def test_a_version_that_cannot_be_loaded_falls_back(db):
+    TriageModel.objects.create(
+        version=1,
+        pipeline=b"not a pickle",
+        library_version="0.1",
+        data_fingerprint="x",
+        sample_count=80,
+        train_count=60,
+        test_count=20,
+        type_accuracy=0.9,
+        baseline_type_accuracy=0.5,
+        type_usable=True,
+    )
+
+    suggestion = suggest_for(title="Checkout site down")
+
+    assert "triage model v1 could not be loaded here" in suggestion.rationale
+    assert "scikit-learn 0.1" in suggestion.rationale
+
+
+def test_data_exposed_is_sev1_whatever_the_model_says(trained):
+    # given: the model alone calls a phishing report SEV-4
+    assert suggest_for(title="Phishing mail reached 12 mailboxes").severity == "SEV-4"
+
+    # when: the reporter says data was exposed
+    suggestion = suggest_for(
+        title="Phishing mail reached 12 mailboxes", data_exposed=True
+    )
+
+    # then: the framework's floor wins, and the rationale says both
+    assert suggestion.severity == "SEV-1"
+    assert suggestion.incident_type == "phishing"
+    assert "severity SEV-1 by the framework (data exposed)" in suggestion.rationale
+    assert "the model alone said SEV-4 at" in suggestion.rationale
+
+
+def test_customer_facing_outage_and_regulatory_are_floors_too(trained):
+    outage = suggest_for(
+        title="Supplier missed the packaging shipment, shop down",
+        customer_facing=True,
+    )
+    regulatory = suggest_for(title="Supplier missed the shipment", regulatory=True)
+    assert outage.severity == "SEV-1"
+    assert "customer-facing outage" in outage.rationale
+    assert regulatory.severity == "SEV-1"
+    assert "regulatory event" in regulatory.rationale
+
+
+def test_reporters_chosen_type_is_kept_by_the_learned_suggester(trained):
+    suggestion = suggest_for(
+        title="Phishing mail reached 12 mailboxes", incident_type="web-outage"
+    )
+    assert suggestion.incident_type == "web-outage"
+    assert "chosen by the reporter" in suggestion.rationale
+
+
+def test_suggest_for_stores_nothing(trained, django_assert_max_num_queries):
+    suggest_for(title="warm the cache")
+    counts = (
+        Incident.objects.count(),
+        TriageModel.objects.count(),
+        Incident.history.count(),
+    )
+    with django_assert_max_num_queries(5) as queries:
+        suggest_for(title="Search API returns 500 errors", customer_facing=True)
+    sql = [q["sql"].lstrip().upper() for q in queries.captured_queries]
+    assert not any(s.startswith(("INSERT", "UPDATE", "DELETE")) for s in sql)
+    # One small query for the version; the pipeline comes from the cache.
+    assert not any('"PIPELINE"' in s for s in sql)
+    assert (
+        Incident.objects.count(),
+        TriageModel.objects.count(),
+        Incident.history.count(),
+    ) == counts
+
+
+def test_similar_incidents_respect_visibility_with_a_model(trained):
+    secret = IncidentFactory(
+        resolved=True,
+        secret=True,
+        title="Phishing mail imitating the board reached 3 mailboxes",
+    )
+    insider = secret.reporter
+    from guardian.shortcuts import assign_perm
+
+    assign_perm("incidents.view_incident", insider, secret)
+    query = "Phishing mail imitating the board"
+
+    public = suggest_for(title=query).similar
+    mine = suggest_for(title=query, user=insider).similar
+
+    assert public and secret.reference not in [s.reference for s in public]
+    assert secret.reference in [s.reference for s in mine]
+    assert suggest_for(title=query, user=UserFactory()).similar == []
+
+
+def test_the_process_cache_reloads_when_a_new_version_appears(
+    trained, django_assert_max_num_queries
+):
+    assert "model v1 " in suggest_for(title="Supplier missed a shipment").rationale
+    cached = triage_model.current_model()
+    assert triage_model.current_model() is cached  # same version: no reload
+
+    # given: another process trains v2 (here: more history, then training)
+    story_incidents(3, start=60)
+    assert triage_model_train().version == 2
+
+    # then: the next suggestion in this process uses v2
+    suggestion = suggest_for(title="Supplier missed a shipment")
+    assert "model v2 (from 63 past incidents" in suggestion.rationale
+    assert triage_model.current_model() is not cached
+
+
+def test_retraining_without_new_data_stores_nothing(trained):
+    assert triage_model_train() is None
+    assert list(TriageModel.objects.values_list("version", flat=True)) == [1]
+
+
+def test_only_the_newest_versions_are_kept(trained):
+    for _ in range(KEEP_VERSIONS):
+        triage_model_train(force=True)
+    versions = list(TriageModel.objects.values_list("version", flat=True))
+    assert versions == list(range(KEEP_VERSIONS + 1, 1, -1))
+
+
+def test_the_nightly_task_trains(history):
+    retrain_triage_model_task.apply().get()
+    assert TriageModel.objects.get().sample_count == 60
+
+
+def test_the_beat_schedule_runs_the_task_nightly(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["incidents-retrain-triage-model"]
+    assert entry["task"] == retrain_triage_model_task.name
+    assert entry["schedule"].hour == {3}
+
+
+def test_the_command_prints_the_metrics(history):
+    out = StringIO()
+    call_command("train_triage_model", stdout=out)
+    text = out.getvalue()
+    assert "Triage model v1 trained" in text
+    assert "on 60 incidents" in text
+    assert "type:     model 100.0%, keywords 0.0%" in text
+    assert "-> used" in text
+
+    again = StringIO()
+    call_command("train_triage_model", stdout=again)
+    assert "Nothing new since triage model v1" in again.getvalue()
+
+
+def test_the_command_says_when_there_is_too_little_data(db):
+    out = StringIO()
+    call_command("train_triage_model", stdout=out)
+    assert "Not enough labelled incidents" in out.getvalue()
+    assert not TriageModel.objects.exists()
+
+
+def test_admin_lists_versions_read_only(admin_client, trained):
+    listing = admin_client.get(reverse("admin:incidents_triagemodel_changelist"))
+    detail = admin_client.get(
+        reverse("admin:incidents_triagemodel_change", args=[trained.pk])
+    )
+    add = admin_client.get(reverse("admin:incidents_triagemodel_add"))
+
+    assert listing.status_code == 200
+    assert "100% / 0%" in listing.text
+    assert detail.status_code == 200
+    assert "supplier-failure" in detail.text
+    assert 'name="_save"' not in detail.text
+    assert add.status_code == 403
