@@ -28,6 +28,7 @@ $(STAMP): pyproject.toml | $(PY)
 install: $(STAMP)
 
 run: export DEBUG ?= true
+run: export SITE_URL ?= http://127.0.0.1:$(PORT)
 run: install
 	@mkdir -p var
 	$(PY) manage.py migrate --noinput

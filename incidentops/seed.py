@@ -42,7 +42,9 @@ def seed_accounts(*, stdout) -> None:
             user.groups.set(Group.objects.filter(name__in=group_names))
             created_any = True
     if not User.objects.filter(username="alertmanager-bot").exists():
-        User.objects.create(username="alertmanager-bot", is_service_account=True)
+        bot = User(username="alertmanager-bot", is_service_account=True)
+        bot.set_unusable_password()  # it authenticates with a token only
+        bot.save()
         created_any = True
     if created_any:
         stdout.write(f"Demo users created (password: {DEMO_PASSWORD}).")

@@ -515,9 +515,9 @@ def cadence_reminders_sweep(*, now: datetime) -> list[Notification]:
     """Remind people when an open incident's next stakeholder update is due.
 
     For each open incident whose severity has an update cadence: from
-    ``REMINDER_LEAD`` before the due time, an ``update_due`` reminder to the
-    communications lead (the commander if there is none); once overdue by a
-    further cadence, an ``update_overdue`` reminder to both. Each is one
+    ``REMINDER_LEAD`` before the due time until as long after it, an
+    ``update_due`` reminder to the communications lead (the commander if there
+    is none); after that, an ``update_overdue`` reminder to both. Each is one
     notification (timeline kind ``reminder``) whose key names the incident, the
     due time and the stage, so each goes out once per due time whatever how often
     this runs. Returns the notifications written by this run.
@@ -536,9 +536,12 @@ def cadence_reminders_sweep(*, now: datetime) -> list[Notification]:
         cadence = incident.severity.update_cadence
         comms = _holder(incident, COMMUNICATIONS)
         commander = _holder(incident, COMMANDER)
-        if now >= due + cadence:
+        lead = min(REMINDER_LEAD, cadence / 2)
+        if now >= due + lead:
+            # past due (and past a short grace): the comms lead and the commander;
+            # a sweep that first sees it late sends only this, never "due"
             stage, people = "overdue", [comms, commander]
-        elif now >= due - min(REMINDER_LEAD, cadence / 2):
+        elif now >= due - lead:
             stage, people = "due", [comms or commander]
         else:
             continue

@@ -44,7 +44,7 @@ def test_reminders_go_once_per_due_time_to_comms_then_commander(sev1, manager, c
     assert services.cadence_reminders_sweep(now=due) == []
     assert due_soon.kind == "update_due"
     assert {d.recipient for d in due_soon.deliveries.all()} == {"carl@example.com"}
-    # overdue by a further cadence: comms lead and commander, once
+    # overdue (past due and a short grace): comms lead and commander, once
     [overdue] = services.cadence_reminders_sweep(now=due + timedelta(minutes=31))
     assert services.cadence_reminders_sweep(now=due + timedelta(minutes=45)) == []
     assert overdue.kind == "update_overdue"
@@ -67,6 +67,22 @@ def test_reminders_go_once_per_due_time_to_comms_then_commander(sev1, manager, c
     [again] = services.cadence_reminders_sweep(now=next_due)
     assert again.kind == "update_due"
     assert len(reminders(sev1)) == 3
+
+
+def test_a_sweep_that_first_sees_it_late_sends_only_the_overdue_reminder(
+    sev1, manager, comms
+):
+    incident_services.incident_assign_role(
+        incident=sev1, actor=manager, role=role("communications"), user=comms
+    )
+    due = sev1.next_update_due_at()
+
+    [late] = services.cadence_reminders_sweep(now=due + timedelta(minutes=24))
+
+    assert late.kind == "update_overdue"
+    assert "overdue" in late.subject.lower()
+    assert services.cadence_reminders_sweep(now=due + timedelta(minutes=25)) == []
+    assert [n.kind for n in reminders(sev1)] == ["update_overdue"]
 
 
 def test_without_a_comms_lead_the_commander_is_reminded(sev1):
