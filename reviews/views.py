@@ -151,6 +151,7 @@ class ReviewDetailView(ReviewMixin, TemplateView):
         context = {
             **review_context(review, user),
             "can_edit": permissions.can_edit(user, review),
+            "editing": review.is_editable and permissions.can_edit(user, review),
             "approval_refusal": permissions.approval_refusal(user, review),
             "follow_up_statuses": FollowUp.Status.choices,
             **kwargs,

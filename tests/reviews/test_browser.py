@@ -1,0 +1,114 @@
+"""The review workflow in real Chromium: the owner writes and submits, an
+executive and a reviewer approve a SEV-1 review, the owner publishes, prints
+and downloads the Markdown."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from incidentops import groups
+from reviews.models import Review
+from tests.browser import conftest as journeys
+from tests.factories import UserFactory
+from tests.reviews.factories import CategoryFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+# The browser journeys' fixtures (Chromium, a logged-in page, screenshots).
+browser, open_session, screenshot = (
+    journeys.browser,
+    journeys.open_session,
+    journeys.screenshot,
+)
+
+
+@pytest.fixture
+def sev1_people(transactional_db):
+    return {
+        "rita": UserFactory(
+            username="rita", first_name="Rita", groups=[groups.RESPONDERS]
+        ),
+        "mia": UserFactory(
+            username="mia",
+            first_name="Mia",
+            last_name="Manager",
+            groups=[groups.INCIDENT_MANAGERS, groups.RESPONDERS],
+        ),
+        "rob": UserFactory(username="rob", first_name="Rob", groups=[groups.REVIEWERS]),
+        "eve": UserFactory(
+            username="eve", first_name="Eve", groups=[groups.EXECUTIVES]
+        ),
+    }
+
+
+def test_write_approve_publish_print_and_download(
+    sev1_people, resolve, open_session, screenshot, live_server
+):
+    # given: a resolved SEV-1 whose review mia (the commander) owns
+    CategoryFactory(slug="change", name="Change management")
+    incident = resolve("SEV-1", at=timezone.now() - timedelta(hours=2))
+    review = Review.objects.get(incident=incident)
+    url = f"{live_server.url}/reviews/{review.pk}/"
+
+    # The owner writes the review.
+    page = open_session(sev1_people["mia"])
+    page.goto(url)
+    expect(page.get_by_role("heading", level=1)).to_contain_text(incident.reference)
+    page.get_by_label("Summary", exact=True).fill(
+        "Checkout failed for 20 minutes after a release."
+    )
+    page.get_by_label("Root cause").fill("A flag was removed without a migration.")
+    page.get_by_label("Customer impact").fill("About 3% of payments failed.")
+    page.get_by_role("button", name="Save content").click()
+    expect(page.get_by_role("status")).to_contain_text("Review saved")
+    page.locator("#id_whys-0-why").fill("Why did checkout fail?")
+    page.locator("#id_whys-0-because").fill("The flag it read was gone.")
+    page.locator("#id_whys-1-why").fill("Why was the flag gone?")
+    page.locator("#id_whys-1-because").fill("The release removed it early.")
+    page.get_by_role("button", name="Save five whys").click()
+    expect(page.get_by_role("status")).to_contain_text("Five whys saved")
+    page.locator("#id_factors-0-category").select_option(label="Change management")
+    page.locator("#id_factors-0-description").fill("No two-step flag removal.")
+    page.get_by_role("button", name="Save factors").click()
+    expect(page.get_by_role("status")).to_contain_text("Contributing factors saved")
+    follow_up = page.get_by_role("region", name="Follow-up actions")
+    follow_up.get_by_label("Title").fill("Two-step flag removal in the checklist")
+    follow_up.get_by_label("Owner").select_option(label="mia")
+    page.get_by_role("button", name="Add follow-up").click()
+    expect(page.get_by_role("status")).to_contain_text("Follow-up added")
+    screenshot(page, "review-edit")
+    page.get_by_role("button", name="Submit for approval").click()
+    expect(page.get_by_role("status")).to_contain_text("Submitted for approval")
+    expect(page.get_by_test_id("review-status")).to_have_text("In review")
+
+    # The owner cannot approve their own review: no button for them.
+    expect(page.get_by_role("button", name="Approve")).to_have_count(0)
+
+    # An executive and a reviewer approve (SEV-1 needs both).
+    for name, progress in (("eve", "Executives: 1 of 1"), ("rob", "Reviewers: 1 of 1")):
+        approver = open_session(sev1_people[name])
+        approver.goto(url)
+        approver.get_by_label("Comment").fill(f"Looks right to {name}.")
+        approver.get_by_role("button", name="Approve").click()
+        expect(approver.get_by_role("status")).to_contain_text("Approved")
+        expect(approver.get_by_text(progress)).to_be_visible()
+    review.refresh_from_db()
+    assert review.status == Review.Status.APPROVED
+
+    # The owner publishes, prints and downloads.
+    page.reload()
+    page.get_by_role("button", name="Publish").click()
+    expect(page.get_by_test_id("review-status")).to_have_text("Published")
+    page.get_by_role("link", name="Printable view").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(incident.reference)
+    expect(page.get_by_text("Why did checkout fail?")).to_be_visible()
+    screenshot(page, "review-print")
+    page.go_back()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download Markdown").click()
+    assert download.value.suggested_filename == f"{incident.reference}-review.md"
+    text = open(download.value.path(), encoding="utf-8").read()
+    assert "Why did checkout fail?" in text
+    assert "Two-step flag removal in the checklist" in text
