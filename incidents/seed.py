@@ -41,7 +41,9 @@ from incidents.models import (
     PlaybookStep,
     Role,
     SeverityLevel,
+    TriageModel,
 )
+from incidents.triage_model import triage_model_train
 
 SEED = 20261128
 HISTORY_SIZE = 300
@@ -996,4 +998,23 @@ def seed_demo(*, stdout) -> None:
         current = _load(runner, active)
     stdout.write(
         f"Demo incidents loaded: {len(past)} historical, {len(current)} active."
+    )
+    seed_triage_model(stdout=stdout)
+
+
+def seed_triage_model(*, stdout) -> None:
+    """Train the triage model once on the demo history, if no version exists
+    (the nightly task retrains it afterwards)."""
+    if TriageModel.objects.exists():
+        return
+    model = triage_model_train()
+    if model is None:
+        stdout.write("Triage model not trained: too few labelled incidents.")
+        return
+    stdout.write(
+        f"Triage model v{model.version} trained on {model.sample_count} incidents: "
+        f"type {model.type_accuracy:.0%} held-out (keywords "
+        f"{model.baseline_type_accuracy:.0%}), severity "
+        f"{model.severity_accuracy or 0:.0%} (rules "
+        f"{model.baseline_severity_accuracy or 0:.0%})."
     )

@@ -41,6 +41,7 @@ import numpy as np
 import sklearn
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from scipy import sparse
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
 from sklearn.feature_extraction.text import (
@@ -500,7 +501,7 @@ class LoadedModel:
         )
 
     def _terms(self, classifier, x, k: int) -> list[str]:
-        row = x.tocsr()
+        row = sparse.csr_matrix(x)  # dense when the vocabulary is tiny
         indices, values = row.indices, row.data
         if not len(indices):
             return []

@@ -11,11 +11,12 @@ from django.urls import reverse
 from incidents import triage_model
 from incidents.models import Incident, TriageModel
 from incidents.tasks import retrain_triage_model_task
-from incidents.triage import BaselineSuggester, get_suggester, suggest_for
+from incidents.triage import BaselineSuggester, Report, get_suggester, suggest_for
 from incidents.triage_model import (
     KEEP_VERSIONS,
     MIN_TRAINING_SAMPLES,
     LearnedSuggester,
+    signal_tokens,
     triage_model_train,
 )
 from tests.factories import (
@@ -355,3 +356,43 @@ def test_admin_lists_versions_read_only(admin_client, trained):
     assert "supplier-failure" in detail.text
     assert 'name="_save"' not in detail.text
     assert add.status_code == 403
+
+
+def test_flags_and_affected_tags_are_features():
+    report = Report(
+        title="Checkout down",
+        data_exposed=True,
+        affected_services=("Checkout API",),
+        affected_sites=("Leipzig DC",),
+        affected_suppliers=("Acme",),
+    )
+    assert signal_tokens(report) == (
+        "flag:data_exposed service:checkout_api site:leipzig_dc supplier:acme"
+    )
+    assert signal_tokens(Report(title="x")) == "flag:none"
+
+
+def test_affected_tags_reach_the_learned_model(db):
+    # given: outages on two services, told apart only by their tags
+    for n in range(30):
+        for service, kind, level in (
+            ("checkout-api", "checkout-outage", "SEV-2"),
+            ("payroll", "payroll-outage", "SEV-3"),
+        ):
+            IncidentFactory(
+                resolved=True,
+                title=f"Service returns errors ({n})",
+                affected_services=[service],
+                incident_type=IncidentTypeFactory(slug=kind),
+                severity=severity(level),
+            )
+    assert triage_model_train().type_accuracy == 1.0
+
+    # when
+    suggestion = suggest_for(
+        title="Service returns errors", affected_services=["payroll"]
+    )
+
+    # then
+    assert suggestion.incident_type == "payroll-outage"
+    assert "service payroll" in suggestion.rationale
