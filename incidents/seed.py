@@ -33,6 +33,7 @@ from incidents.models import (
     COMMUNICATIONS,
     OPERATIONS,
     SCRIBE,
+    ActionItem,
     Incident,
     IncidentFamily,
     IncidentType,
@@ -474,6 +475,9 @@ def plan_history(size: int = HISTORY_SIZE) -> list[PlannedIncident]:
                     {"status": "mitigated", "actor": commander},
                 )
             )
+        # Before resolving, the commander closes out what the fix made moot, as
+        # teams do: history leaves nobody with stale open actions.
+        steps.append(Step(resolve_at - 0.5, "tidy_actions", {"actor": commander}))
         resolution = story_index % len(story["causes"])
         cause = _fill(story["causes"][resolution], slots)
         fix = _fill(story["fixes"][resolution], slots)
@@ -891,6 +895,16 @@ class _Runner:
             # The owner completes their own action when they are on the incident.
             doer = action.owner if action.owner and action.owner.is_human else actor
             services.action_complete(action=action, actor=doer, now=at)
+        elif step.verb == "tidy_actions":
+            for action in incident.actions.exclude(
+                status__in=(ActionItem.Status.DONE, ActionItem.Status.CANCELLED)
+            ).order_by("pk"):
+                services.action_update(
+                    action=action,
+                    actor=actor,
+                    status=ActionItem.Status.CANCELLED,
+                    now=at,
+                )
         else:  # pragma: no cover - a planning mistake
             raise ValueError(f"Unknown step {step.verb!r}")
 
