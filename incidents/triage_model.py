@@ -635,6 +635,10 @@ class _Part:
     extra: list[str] = field(default_factory=list)
 
 
+# Below this probability the model's type yields to a keyword match.
+UNSURE_TYPE_PROBABILITY = 0.5
+
+
 class LearnedSuggester:
     """Type and severity from the trained model, the framework's hard signals as
     severity floors, the rules for a head the model does not beat, and similar
@@ -704,6 +708,19 @@ class LearnedSuggester:
         prediction = self.model.predict("type", x, allowed=active)
         if prediction is None:
             return _Part(rules.type_slug, rules.type_confidence, rules.type_reason)
+        if (
+            rules.type_slug
+            and rules.type_slug != prediction.label
+            and prediction.probability < UNSURE_TYPE_PROBABILITY
+        ):
+            # An unsure model does not overrule a keyword match: the keywords
+            # name what the reporter wrote, the model only a weak resemblance.
+            return _Part(
+                rules.type_slug,
+                rules.type_confidence,
+                f"{rules.type_reason} (the model was unsure: "
+                f"{prediction.label} at {prediction.probability:.0%})",
+            )
         reason = f"type {prediction.label} at {prediction.probability:.0%}"
         if prediction.terms:
             reason += ", words that pushed it: " + ", ".join(prediction.terms)

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from incidents import triage_model
-from incidents.models import Incident, TriageModel
+from incidents.models import Incident, IncidentType, TriageModel
 from incidents.tasks import retrain_triage_model_task
 from incidents.triage import BaselineSuggester, Report, get_suggester, suggest_for
 from incidents.triage_model import (
@@ -396,3 +396,16 @@ def test_affected_tags_reach_the_learned_model(db):
     # then
     assert suggestion.incident_type == "payroll-outage"
     assert "service payroll" in suggestion.rationale
+
+
+def test_an_unsure_model_yields_the_type_to_a_keyword_match(trained):
+    # given keywords on one type and a report the model has never seen the like of
+    phishing = IncidentType.objects.get(slug="phishing")
+    phishing.keywords = "badge"
+    phishing.save()
+
+    # (the model, trained on other words, leans to supplier-failure at under 50%)
+    suggestion = suggest_for(title="Badge reader offline at reception")
+
+    assert suggestion.incident_type == "phishing"
+    assert "the model was unsure" in suggestion.rationale
