@@ -6,11 +6,20 @@ A review is exactly as visible as its incident: lists filter through
 
 import django_filters
 from django.db import transaction
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from django.utils import timezone
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from incidentops.exceptions import DomainError
+from incidents.serializers import ErrorSerializer
 from reviews import services
 from reviews.models import FollowUp, Review
 from reviews.serializers import (
@@ -19,10 +28,15 @@ from reviews.serializers import (
     FollowUpInput,
     FollowUpSerializer,
     FollowUpUpdateInput,
+    ReviewListSerializer,
     ReviewSerializer,
     ReviewUpdateInput,
     TimelineItemSerializer,
 )
+
+ERROR = OpenApiResponse(ErrorSerializer, description="The reason, in the error body.")
+READ_ERRORS = {401: ERROR, 404: ERROR}
+WRITE_ERRORS = {400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR}
 
 # Describe the method fields' shapes in the schema.
 extend_schema_field(TimelineItemSerializer(many=True))(ReviewSerializer.get_timeline)
@@ -33,13 +47,63 @@ extend_schema_field(ApprovalRequirementSerializer(many=True))(
 
 class ReviewFilter(django_filters.FilterSet):
     incident = django_filters.NumberFilter(field_name="incident_id")
-    status = django_filters.ChoiceFilter(choices=Review.Status.choices)
+    status = django_filters.MultipleChoiceFilter(
+        choices=Review.Status.choices,
+        help_text="One status, or several (`?status=draft&status=in_review`).",
+    )
+    # A choice, not a BooleanFilter: that one drops a value it cannot read
+    # (``?overdue=maybe``) and answers the whole list.
+    overdue = django_filters.ChoiceFilter(
+        choices=[("true", "true"), ("false", "false")],
+        method="filter_overdue",
+        help_text="true: past the due date and not published; false: the others.",
+    )
 
     class Meta:
         model = Review
-        fields = ["incident", "status"]
+        fields = ["incident", "status", "overdue"]
+
+    def filter_overdue(self, queryset, name, value):
+        now = timezone.now()
+        if value == "true":
+            return queryset.overdue(now)
+        return queryset.not_overdue(now)
 
 
+# PATCH keys that name a read-only part of the review, and where it changes.
+REFUSED_FIELDS = {
+    "status": "Status changes only through the workflow actions: submit, approve, "
+    "request-changes and publish (POST /api/v1/reviews/{id}/<action>/).",
+    "follow_ups": "Follow-ups are added with POST /api/v1/reviews/{id}/follow-ups/ "
+    "and changed with PATCH /api/v1/review-follow-ups/{id}/.",
+    "approvals": "Approvals are given with the approve and request-changes actions.",
+}
+
+
+def _refuse_unwritable(data) -> None:
+    """Name what PATCH cannot take (a read-only part, an unknown field) rather
+    than ignoring it."""
+    if not isinstance(data, dict):
+        raise ValidationError({"non_field_errors": ["Expected a JSON object."]})
+    for name in data:
+        if name in REFUSED_FIELDS:
+            raise DomainError(REFUSED_FIELDS[name], field=name, code="not_editable")
+    unknown = sorted(set(data) - set(ReviewUpdateInput().fields))
+    if unknown:
+        raise DomainError(
+            "Unknown field(s): " + ", ".join(unknown) + ".",
+            field=unknown[0],
+            code="unknown_field",
+        )
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Reviews (key timeline entries only; the detail has all)",
+        responses={200: ReviewListSerializer(many=True), 401: ERROR},
+    ),
+    retrieve=extend_schema(responses={200: ReviewSerializer, **READ_ERRORS}),
+)
 class ReviewViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -54,22 +118,40 @@ class ReviewViewSet(
     search_fields = ["incident__reference", "incident__title", "summary"]
 
     def get_queryset(self):
-        return (
-            Review.objects.visible_to(self.request.user)
-            .select_related("incident", "owner")
-            .prefetch_related("whys", "factors__category", "follow_ups__owner")
+        reviews = Review.objects.visible_to(self.request.user)
+        if self.action == "list":
+            return reviews.for_list()
+        return reviews.select_related("incident", "owner").prefetch_related(
+            "whys", "factors__category", "follow_ups__owner"
         )
+
+    def get_serializer_class(self):
+        return ReviewListSerializer if self.action == "list" else ReviewSerializer
 
     def _respond(self, review: Review) -> Response:
         return Response(ReviewSerializer(self.get_queryset().get(pk=review.pk)).data)
 
-    @extend_schema(request=ReviewUpdateInput, responses=ReviewSerializer)
+    @extend_schema(
+        summary="Write the review (a draft)",
+        description="Any of the fields; lists replace the review's lists. "
+        "`root_cause` takes the shape it is read in (`{summary, five_whys}`, "
+        "either part) or a plain string for the summary. `status` is refused "
+        "(400, `not_editable`): it changes through the submit, approve, "
+        "request-changes and publish actions; an unknown field is refused (400, "
+        "`unknown_field`).",
+        request=ReviewUpdateInput,
+        responses={200: ReviewSerializer, **WRITE_ERRORS},
+    )
     def partial_update(self, request, pk=None):
         review = self.get_object()
+        _refuse_unwritable(request.data)
         data = ReviewUpdateInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
-        whys = values.pop("five_whys", None)
+        cause = values.pop("root_cause", None) or {}
+        if "summary" in cause:
+            values["root_cause"] = cause["summary"]
+        whys = values.pop("five_whys", cause.get("five_whys"))
         factors = values.pop("contributing_factors", None)
         timeline = values.pop("timeline", None)
         with transaction.atomic():
@@ -81,7 +163,7 @@ class ReviewViewSet(
                 services.review_set_five_whys(
                     review=review,
                     actor=request.user,
-                    whys=[(w["why"], w["because"]) for w in whys],
+                    whys=[(w["why"], w["because"]) for w in _in_order(whys)],
                 )
             if factors is not None:
                 services.review_set_factors(
@@ -165,6 +247,16 @@ class FollowUpViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
             follow_up=self.get_object(), actor=request.user, **data.validated_data
         )
         return Response(FollowUpSerializer(follow_up).data)
+
+
+def _in_order(steps: list[dict]) -> list[dict]:
+    """Steps sorted by their ``order`` where given, else as listed."""
+    return [
+        step
+        for _, step in sorted(
+            enumerate(steps), key=lambda pair: pair[1].get("order", pair[0] + 1)
+        )
+    ]
 
 
 def register(router) -> None:

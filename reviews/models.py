@@ -146,6 +146,47 @@ class ReviewQuerySet(models.QuerySet):
     def overdue(self, now: datetime | None = None):
         return self.unpublished().filter(due_at__lt=now or timezone.now())
 
+    def not_overdue(self, now: datetime | None = None):
+        return self.filter(
+            models.Q(status=Review.Status.PUBLISHED)
+            | models.Q(due_at__gte=now or timezone.now())
+        )
+
+    def for_list(self):
+        """What a list of reviews shows, in a fixed number of queries: the key
+        timeline entries (``key_items``), the offered and key entry counts
+        (``entry_count``, ``key_entry_count``), content, follow-ups and the
+        current approvals with their approvers' groups."""
+        return (
+            self.select_related("incident", "owner")
+            .annotate(
+                entry_count=models.Count("timeline_items", distinct=True),
+                key_entry_count=models.Count(
+                    "timeline_items",
+                    filter=models.Q(timeline_items__included=True),
+                    distinct=True,
+                ),
+            )
+            .prefetch_related(
+                "whys",
+                "factors__category",
+                "follow_ups__owner",
+                models.Prefetch(
+                    "timeline_items",
+                    queryset=ReviewTimelineItem.objects.filter(
+                        included=True
+                    ).select_related("entry"),
+                    to_attr="key_items",
+                ),
+                models.Prefetch(
+                    "approval_records",
+                    queryset=Approval.objects.select_related("user").prefetch_related(
+                        "user__groups"
+                    ),
+                ),
+            )
+        )
+
 
 class Review(models.Model):
     """The post-incident review of one incident (unique: reopening and resolving
@@ -238,6 +279,14 @@ class Review(models.Model):
         return self.status == self.Status.DRAFT
 
     def current_approvals(self):
+        if "approval_records" in getattr(self, "_prefetched_objects_cache", {}):
+            # A list prefetched them (``ReviewQuerySet.for_list``).
+            return [
+                approval
+                for approval in self.approval_records.all()
+                if approval.round == self.round
+                and approval.decision == Approval.Decision.APPROVED
+            ]
         return self.approval_records.filter(
             round=self.round, decision=Approval.Decision.APPROVED
         ).select_related("user")
@@ -253,7 +302,7 @@ class Review(models.Model):
             for req in self.required_approvals
         ]
         for approval in self.current_approvals():
-            groups = set(approval.user.groups.values_list("name", flat=True))
+            groups = {group.name for group in approval.user.groups.all()}
             for req in progress:
                 if req["group"] in groups and len(req["approvers"]) < req["count"]:
                     req["approvers"].append(approval.user)

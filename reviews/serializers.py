@@ -2,6 +2,7 @@
 that only validate (the views call the services)."""
 
 from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from reviews.models import (
@@ -133,12 +134,172 @@ class ReviewSerializer(serializers.ModelSerializer):
         return ApprovalRequirementSerializer(review.approval_progress(), many=True).data
 
 
+class KeyEntrySerializer(serializers.ModelSerializer):
+    """A key entry of the review's timeline, compact: what the list carries."""
+
+    sequence = serializers.IntegerField(source="entry.sequence")
+    kind = serializers.CharField(source="entry.kind")
+    occurred_at = serializers.DateTimeField(source="entry.occurred_at")
+    summary = serializers.CharField(source="entry.summary")
+
+    class Meta:
+        model = ReviewTimelineItem
+        fields = ["sequence", "kind", "occurred_at", "summary", "annotation"]
+        read_only_fields = fields
+
+
+class TimelineSummarySerializer(serializers.Serializer):
+    entries = serializers.IntegerField(help_text="Entries offered to the review.")
+    key_entries = serializers.IntegerField(
+        help_text="Entries the review includes (its key entries)."
+    )
+
+
+class ReviewLinksSerializer(serializers.Serializer):
+    self = serializers.CharField(help_text="This review in the API (full timeline).")
+    portal = serializers.CharField(help_text="The review's page in the portal.")
+    incident_timeline = serializers.CharField(
+        help_text="The incident's whole timeline in the API."
+    )
+
+
+class ReviewListSerializer(ReviewSerializer):
+    """A review in a list: everything but the offered timeline, which is
+    summarised; ``timeline`` holds only the key entries, compact. The detail
+    (``ReviewSerializer``) carries every offered entry.
+
+    Expects the list queryset (``ReviewQuerySet.for_list``): key entries
+    prefetched as ``key_items`` and the counts annotated."""
+
+    timeline = KeyEntrySerializer(source="key_items", many=True, read_only=True)
+    timeline_summary = serializers.SerializerMethodField()
+    links = serializers.SerializerMethodField()
+
+    class Meta(ReviewSerializer.Meta):
+        fields = [*ReviewSerializer.Meta.fields, "timeline_summary", "links"]
+        read_only_fields = fields
+
+    def get_timeline_summary(self, review) -> dict:
+        return TimelineSummarySerializer(
+            {"entries": review.entry_count, "key_entries": review.key_entry_count}
+        ).data
+
+    def get_links(self, review) -> dict:
+        request = self.context.get("request")
+
+        def url(path):
+            return request.build_absolute_uri(path) if request else path
+
+        return ReviewLinksSerializer(
+            {
+                "self": url(f"/api/v1/reviews/{review.pk}/"),
+                "portal": url(review.get_absolute_url()),
+                "incident_timeline": url(
+                    f"/api/v1/incidents/{review.incident_id}/timeline/"
+                ),
+            }
+        ).data
+
+
 # --- input --------------------------------------------------------------------
 
 
 class FiveWhyInput(serializers.Serializer):
-    why = serializers.CharField()
-    because = serializers.CharField()
+    """One step of the chain, as the review reads it back (``order`` optional:
+    the list's order counts)."""
+
+    order = serializers.IntegerField(required=False, min_value=1)
+    why = serializers.CharField(max_length=2000)
+    because = serializers.CharField(max_length=2000)
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError(
+                    {name: ["Unknown field."] for name in unknown}
+                )
+        return super().to_internal_value(data)
+
+
+class FiveWhysField(serializers.ListField):
+    """The chain: up to ten why/because steps, replacing the review's chain."""
+
+    child = FiveWhyInput()
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 10)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        steps = super().to_internal_value(data)
+        orders = [step["order"] for step in steps if "order" in step]
+        if len(set(orders)) != len(orders):
+            raise serializers.ValidationError("Each step needs its own order.")
+        return steps
+
+
+class RootCauseInput(serializers.Serializer):
+    summary = serializers.CharField(required=False, allow_blank=True)
+    five_whys = FiveWhysField(required=False)
+
+
+ROOT_CAUSE_SCHEMA = {
+    "oneOf": [
+        {
+            "type": "string",
+            "description": "The root cause in brief (the five whys are unchanged).",
+        },
+        {
+            "type": "object",
+            "description": "As read back: the summary and/or the five whys "
+            "(the list replaces the chain).",
+            "properties": {
+                "summary": {"type": "string"},
+                "five_whys": {
+                    "type": "array",
+                    "maxItems": 10,
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "order": {"type": "integer", "minimum": 1},
+                            "why": {"type": "string", "minLength": 1},
+                            "because": {"type": "string", "minLength": 1},
+                        },
+                        "required": ["why", "because"],
+                        "additionalProperties": False,
+                    },
+                },
+            },
+            "additionalProperties": False,
+        },
+    ]
+}
+
+
+@extend_schema_field(ROOT_CAUSE_SCHEMA)
+class RootCauseField(serializers.Field):
+    """``root_cause`` written as it is read (``{summary, five_whys}``), or as a
+    plain string for the summary alone."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            return {"summary": data}
+        if not isinstance(data, dict):
+            raise serializers.ValidationError(
+                "Expected a string or an object with summary and/or five_whys."
+            )
+        unknown = sorted(set(data) - {"summary", "five_whys"})
+        if unknown:
+            raise serializers.ValidationError(
+                {name: ["Unknown field."] for name in unknown}
+            )
+        nested = RootCauseInput(data=data)
+        nested.is_valid(raise_exception=True)
+        return dict(nested.validated_data)
+
+    def to_representation(self, value):
+        return value
 
 
 class FactorInput(serializers.Serializer):
@@ -155,12 +316,14 @@ class TimelineItemInput(serializers.Serializer):
 
 
 class ReviewUpdateInput(serializers.Serializer):
-    """PATCH: any of these; lists replace the review's lists."""
+    """PATCH: any of these; lists replace the review's lists. ``status`` is not
+    here: it changes through the submit/approve/request-changes/publish actions.
+    """
 
     summary = serializers.CharField(required=False, allow_blank=True)
     customer_impact = serializers.CharField(required=False, allow_blank=True)
     business_impact = serializers.CharField(required=False, allow_blank=True)
-    root_cause = serializers.CharField(required=False, allow_blank=True)
+    root_cause = RootCauseField(required=False)
     went_well = serializers.CharField(required=False, allow_blank=True)
     went_poorly = serializers.CharField(required=False, allow_blank=True)
     got_lucky = serializers.CharField(required=False, allow_blank=True)
@@ -168,9 +331,17 @@ class ReviewUpdateInput(serializers.Serializer):
     owner = serializers.SlugRelatedField(
         slug_field="username", queryset=User.objects.all(), required=False
     )
-    five_whys = FiveWhyInput(many=True, required=False)
+    five_whys = FiveWhysField(required=False)
     contributing_factors = FactorInput(many=True, required=False)
     timeline = TimelineItemInput(many=True, required=False)
+
+    def validate(self, attrs):
+        cause = attrs.get("root_cause") or {}
+        if "five_whys" in cause and "five_whys" in attrs:
+            raise serializers.ValidationError(
+                {"five_whys": ["Give the five whys once: here or in root_cause."]}
+            )
+        return attrs
 
 
 class CommentInput(serializers.Serializer):
