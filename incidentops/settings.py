@@ -260,6 +260,7 @@ SPECTACULAR_SETTINGS = {
         "IncidentStatusEnum": "incidents.models.Incident.Status",
         "ActionItemStatusEnum": "incidents.models.ActionItem.Status",
         "AlertStatusEnum": "incidents.ingestion.ALERT_STATUSES",
+        "ReviewStatusEnum": "reviews.models.Review.Status",
     },
     # Alert ingestion authenticates integrations with their own bearer secret.
     "APPEND_COMPONENTS": {
