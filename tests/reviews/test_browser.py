@@ -112,3 +112,25 @@ def test_write_approve_publish_print_and_download(
     text = open(download.value.path(), encoding="utf-8").read()
     assert "Why did checkout fail?" in text
     assert "Two-step flag removal in the checklist" in text
+    assert "1. Why did checkout fail? — Because the flag it read was gone." in text
+
+
+def test_review_list_fits_a_phone(
+    sev1_people, resolve, open_session, screenshot, live_server
+):
+    # given reviews of incidents with long titles, one of them overdue
+    for days, title in (
+        (30, "payments-gateway returning 502s in eu-central-1 for card customers"),
+        (1, "Kafka consumer lag on order-management growing beyond two hours"),
+    ):
+        resolve("SEV-2", at=timezone.now() - timedelta(days=days), title=title)
+
+    # when mia opens the list on a 375 px wide phone
+    phone = open_session(sev1_people["mia"], width=375, height=800)
+    phone.goto(f"{live_server.url}/reviews/")
+
+    # then every review is there and nothing scrolls sideways
+    expect(phone.locator("table.review-table tbody tr")).to_have_count(2)
+    expect(phone.get_by_text("overdue", exact=True)).to_be_visible()
+    screenshot(phone, "review-list-phone")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 375
