@@ -9,6 +9,7 @@ see but not do is the service's ``NotPermitted`` (403).
 
 import json
 
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -23,10 +24,11 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from incidentops.api import Pagination
 from incidentops.exceptions import DomainError
 from incidents import analytics, ingestion, services
 from incidents import permissions as rules
-from incidents.filters import IncidentFilter
+from incidents.filters import IncidentFilter, StrictOrderingFilter
 from incidents.models import (
     ActionItem,
     Incident,
@@ -83,6 +85,30 @@ def _refuse_unknown(data, serializer_class) -> None:
         )
 
 
+class StrictPagination(Pagination):
+    """The house pagination, but ``?page_size=`` must be a whole number of at
+    least 1 (400 otherwise) rather than quietly falling back to the default and
+    carrying the bad value into the ``next`` link. Over 1000 is capped at 1000."""
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is not None:
+            try:
+                value = int(raw)
+            except ValueError:
+                value = 0
+            if value < 1:
+                raise ValidationError(
+                    {
+                        self.page_size_query_param: [
+                            f"{raw!r} is not a page size: use a whole number "
+                            f"from 1 to {self.max_page_size}."
+                        ]
+                    }
+                )
+        return super().get_page_size(request)
+
+
 class CanSeeIncident(permissions.BasePermission):
     """Object-level view rule (the queryset already hides the rest as 404)."""
 
@@ -105,6 +131,8 @@ class IncidentViewSet(
 ):
     serializer_class = IncidentSerializer
     permission_classes = [permissions.IsAuthenticated, CanSeeIncident]
+    pagination_class = StrictPagination
+    filter_backends = [DjangoFilterBackend, filters.SearchFilter, StrictOrderingFilter]
     filterset_class = IncidentFilter
     search_fields = ["reference", "title", "description", "impact"]
     ordering_fields = [
@@ -287,6 +315,7 @@ class IncidentViewSet(
 class ActionItemViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = ActionItemSerializer
     permission_classes = [permissions.IsAuthenticated, CanSeeIncident]
+    pagination_class = StrictPagination
     http_method_names = ["get", "patch", "head", "options"]
     filter_backends: list = []
 
@@ -400,12 +429,37 @@ def _refusal(code: int, reason: str, error: str, headers=None) -> Response:
     return Response({"detail": reason, "code": error}, status=code, headers=headers)
 
 
+def _read_body(request, *, limit: int) -> bytes:
+    """At most ``limit`` bytes of the request body.
+
+    With a Content-Length, Django's request stream is limited to it. Without one
+    (``Transfer-Encoding: chunked``: the server de-chunks and sends no length),
+    Django's stream reads nothing, so the body comes from the WSGI input, which
+    the server ends where the chunked body ends."""
+    if request.META.get("CONTENT_LENGTH"):
+        return request.read(limit)
+    stream = request.META.get("wsgi.input")
+    if stream is None:
+        return b""
+    chunks: list[bytes] = []
+    remaining = limit
+    while remaining > 0:
+        chunk = stream.read(min(remaining, 65536))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
 class AlertIngestView(APIView):
     """``POST /api/v1/integrations/<id>/alerts/`` with ``Authorization: Bearer``.
 
     The body is capped before anything parses it: Content-Length first, then at
     most ``MAX_BODY_BYTES + 1`` bytes read from the stream (Django's own upload
-    limit never sees it, so an oversized body is always a 413).
+    limit never sees it, so an oversized body is always a 413). A chunked
+    delivery has no Content-Length: it is read from the WSGI input, with the
+    same cap (``_read_body``).
     """
 
     authentication_classes: list = []
@@ -461,7 +515,7 @@ class AlertIngestView(APIView):
             declared = 0
         if declared > limit:
             return _refusal(413, "The body is over 1 MiB.", "too_large")
-        body = request._request.read(limit + 1)
+        body = _read_body(request._request, limit=limit + 1)
         if len(body) > limit:
             return _refusal(413, "The body is over 1 MiB.", "too_large")
         retry_after = ingestion.rate_limit_hit(integration=integration)

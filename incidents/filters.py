@@ -1,13 +1,68 @@
-"""Query-string filters for the incidents API (django-filter)."""
+"""Query-string filters for the incidents API (django-filter) and its ordering.
+
+Bad input is refused (400 with the reason, naming the parameter), never quietly
+ignored: a typo in a filter must not return every incident.
+"""
 
 import django_filters
+from django import forms
+from django.db.models import F
+from rest_framework.exceptions import ValidationError
+from rest_framework.filters import OrderingFilter
 
 from incidents.models import Incident
 
 
+class StrictBooleanField(forms.NullBooleanField):
+    """``true``/``false`` (or ``1``/``0``); anything else is an error, not "no
+    filter" as Django's ``NullBooleanField`` would have it."""
+
+    # A text widget hands the raw value over; NullBooleanSelect would turn
+    # anything it does not know into None ("no filter") before validation.
+    widget = forms.TextInput
+
+    TRUE = ("true", "1")
+    FALSE = ("false", "0")
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        text = str(value).strip().lower()
+        if text in self.TRUE:
+            return True
+        if text in self.FALSE:
+            return False
+        raise forms.ValidationError(
+            f"{value!r} is not a boolean: use true or false.", code="invalid"
+        )
+
+    def validate(self, value):
+        pass
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+
+def _on_or_after(field_name: str) -> django_filters.DateFilter:
+    return django_filters.DateFilter(
+        field_name=field_name,
+        lookup_expr="date__gte",
+        help_text=f"`{field_name}` on or after this date (YYYY-MM-DD).",
+    )
+
+
+def _on_or_before(field_name: str) -> django_filters.DateFilter:
+    return django_filters.DateFilter(
+        field_name=field_name,
+        lookup_expr="date__lte",
+        help_text=f"`{field_name}` on or before this date (YYYY-MM-DD).",
+    )
+
+
 class IncidentFilter(django_filters.FilterSet):
     """``?status=`` (repeatable), ``?severity=SEV-1`` (``none`` for unconfirmed),
-    ``?type=<slug>``, ``?restricted=``, and date ranges
+    ``?type=<slug>``, ``?restricted=true|false``, and date ranges
     ``?created_after=&created_before=`` (likewise ``detected_`` and
     ``resolved_``), dates as ``YYYY-MM-DD``, both ends inclusive."""
 
@@ -18,10 +73,15 @@ class IncidentFilter(django_filters.FilterSet):
     type = django_filters.CharFilter(
         field_name="incident_type__slug", help_text="An incident type's slug."
     )
-    restricted = django_filters.BooleanFilter()
-    created = django_filters.DateFromToRangeFilter(field_name="created_at")
-    detected = django_filters.DateFromToRangeFilter(field_name="detected_at")
-    resolved = django_filters.DateFromToRangeFilter(field_name="resolved_at")
+    restricted = StrictBooleanFilter(help_text="`true` or `false`.")
+    # Separate filters rather than one DateFromToRangeFilter per field, so that
+    # an error names the parameter sent (``created_after``, not ``created``).
+    created_after = _on_or_after("created_at")
+    created_before = _on_or_before("created_at")
+    detected_after = _on_or_after("detected_at")
+    detected_before = _on_or_before("detected_at")
+    resolved_after = _on_or_after("resolved_at")
+    resolved_before = _on_or_before("resolved_at")
 
     class Meta:
         model = Incident
@@ -31,3 +91,48 @@ class IncidentFilter(django_filters.FilterSet):
         if value.lower() == "none":
             return queryset.filter(severity__isnull=True)
         return queryset.filter(severity__code=value)
+
+
+class StrictOrderingFilter(OrderingFilter):
+    """DRF's ordering filter, but an unknown field is a 400 listing the allowed
+    ones, and ``severity__rank`` sorts unconfirmed incidents last either way
+    (rank 1 is SEV-1, so ``?ordering=severity__rank`` is most severe first)."""
+
+    NULLS_LAST = ("severity__rank",)
+
+    def get_ordering(self, request, queryset, view):
+        params = request.query_params.get(self.ordering_param)
+        if params:
+            fields = [param.strip() for param in params.split(",") if param.strip()]
+            allowed = [name for name, _ in self.get_valid_fields(queryset, view)]
+            unknown = [f for f in fields if f.lstrip("-") not in allowed]
+            if unknown or not fields:
+                raise ValidationError(
+                    {
+                        self.ordering_param: [
+                            f"Unknown ordering {', '.join(unknown) or params!r}. "
+                            "Allowed: "
+                            + ", ".join(allowed)
+                            + " (prefix - for descending)."
+                        ]
+                    }
+                )
+        return super().get_ordering(request, queryset, view)
+
+    def filter_queryset(self, request, queryset, view):
+        ordering = self.get_ordering(request, queryset, view)
+        if not ordering:
+            return queryset
+        terms = []
+        for field in ordering:
+            name = field.lstrip("-") if isinstance(field, str) else None
+            if name in self.NULLS_LAST:
+                expression = F(name)
+                terms.append(
+                    expression.desc(nulls_last=True)
+                    if field.startswith("-")
+                    else expression.asc(nulls_last=True)
+                )
+            else:
+                terms.append(field)
+        return queryset.order_by(*terms)

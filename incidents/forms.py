@@ -8,13 +8,28 @@ from incidents.models import ActionItem, Incident, IncidentType, Role, SeverityL
 
 
 def _people():
-    return get_user_model().objects.filter(is_active=True).order_by("username")
+    """Who may be picked for a role or an action: active people. Service
+    accounts (integrations) are left out; the services refuse them too."""
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, is_service_account=False)
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+def person_label(user) -> str:
+    """How a person reads in every picker: "Full Name (username)"."""
+    full = user.get_full_name()
+    return f"{full} ({user.username})" if full else user.username
 
 
 class PersonChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
-        full = obj.get_full_name()
-        return f"{full} ({obj.username})" if full else obj.username
+        return person_label(obj)
+
+
+def _types():
+    return IncidentType.objects.filter(is_active=True).select_related("family")
 
 
 class IncidentPageForm(forms.Form):
@@ -73,7 +88,7 @@ class DeclareForm(forms.Form):
     )
     incident_type = forms.ModelChoiceField(
         label="Type",
-        queryset=IncidentType.objects.filter(is_active=True).select_related("family"),
+        queryset=_types(),
         to_field_name="slug",
         required=False,
         empty_label="Not sure — let triage suggest",
@@ -90,6 +105,10 @@ class DeclareForm(forms.Form):
 
 
 class ConfirmSeverityForm(IncidentPageForm):
+    """Confirm the severity and, with it, the classification: the type decides
+    which playbook confirming applies. ``with_type=False`` (someone who may
+    confirm but not edit) leaves the type out."""
+
     id_prefix = "severity"
 
     severity = forms.ModelChoiceField(
@@ -97,10 +116,36 @@ class ConfirmSeverityForm(IncidentPageForm):
         to_field_name="code",
         empty_label=None,
     )
+    incident_type = forms.ModelChoiceField(
+        label="Type",
+        queryset=_types(),
+        to_field_name="slug",
+        required=False,
+        empty_label="Not classified",
+    )
     reason = forms.CharField(
         required=False,
         max_length=1000,
         widget=forms.TextInput(attrs={"placeholder": "Why this level?"}),
+    )
+
+    def __init__(self, *args, with_type: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not with_type:
+            del self.fields["incident_type"]
+
+
+class IncidentTypeForm(IncidentPageForm):
+    """Change the classification later (``incident_update``)."""
+
+    id_prefix = "type"
+
+    incident_type = forms.ModelChoiceField(
+        label="Type",
+        queryset=_types(),
+        to_field_name="slug",
+        required=False,
+        empty_label="Not classified",
     )
 
 

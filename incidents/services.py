@@ -317,8 +317,13 @@ def incident_declare(
         occurred_at=now,
         summary=(
             f"Triage suggests {suggestion.severity or 'no severity'}"
-            f" and type {suggestion.incident_type or 'unknown'}"
-            f" ({suggestion.confidence:.0%} confidence); a person must confirm."
+            " and type "
+            + (
+                f"“{incident.suggested_type.name}”"
+                if incident.suggested_type
+                else suggestion.incident_type or "unknown"
+            )
+            + f" ({suggestion.confidence:.0%} confidence); a person must confirm."
         ),
         data=suggestion.as_dict(),
     )
@@ -364,9 +369,12 @@ def incident_update(
 
     Changes: the incident (history records ``actor``), one ``field_change``
     timeline entry listing every change from/to; making it restricted grants
-    access to the reporter, role holders and the type's groups.
+    access to the reporter, role holders and the type's groups. A new type on an
+    open incident whose severity is confirmed applies the playbook for (new
+    type, severity) once, as confirming the severity would have (see
+    ``playbook_apply``; the type change is what is authorised here).
     Sends: ``incident_updated``, ``incident_changed("updated")`` (only if
-    something changed).
+    something changed), and the playbook's events when one is applied.
     Raises: ``DomainError`` for ``severity``, ``commander``, ``status`` or any
     other field (they change only through their own services), a blank title;
     ``NotPermitted`` if ``actor`` may not edit, or lifts a restriction without
@@ -419,6 +427,10 @@ def incident_update(
         data={"changes": changes},
     )
     _refresh_into(incident, locked)
+    if "incident_type" in changes and incident.is_open:
+        playbook = Playbook.for_incident(incident.incident_type, incident.severity)
+        if playbook is not None:
+            _playbook_apply(incident=incident, playbook=playbook, actor=actor, now=now)
     events.incident_updated.send(
         sender=Incident, incident=incident, changes=changes, actor=actor
     )
@@ -541,6 +553,14 @@ def playbook_apply(
         permissions.can_apply_playbook(actor, incident),
         "You may not apply playbooks to this incident.",
     )
+    return _playbook_apply(incident=incident, playbook=playbook, actor=actor, now=now)
+
+
+def _playbook_apply(
+    *, incident: Incident, playbook: Playbook, actor, now: datetime | None
+) -> PlaybookApplication | None:
+    # ``playbook_apply`` without its permission check, for services whose own
+    # authorised change has the playbook as its consequence (a new type).
     if playbook.incident_type_id != incident.incident_type_id:
         raise DomainError("This playbook is for another incident type.")
     now = now or timezone.now()

@@ -8,6 +8,7 @@ app_name = "incidents"
 
 urlpatterns = [
     path("", views.BoardView.as_view(), name="board"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("my/", views.MyWorkView.as_view(), name="my_work"),
     path("incidents/new/", views.DeclareView.as_view(), name="declare"),
     path("incidents/suggest/", views.SuggestView.as_view(), name="suggest"),
@@ -20,6 +21,11 @@ urlpatterns = [
         "incidents/<str:reference>/severity/",
         views.ConfirmSeverityView.as_view(),
         name="confirm_severity",
+    ),
+    path(
+        "incidents/<str:reference>/type/",
+        views.IncidentTypeView.as_view(),
+        name="change_type",
     ),
     path(
         "incidents/<str:reference>/status/",

@@ -14,10 +14,12 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.db import transaction
 from django.db.models import Count, Max, Q
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.template import engines
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.views.generic import FormView, TemplateView, View
@@ -31,6 +33,7 @@ from incidents.forms import (
     BoardFilterForm,
     ConfirmSeverityForm,
     DeclareForm,
+    IncidentTypeForm,
     NoteForm,
     StakeholderUpdateForm,
     TransitionForm,
@@ -58,6 +61,14 @@ def reviews_tag_available(tag: str) -> bool:
     the reviews app provides it (and links to /reviews/ otherwise)."""
     library = engines["django"].engine.template_libraries.get("reviews_tags")
     return library is not None and tag in library.tags
+
+
+def favicon(request):
+    """``/favicon.ico``, which browsers ask for on pages that name no icon (the
+    admin, printable pages): a redirect to the static SVG. The static URL is
+    resolved per request, since the storage's manifest is not read at import;
+    temporary (302), because the hashed name changes with each deploy."""
+    return HttpResponseRedirect(static("favicon.svg"))
 
 
 # --- status board -------------------------------------------------------------
@@ -181,6 +192,10 @@ class BoardView(LoginRequiredMixin, TemplateView):
         context.update(
             filter_form=form,
             filtered=any(filters.values()),
+            # Without the global view permission (e.g. Configurators) only
+            # incidents granted to the user show: an empty board must not read
+            # "nothing is happening". It says why, and counts nothing.
+            sees_all_incidents=self.request.user.has_perm(permissions.VIEW),
             groups=board_groups(incidents, now=now),
             incident_count=len(incidents),
             now=now,
@@ -193,8 +208,17 @@ class BoardView(LoginRequiredMixin, TemplateView):
 
 
 class DeclareView(LoginRequiredMixin, FormView):
+    """``/incidents/new/``; 403 with an explanation for those who may not
+    declare (``permissions.can_declare``), before they fill anything in."""
+
     template_name = "incidents/declare.html"
+    forbidden_template_name = "incidents/declare_forbidden.html"
     form_class = DeclareForm
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not permissions.can_declare(request.user):
+            return render(request, self.forbidden_template_name, status=403)
+        return super().dispatch(request, *args, **kwargs)
 
     def get_form(self, form_class=None):
         form = super().get_form(form_class)
@@ -216,11 +240,6 @@ class DeclareView(LoginRequiredMixin, FormView):
             if name != "restricted":
                 field.widget.attrs.update(live, **{"hx-trigger": trigger})
         return form
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["may_declare"] = permissions.can_declare(self.request.user)
-        return context
 
     def form_valid(self, form):
         data = form.cleaned_data
@@ -313,10 +332,11 @@ def _stakeholder_template(incident: Incident, *, now: datetime) -> str:
     impact = incident.impact or (", ".join(flags).capitalize() if flags else "")
     cadence = incident.severity.update_cadence if incident.severity else None
     if cadence:
-        local = timezone.localtime(
-            now + cadence, ZoneInfo(settings.INCIDENTOPS_TIME_ZONE)
-        )
-        next_update = f"by {local:%H:%M %Z on %d %b}"
+        # Labelled with the zone's name, as the footer names it, not an
+        # abbreviation (GMT/BST) that changes with the season.
+        zone = settings.INCIDENTOPS_TIME_ZONE
+        local = timezone.localtime(now + cadence, ZoneInfo(zone))
+        next_update = f"by {local:%H:%M on %d %b} ({zone} time)"
     else:
         next_update = "when there is news"
     return (
@@ -332,7 +352,13 @@ def _stakeholder_template(incident: Incident, *, now: datetime) -> str:
 
 
 def timeline_entries(incident: Incident, kind: str | None):
-    entries = incident.timeline.select_related("actor").order_by("-sequence")
+    """Newest first by when it happened, ties by sequence. An alert's entry can
+    have happened (the alert's start) before earlier-numbered entries were
+    recorded; the page shows each entry's number and, when it differs, when it
+    was recorded."""
+    entries = incident.timeline.select_related("actor").order_by(
+        "-occurred_at", "-sequence"
+    )
     if kind:
         entries = entries.filter(kind=kind)
     return entries
@@ -367,6 +393,11 @@ def incident_page_context(request, incident: Incident, **forms) -> dict:
         )
     )
     confirm_initial = incident.severity or incident.suggested_severity
+    can_edit = permissions.can_edit(user, incident)
+    # The type select starts at the current type or, if none, triage's
+    # suggestion (labelled as such in the template).
+    type_initial = incident.incident_type or incident.suggested_type
+    type_is_suggestion = incident.incident_type is None and type_initial is not None
     context = {
         "incident": incident,
         "now": now,
@@ -402,7 +433,20 @@ def incident_page_context(request, incident: Incident, **forms) -> dict:
             for status in incident.allowed_transitions
         ],
         "confirm_form": ConfirmSeverityForm(
-            initial={"severity": confirm_initial.code if confirm_initial else None}
+            initial={
+                "severity": confirm_initial.code if confirm_initial else None,
+                "incident_type": type_initial.slug if type_initial else None,
+            },
+            with_type=can_edit,
+        ),
+        "type_is_suggestion": type_is_suggestion,
+        "can_edit": can_edit,
+        "type_form": IncidentTypeForm(
+            initial={
+                "incident_type": incident.incident_type.slug
+                if incident.incident_type
+                else None
+            }
         ),
         "transition_form": TransitionForm(),
         "assign_form": AssignRoleForm(),
@@ -463,6 +507,9 @@ class IncidentCommandView(IncidentMixin, FormView):
         try:
             message = self.perform(form)
         except DomainError as exc:
+            # A service may have refreshed the instance before a later step was
+            # refused and rolled back: show what the database holds.
+            self.incident.refresh_from_db()
             form.add_error(None, exc.message)
             return self.form_invalid(form)
         messages.success(self.request, message)
@@ -480,18 +527,71 @@ class IncidentCommandView(IncidentMixin, FormView):
 
 
 class ConfirmSeverityView(IncidentCommandView):
+    """Confirms the severity and the classification together, in one
+    transaction: a refusal of either changes neither."""
+
     form_class = ConfirmSeverityForm
     form_context_name = "confirm_form"
 
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["with_type"] = permissions.can_edit(self.request.user, self.incident)
+        return kwargs
+
     def perform(self, form):
         level = form.cleaned_data["severity"]
-        services.incident_confirm_severity(
-            incident=self.incident,
-            actor=self.request.user,
-            severity=level,
-            reason=form.cleaned_data["reason"],
+        new_type = form.cleaned_data.get("incident_type")
+        type_changes = (
+            "incident_type" in form.cleaned_data
+            and new_type != self.incident.incident_type
         )
-        return f"Severity confirmed as {level.code} {level.name}."
+
+        def confirm():
+            services.incident_confirm_severity(
+                incident=self.incident,
+                actor=self.request.user,
+                severity=level,
+                reason=form.cleaned_data["reason"],
+            )
+
+        def classify():
+            services.incident_update(
+                incident=self.incident,
+                actor=self.request.user,
+                incident_type=new_type,
+            )
+
+        with transaction.atomic():
+            # Each step applies the playbook for the (type, severity) it leaves
+            # behind, so order them to end at the chosen pair without passing
+            # through another: unconfirmed, the type first (no playbook yet);
+            # confirmed, the severity first (a lowering applies nothing).
+            steps = [classify, confirm] if type_changes else [confirm]
+            if type_changes and self.incident.severity_id is not None:
+                steps.reverse()
+            for step in steps:
+                step()
+        message = f"Severity confirmed as {level.code} {level.name}"
+        if self.incident.incident_type:
+            message += f", type {self.incident.incident_type.name}"
+        return message + "."
+
+
+class IncidentTypeView(IncidentCommandView):
+    """Change the type later (``incident_update``; on a confirmed incident the
+    service applies the new type's playbook)."""
+
+    form_class = IncidentTypeForm
+    form_context_name = "type_form"
+
+    def perform(self, form):
+        new_type = form.cleaned_data["incident_type"]
+        services.incident_update(
+            incident=self.incident, actor=self.request.user, incident_type=new_type
+        )
+        if new_type is None:
+            return "The incident is no longer classified."
+        return f"Type is now {new_type.name}."
 
 
 class TransitionView(IncidentCommandView):

@@ -157,3 +157,29 @@ def channel_rows(data: dict) -> list[tuple[str, str]]:
     elif (data or {}).get("channel"):
         rows.append((str(data["channel"]), str(data.get("recipient", ""))))
     return rows
+
+
+@register.filter
+def may_declare(user) -> bool:
+    """Whether to offer "Declare incident" (``permissions.can_declare``)."""
+    from incidents.permissions import can_declare
+
+    return can_declare(user)
+
+
+@register.filter
+def person(user) -> str:
+    """A person as every picker shows them: "Full Name (username)"."""
+    from incidents.forms import person_label
+
+    return person_label(user) if user is not None else ""
+
+
+@register.filter
+def with_type_name(text: str, incident_type) -> str:
+    """Triage's rationale names the suggested type by its slug; say its name.
+
+    ``incident_type`` is the ``IncidentType`` the text is about (or None)."""
+    if not text or incident_type is None or not incident_type.slug:
+        return text or ""
+    return text.replace(f"type {incident_type.slug}", f"type “{incident_type.name}”")

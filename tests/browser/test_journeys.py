@@ -8,7 +8,14 @@ from playwright.sync_api import expect
 
 from incidentops import groups
 from incidents.models import Incident
-from tests.factories import IncidentFactory, IncidentTypeFactory, UserFactory, severity
+from tests.factories import (
+    IncidentFactory,
+    IncidentTypeFactory,
+    PlaybookFactory,
+    PlaybookStepFactory,
+    UserFactory,
+    severity,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -34,12 +41,14 @@ def people(transactional_db):
 def test_declare_command_act_update_and_resolve(
     people, open_session, screenshot, live_server
 ):
-    IncidentTypeFactory(
+    outage = IncidentTypeFactory(
         slug="service-outage",
         name="Service outage",
         keywords="outage, down, 500, errors, checkout",
         default_severity=severity("SEV-2"),
     )
+    playbook = PlaybookFactory(incident_type=outage, name="Outage playbook")
+    PlaybookStepFactory(playbook=playbook, title="Open the incident bridge")
     page = open_session(people["rita"])
 
     # Declare, watching the suggestion appear while typing.
@@ -67,11 +76,16 @@ def test_declare_command_act_update_and_resolve(
         "It cannot leave triage: a person has not confirmed its severity"
     )
 
-    # The commander confirms the severity.
+    # The commander confirms the severity and, with it, the suggested type: the
+    # type's playbook is applied.
+    expect(page.get_by_test_id("type-suggested")).to_have_text("Suggested by triage")
+    expect(page.locator("#id_severity_incident_type")).to_have_value("service-outage")
     page.get_by_label("Severity", exact=True).select_option("SEV-2")
     page.get_by_label("Reason").fill("Checkout degraded for some customers")
-    page.get_by_role("button", name="Confirm severity").click()
+    page.get_by_role("button", name="Confirm severity and type").click()
     expect(page.get_by_test_id("confirmed-severity")).to_contain_text("SEV-2 High")
+    expect(page.get_by_test_id("incident-type")).to_contain_text("Service outage")
+    expect(page.locator("#actions")).to_contain_text("Open the incident bridge")
 
     page.get_by_role("button", name="Move to investigating").click()
     expect(page.get_by_role("heading", name="Status: Investigating")).to_be_visible()
@@ -187,3 +201,54 @@ def test_the_board_changes_live_for_another_user(
     )
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
     screenshot(phone, "incident-phone")
+
+
+def test_a_configurator_is_not_offered_declaring_and_is_told_why_the_board_is_empty(
+    people, open_session, screenshot, live_server
+):
+    cora = UserFactory(
+        username="cora",
+        first_name="Cora",
+        last_name="Config",
+        groups=[groups.CONFIGURATORS],
+    )
+    with transaction.atomic():
+        IncidentFactory(title="Only responders see this", reporter=people["mia"])
+
+    page = open_session(cora)
+
+    expect(page.get_by_text("You have no incidents to see.")).to_be_visible()
+    expect(page.get_by_text("Only responders see this")).to_have_count(0)
+    expect(page.get_by_role("link", name="Declare incident")).to_have_count(0)
+    response = page.goto(f"{live_server.url}/incidents/new/")
+    assert response.status == 403
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "You may not declare incidents"
+    )
+
+
+def test_the_role_select_shows_whole_role_names(people, open_session, live_server):
+    with transaction.atomic():
+        incident = IncidentFactory(title="Scanners offline", reporter=people["mia"])
+    page = open_session(people["mia"])
+    page.goto(live_server.url + incident.get_absolute_url())
+
+    role = page.locator("#id_role_role")
+    role.select_option("communications")
+    # The selected option's text fits: the select is not narrower than it.
+    fits = role.evaluate(
+        """select => {
+            const probe = document.createElement("span");
+            probe.style.font = getComputedStyle(select).font;
+            probe.style.position = "absolute";
+            probe.style.whiteSpace = "nowrap";
+            probe.textContent = select.options[select.selectedIndex].text;
+            document.body.appendChild(probe);
+            const needed = probe.getBoundingClientRect().width;
+            probe.remove();
+            return needed + 30 <= select.clientWidth;
+        }"""
+    )
+    assert fits
+    # Service accounts are not offered as people.
+    expect(page.locator("#id_role_user option", has_text="bot")).to_have_count(0)
