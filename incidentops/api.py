@@ -15,9 +15,31 @@ from incidentops.exceptions import DomainError, NotPermitted
 
 
 class Pagination(PageNumberPagination):
+    """Page-number pagination. ``?page_size=`` must be a whole number of at least
+    1 (400 otherwise, rather than quietly falling back to the default and carrying
+    the bad value into the ``next`` link); over 1000 is capped at 1000."""
+
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 1000
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is not None:
+            try:
+                value = int(raw)
+            except ValueError:
+                value = 0
+            if value < 1:
+                raise exceptions.ValidationError(
+                    {
+                        self.page_size_query_param: [
+                            f"{raw!r} is not a page size: use a whole number "
+                            f"from 1 to {self.max_page_size}."
+                        ]
+                    }
+                )
+        return super().get_page_size(request)
 
 
 def _first_message(errors) -> str:

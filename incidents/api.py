@@ -24,7 +24,6 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from incidentops.api import Pagination
 from incidentops.exceptions import DomainError
 from incidents import analytics, ingestion, services
 from incidents import permissions as rules
@@ -85,30 +84,6 @@ def _refuse_unknown(data, serializer_class) -> None:
         )
 
 
-class StrictPagination(Pagination):
-    """The house pagination, but ``?page_size=`` must be a whole number of at
-    least 1 (400 otherwise) rather than quietly falling back to the default and
-    carrying the bad value into the ``next`` link. Over 1000 is capped at 1000."""
-
-    def get_page_size(self, request):
-        raw = request.query_params.get(self.page_size_query_param)
-        if raw is not None:
-            try:
-                value = int(raw)
-            except ValueError:
-                value = 0
-            if value < 1:
-                raise ValidationError(
-                    {
-                        self.page_size_query_param: [
-                            f"{raw!r} is not a page size: use a whole number "
-                            f"from 1 to {self.max_page_size}."
-                        ]
-                    }
-                )
-        return super().get_page_size(request)
-
-
 class CanSeeIncident(permissions.BasePermission):
     """Object-level view rule (the queryset already hides the rest as 404)."""
 
@@ -131,7 +106,6 @@ class IncidentViewSet(
 ):
     serializer_class = IncidentSerializer
     permission_classes = [permissions.IsAuthenticated, CanSeeIncident]
-    pagination_class = StrictPagination
     filter_backends = [DjangoFilterBackend, filters.SearchFilter, StrictOrderingFilter]
     filterset_class = IncidentFilter
     search_fields = ["reference", "title", "description", "impact"]
@@ -315,7 +289,6 @@ class IncidentViewSet(
 class ActionItemViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = ActionItemSerializer
     permission_classes = [permissions.IsAuthenticated, CanSeeIncident]
-    pagination_class = StrictPagination
     http_method_names = ["get", "patch", "head", "options"]
     filter_backends: list = []
 
