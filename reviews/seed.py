@@ -10,10 +10,12 @@ is notified, and every step through ``reviews.services`` and its rules:
   promoted to a full review, since published); batches not yet due are half
   worked through;
 * individual reviews are published with five whys, factors and follow-ups (one
-  done, one still open), approved by the groups the policy names (Eve for the
-  executives, Rob for the reviewers); the (up to) two next due are in review,
-  a newer one is still a draft, and the last one that fell due is an overdue
-  draft — so the first sweep sends a handful of alerts, not a storm.
+  done, one still open) drawn from the incident's own story (the root cause and
+  fix of its resolution summary, its family, what it affected), approved by
+  the groups the policy names (Eve for the executives, Rob for the reviewers);
+  the (up to) two next due are in review, a newer one is still a draft, and
+  the last one that fell due is an overdue draft — so the first sweep sends a
+  handful of alerts, not a storm.
 
 Approvers must be able to see the incident. Restricted incidents are visible to
 the groups their type names (Executives for all of them), so their reviewer
@@ -27,6 +29,7 @@ second run changes nothing.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 from django.contrib.auth.models import Group
@@ -48,26 +51,139 @@ from reviews.models import (
 )
 from reviews.policy import END_OF_DAY, add_business_days, local_instant
 
-WHYS = [
+# What a review says beyond the incident's own story, per incident family: the
+# second why and its answer, the business impact, what went well or poorly,
+# luck, the lesson, and the factor category the family points at first.
+FAMILY_TEXT = {
+    "service-outage": {
+        "why": "Why did it reach customers before our checks caught it?",
+        "because": "Neither the release checks nor the monitoring covered this "
+        "failure mode.",
+        "business_impact": "Support contacts rose; no contractual penalty.",
+        "went_well": "The commander was in place within minutes and the rollback "
+        "path was known.",
+        "went_poorly": "Customers noticed before our alerts did.",
+        "got_lucky": "It happened outside the busiest hours.",
+        "lessons": "Alert on the saturation that precedes the failure, not only "
+        "on the errors it causes.",
+        "category": "technology",
+    },
+    "security-data-breach": {
+        "why": "Why was the exposure possible?",
+        "because": "The control that should have stopped it was missing or not "
+        "enforced on this path.",
+        "business_impact": "Legal and the DPO assessed notification duties; the "
+        "decision is on the record.",
+        "went_well": "Containment started quickly and evidence was preserved.",
+        "went_poorly": "Establishing the scope took longer than it should have.",
+        "got_lucky": "The exposure was found before the data was misused.",
+        "lessons": "Every exception to a control needs an owner and an end date.",
+        "category": "process",
+    },
+    "supply-chain-disruption": {
+        "why": "Why did it disrupt our operations?",
+        "because": "The plan had no alternative ready for this line: no second "
+        "source, route or buffer.",
+        "business_impact": "Some customer orders shipped late; expediting cost extra.",
+        "went_well": "Sales had the list of affected orders early.",
+        "went_poorly": "We learned of the disruption from the symptoms, not from "
+        "the partner.",
+        "got_lucky": "Stock cover on the priority lines lasted just long enough.",
+        "lessons": "Keep an alternative qualified for every single-threaded "
+        "supply path.",
+        "category": "supplier",
+    },
+    "compliance-event": {
+        "why": "Why did our own checks not catch it?",
+        "because": "No control verified the requirement before it fell due.",
+        "business_impact": "Remediation effort; the regulator-facing decision is "
+        "recorded.",
+        "went_well": "Compliance and legal were engaged at once.",
+        "went_poorly": "The gap had existed for some time before anyone noticed.",
+        "got_lucky": "It was found internally rather than by the regulator.",
+        "lessons": "Give every recurring obligation an owner and a check that "
+        "fails loudly.",
+        "category": "compliance",
+    },
+}
+DEFAULT_FAMILY = "service-outage"
+
+# Words in the cause or fix that point at a contributing-factor category; the
+# first categories found, then the family's, make a review's factors.
+FACTOR_WORDS = [
     (
-        "Why did {title} happen?",
-        "A change reached production without the check that would have caught it.",
+        "change",
+        (
+            "change",
+            "deploy",
+            "release",
+            "migration",
+            "upgrade",
+            "flag",
+            "renamed",
+            "script",
+            "reverted",
+        ),
+    ),
+    ("monitoring", ("alert", "monitor", "silently", "mailbox nobody")),
+    (
+        "supplier",
+        (
+            "supplier",
+            "vendor",
+            "third-party",
+            "carrier",
+            "provider",
+            "partner",
+            "manufacturer",
+            "grid operator",
+        ),
     ),
     (
-        "Why was the check missing?",
-        "The release checklist does not cover this kind of change.",
+        "external",
+        (
+            "storm",
+            "industrial action",
+            "market-wide",
+            "phishing",
+            "ransomware",
+            "compromised",
+            "lookalike",
+        ),
     ),
     (
-        "Why does the checklist not cover it?",
-        "Nobody owns the checklist since the team reorganised.",
+        "people",
+        (
+            "shift",
+            "owner left",
+            "reassigned",
+            "resignation",
+            "password",
+            "downloaded by a user",
+            "by hand",
+            "rostering",
+        ),
+    ),
+    ("compliance", ("regulat", "rule change", "compliance", "required since")),
+    (
+        "technology",
+        (
+            "limit",
+            "certificate",
+            "index",
+            "heap",
+            "quota",
+            "kernel",
+            "disk",
+            "timeout",
+            "connections",
+            "dns",
+            "autoscaler",
+        ),
     ),
 ]
-FACTOR_PAIRS = [
-    ("process", "change"),
-    ("technology", "monitoring"),
-    ("supplier", "external"),
-    ("people", "process"),
-]
+STORY = re.compile(r"^\s*Root cause:\s*(?P<cause>.+?[.;])\s+(?P<fix>We\b.+)$", re.S)
+
 # username, (first, last), groups
 RISK_REVIEWER = ("rhea", ("Rhea", "Risk"), [groups.REVIEWERS, groups.EXECUTIVES])
 # The newest reviews: one draft, then this many in review.
@@ -209,7 +325,8 @@ def _disposition(index: int, item, *, promote: bool) -> tuple[str, str, str]:
     if index % 4 == 3:
         return (
             Disposition.FOLLOW_UP,
-            f"Add a check for {item.incident.title.lower()[:60]}",
+            f"Add a check that catches {item.incident.reference} "
+            f"({item.incident.title[:80]}) earlier",
             f"https://tracker.example.com/OPS-{500 + item.pk}",
         )
     return Disposition.NO_ACTION, "Handled by the runbook; no change needed.", ""
@@ -254,46 +371,105 @@ def _seed_reviews(people: dict, now: datetime) -> dict[str, int]:
     return counts
 
 
+def _story(incident) -> tuple[str, str]:
+    """The incident's root cause and fix, from its resolution summary ("Root
+    cause: ... We ..."); the whole summary as the cause when it is not in that
+    form."""
+    text = (incident.resolution_summary or "").strip()
+    match = STORY.match(text)
+    if match:
+        cause, fix = match["cause"], match["fix"].strip()
+    else:
+        cause, fix = text.removeprefix("Root cause:").strip(), ""
+    cause = cause.rstrip(";").strip()
+    if cause and not cause.endswith("."):
+        cause += "."
+    return (cause[:1].upper() + cause[1:]) if cause else "", fix
+
+
+def _family(incident) -> str:
+    incident_type = incident.incident_type
+    slug = incident_type.family.slug if incident_type else DEFAULT_FAMILY
+    return slug if slug in FAMILY_TEXT else DEFAULT_FAMILY
+
+
+def _factor_slugs(cause: str, fix: str, family: str) -> list[str]:
+    text = f"{cause} {fix}".lower()
+    found = [slug for slug, words in FACTOR_WORDS if any(w in text for w in words)]
+    return list(dict.fromkeys([*found, FAMILY_TEXT[family]["category"]]))[:2]
+
+
+def _affected(incident) -> str:
+    """What the incident's story names first: a service, site or supplier."""
+    for tags in (
+        incident.affected_services,
+        incident.affected_sites,
+        incident.affected_suppliers,
+    ):
+        if tags:
+            return tags[0]
+    return incident.reference
+
+
 def _write(review, owner, categories, index, at, now) -> None:
+    """The review of the incident's own story: its root cause and fix, the
+    family's second why, factors the cause points at, follow-ups naming what it
+    affected (names keep their case)."""
     incident = review.incident
     start = incident.resolved_at or now
-    title = incident.title.lower()
+    cause, fix = _story(incident)
+    family = _family(incident)
+    text = FAMILY_TEXT[family]
+    cause = cause or f"{incident.title}: the cause was not established."
     services.review_update(
         review=review,
         actor=owner,
         now=at,
         summary=f"{incident.title}. {incident.resolution_summary or ''}".strip(),
-        customer_impact=incident.impact or "Some customers saw errors or delays.",
-        business_impact="Support contacts rose; no contractual penalty.",
-        root_cause=WHYS[-1][1],
-        went_well="The commander was in place within minutes.",
-        went_poorly="The first stakeholder update was late.",
-        got_lucky="It happened outside the busiest hours.",
-        lessons="Give every checklist an owner and review it each quarter.",
+        customer_impact=incident.impact or "No customer-visible effect recorded.",
+        business_impact=text["business_impact"],
+        root_cause=cause,
+        went_well=text["went_well"],
+        went_poorly=text["went_poorly"],
+        got_lucky=text["got_lucky"],
+        lessons=text["lessons"],
     )
-    services.review_set_five_whys(
-        review=review,
-        actor=owner,
-        whys=[(why.format(title=title), because) for why, because in WHYS],
+    whys = [
+        (f"Why did {incident.reference} ({incident.title}) happen?", cause),
+        (text["why"], text["because"]),
+    ]
+    whys.append(
+        (
+            "Why was that gap still open?",
+            "Nothing had failed this way before, so nobody owned the risk"
+            + (f"; the fix now covers it: {fix[:1].lower()}{fix[1:]}" if fix else "."),
+        )
     )
-    pair = FACTOR_PAIRS[index % len(FACTOR_PAIRS)]
+    services.review_set_five_whys(review=review, actor=owner, whys=whys)
+    slugs = _factor_slugs(cause, fix, family)
     services.review_set_factors(
         review=review,
         actor=owner,
-        factors=[(categories[s], "") for s in pair if s in categories],
+        factors=[
+            (categories[slug], cause if position == 0 else text["because"])
+            for position, slug in enumerate(slugs)
+            if slug in categories
+        ],
     )
     services.follow_up_add(
         review=review,
         actor=owner,
-        title="Assign an owner to the release checklist",
+        title=f"Confirm the fix holds for {_affected(incident)}"[:200],
+        description=fix,
         owner=owner,
         due_at=start + timedelta(days=14),
         now=at,
     )
+    type_name = incident.incident_type.name if incident.incident_type else "incident"
     services.follow_up_add(
         review=review,
         actor=owner,
-        title=f"Add an alert for {title[:80]}",
+        title=f"Add what {incident.reference} taught to the {type_name} playbook",
         owner=owner,
         due_at=start + timedelta(days=30),
         ticket_url=f"https://tracker.example.com/OPS-{100 + index}",

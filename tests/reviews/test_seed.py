@@ -10,6 +10,7 @@ from django.apps import apps
 
 from incidentops import groups
 from incidentops.models import User
+from incidentops.seed import DEMO_PASSWORD
 from notifications.models import Notification
 from reviews import services
 from reviews.models import Approval, BatchReview, BatchReviewItem, FollowUp, Review
@@ -162,3 +163,86 @@ def test_seeding_silently_and_twice_changes_nothing(history):
     # then
     assert snapshot() == before
     assert output == ""
+
+
+# --- each review tells its own incident's story --------------------------------
+
+
+def _tell(incident, **fields):
+    type(incident).objects.filter(pk=incident.pk).update(**fields)
+    incident.refresh_from_db()
+
+
+def test_review_content_comes_from_its_incidents_story(history):
+    # given two incidents with their own stories (as the incidents seed writes them)
+    _tell(
+        history["sev1"],
+        resolution_summary="Root cause: the Kafka cluster ran out of disk after a "
+        "retention change. We raised the disk size and added an alert on disk use.",
+        affected_services=["order-management"],
+    )
+    _tell(
+        history["old"],
+        resolution_summary="Root cause: a CDN caching rule ignored the session "
+        "cookie in the Frankfurt data centre. We purged the cache and fixed the rule.",
+        affected_services=["customer-portal"],
+    )
+
+    seed()
+
+    kafka, frankfurt = review_of(history["sev1"]), review_of(history["old"])
+    assert kafka.root_cause == (
+        "The Kafka cluster ran out of disk after a retention change."
+    )
+    whys = list(kafka.whys.values_list("why", "because"))
+    assert whys[0] == (
+        f"Why did {history['sev1'].reference} (Checkout down) happen?",
+        kafka.root_cause,
+    )
+    assert "we raised the disk size and added an alert on disk use." in whys[-1][1]
+    assert set(kafka.factors.values_list("category__slug", flat=True)) == {
+        "change",
+        "monitoring",
+    }
+    titles = list(kafka.follow_ups.order_by("pk").values_list("title", flat=True))
+    assert titles[0] == "Confirm the fix holds for order-management"
+    # nothing from another incident's story leaks in
+    other_text = " ".join(
+        [frankfurt.summary, frankfurt.root_cause]
+        + [w.because for w in frankfurt.whys.all()]
+        + [f.title for f in frankfurt.follow_ups.all()]
+    )
+    assert "Kafka" not in other_text and "checklist" not in other_text.lower()
+    assert "Frankfurt" in frankfurt.root_cause and "CDN" in frankfurt.root_cause
+    assert titles[1].startswith(f"Add what {history['sev1'].reference} taught")
+
+
+def test_follow_ups_and_batch_notes_keep_names_case(history):
+    _tell(history["newest"], affected_services=["CRM"], title="CRM sync failing")
+    _tell(history["sev3_b"], title="Frankfurt CRM export late")
+
+    seed()
+
+    follow_ups = list(
+        FollowUp.objects.filter(review__incident=history["newest"]).values_list(
+            "title", flat=True
+        )
+    )
+    assert "Confirm the fix holds for CRM" in follow_ups
+    notes = " ".join(BatchReviewItem.objects.values_list("note", flat=True))
+    assert "crm" not in notes and "frankfurt" not in notes
+    for title in FollowUp.objects.values_list("title", flat=True):
+        assert "crm" not in title and "frankfurt" not in title
+
+
+def test_rhea_is_a_demo_user_like_the_others(history, client):
+    seed()
+    rhea = User.objects.get(username="rhea")
+    assert (rhea.get_full_name(), rhea.email) == ("Rhea Risk", "rhea@example.com")
+    assert client.login(username="rhea", password=DEMO_PASSWORD)
+    # a second run keeps her, and a password she changed
+    rhea.set_password("her-own-password")
+    rhea.save()
+    seed()
+    assert User.objects.filter(username="rhea").count() == 1
+    assert client.login(username="rhea", password="her-own-password")
