@@ -366,6 +366,9 @@ class TriageViewSet(viewsets.GenericViewSet):
             data_exposed=data["data_exposed"],
             regulatory=data["regulatory"],
             incident_type=incident_type.slug if incident_type else None,
+            affected_services=data["affected_services"],
+            affected_sites=data["affected_sites"],
+            affected_suppliers=data["affected_suppliers"],
             user=request.user,
         )
         return Response(TriageSuggestionSerializer(suggestion.as_dict()).data)

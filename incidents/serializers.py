@@ -424,6 +424,15 @@ class TriageSuggestInput(serializers.Serializer):
     data_exposed = serializers.BooleanField(required=False, default=False)
     regulatory = serializers.BooleanField(required=False, default=False)
     restricted = serializers.BooleanField(required=False, allow_null=True, default=None)
+    affected_services = serializers.ListField(
+        child=serializers.CharField(max_length=100), required=False, default=list
+    )
+    affected_sites = serializers.ListField(
+        child=serializers.CharField(max_length=100), required=False, default=list
+    )
+    affected_suppliers = serializers.ListField(
+        child=serializers.CharField(max_length=100), required=False, default=list
+    )
 
 
 class TrendsQueryInput(serializers.Serializer):

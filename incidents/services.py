@@ -249,6 +249,9 @@ def incident_declare(
         data_exposed=data_exposed,
         regulatory=regulatory,
         incident_type=incident_type.slug if incident_type else None,
+        affected_services=affected_services or (),
+        affected_sites=affected_sites or (),
+        affected_suppliers=affected_suppliers or (),
     )
     incident = Incident(
         reference=IncidentReferenceCounter.next_reference(now.year),

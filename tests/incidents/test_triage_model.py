@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from incidents import triage_model
+from incidents import services, triage_model
 from incidents.models import Incident, IncidentType, TriageModel
 from incidents.tasks import retrain_triage_model_task
 from incidents.triage import BaselineSuggester, Report, get_suggester, suggest_for
@@ -409,3 +409,33 @@ def test_an_unsure_model_yields_the_type_to_a_keyword_match(trained):
 
     assert suggestion.incident_type == "phishing"
     assert "the model was unsure" in suggestion.rationale
+
+
+def test_declaring_and_the_api_pass_the_affected_tags_to_triage(db, client):
+    for n in range(30):
+        for service, kind, level in (
+            ("checkout-api", "checkout-outage", "SEV-2"),
+            ("payroll", "payroll-outage", "SEV-3"),
+        ):
+            IncidentFactory(
+                resolved=True,
+                title=f"Service returns errors ({n})",
+                affected_services=[service],
+                incident_type=IncidentTypeFactory(slug=kind),
+                severity=severity(level),
+            )
+    triage_model_train()
+    reporter = UserFactory(groups=["Responders"])
+
+    incident = services.incident_declare(
+        actor=reporter, title="Service returns errors", affected_services=["payroll"]
+    )
+    client.force_login(reporter)
+    suggested = client.post(
+        "/api/v1/triage/suggest/",
+        {"title": "Service returns errors", "affected_services": ["payroll"]},
+        content_type="application/json",
+    ).json()
+
+    assert incident.suggested_type.slug == "payroll-outage"
+    assert suggested["incident_type"] == "payroll-outage"
