@@ -164,6 +164,19 @@ FACTOR_WORDS = [
             "rostering",
         ),
     ),
+    (
+        "process",
+        (
+            "forecast",
+            "not reviewed",
+            "not done",
+            "not communicated",
+            "not reassigned",
+            "not reduced",
+            "not enforced",
+            "procedure",
+        ),
+    ),
     ("compliance", ("regulat", "rule change", "compliance", "required since")),
     (
         "technology",
@@ -182,7 +195,11 @@ FACTOR_WORDS = [
         ),
     ),
 ]
-STORY = re.compile(r"^\s*Root cause:\s*(?P<cause>.+?[.;])\s+(?P<fix>We\b.+)$", re.S)
+# "Root cause: <one sentence> <the fix>": the fix starts at the first sentence
+# after the cause.
+STORY = re.compile(
+    r"^\s*Root cause:\s*(?P<cause>.+?[.;])(?:\s+(?P<fix>[A-Z].+))?$", re.S
+)
 
 # username, (first, last), groups
 RISK_REVIEWER = ("rhea", ("Rhea", "Risk"), [groups.REVIEWERS, groups.EXECUTIVES])
@@ -378,7 +395,7 @@ def _story(incident) -> tuple[str, str]:
     text = (incident.resolution_summary or "").strip()
     match = STORY.match(text)
     if match:
-        cause, fix = match["cause"], match["fix"].strip()
+        cause, fix = match["cause"], (match["fix"] or "").strip()
     else:
         cause, fix = text.removeprefix("Root cause:").strip(), ""
     cause = cause.rstrip(";").strip()

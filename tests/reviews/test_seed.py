@@ -188,8 +188,20 @@ def test_review_content_comes_from_its_incidents_story(history):
         affected_services=["customer-portal"],
     )
 
+    _tell(
+        history["slipped"],
+        resolution_summary="Root cause: a promotion doubled demand and the "
+        "forecast was not updated. Stock transferred from other sites.",
+    )
+
     seed()
 
+    promotion = review_of(history["slipped"])
+    assert promotion.root_cause == (
+        "A promotion doubled demand and the forecast was not updated."
+    )
+    assert "process" in promotion.factors.values_list("category__slug", flat=True)
+    assert "stock transferred from other sites." in promotion.whys.last().because
     kafka, frankfurt = review_of(history["sev1"]), review_of(history["old"])
     assert kafka.root_cause == (
         "The Kafka cluster ran out of disk after a retention change."
