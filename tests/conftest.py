@@ -13,6 +13,9 @@ import pytest
 from incidentops.env import VAR_DIR
 from tests.factories import UserFactory
 
+# Browser fixtures (one Chromium for every app's journeys).
+pytest_plugins = ["tests.browser_fixtures"]
+
 
 def pytest_configure(config):
     # SQLite test databases and worker logs live under var/ (git-ignored).

@@ -10,18 +10,10 @@ from playwright.sync_api import expect
 
 from incidentops import groups
 from reviews.models import Review
-from tests.browser import conftest as journeys
 from tests.factories import UserFactory
 from tests.reviews.factories import CategoryFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-# The browser journeys' fixtures (Chromium, a logged-in page, screenshots).
-browser, open_session, screenshot = (
-    journeys.browser,
-    journeys.open_session,
-    journeys.screenshot,
-)
 
 
 @pytest.fixture

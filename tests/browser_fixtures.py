@@ -1,7 +1,9 @@
-"""Browser journeys in real Chromium through Playwright's sync API.
+"""Fixtures for browser journeys in real Chromium through Playwright's sync API.
 
-Tests marked ``browser`` are skipped when Debian's Chromium is missing, unless
-``REQUIRE_SERVICES=1`` (CI installs it), which turns that into a failure.
+Registered for the whole suite by ``tests/conftest.py`` (``pytest_plugins``), so
+journeys of every app share one browser. Tests marked ``browser`` are skipped
+when Debian's Chromium is missing, unless ``REQUIRE_SERVICES=1`` (CI installs
+it), which turns that into a failure.
 """
 
 import os
@@ -10,10 +12,6 @@ from pathlib import Path
 import pytest
 
 from incidentops.env import BASE_DIR
-
-# Playwright's sync API runs an event loop in this thread; Django would refuse
-# database access from it without this.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -44,6 +42,9 @@ def browser():
         pytest.skip("needs Chromium at /usr/bin/chromium")
     from playwright.sync_api import sync_playwright
 
+    # Playwright's sync API runs an event loop in this thread; Django would
+    # refuse database access from it without this (checked on every access).
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
