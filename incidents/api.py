@@ -52,12 +52,14 @@ from incidents.serializers import (
     StakeholderUpdateInput,
     StakeholderUpdateSerializer,
     TimelineEntrySerializer,
+    TimelineEvidenceSerializer,
     TransitionInput,
     TrendsQueryInput,
     TrendsSerializer,
     TriageSuggestInput,
     TriageSuggestionSerializer,
 )
+from incidents.timeline import export_timeline
 from incidents.triage import suggest_for
 
 ERROR = OpenApiResponse(ErrorSerializer, description="The reason, in the error body.")
@@ -248,6 +250,18 @@ class IncidentViewSet(
         return self.get_paginated_response(
             TimelineEntrySerializer(page, many=True).data
         )
+
+    @extend_schema(
+        summary="The timeline as evidence: every entry with its hash, verified",
+        description="A third party can recompute the chain: each hash is sha256 "
+        "over the canonical JSON of its content, which includes the previous "
+        "entry's hash. `verification` names the first broken entry, if any.",
+        responses={200: TimelineEvidenceSerializer, **READ_ERRORS},
+    )
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def evidence(self, request, pk=None):
+        incident = self.get_object()
+        return Response(TimelineEvidenceSerializer(export_timeline(incident)).data)
 
     @extend_schema(
         methods=["get"],

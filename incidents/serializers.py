@@ -157,6 +157,29 @@ class ActionItemSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class ChainVerificationSerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+    entries = serializers.IntegerField()
+    first_broken = serializers.IntegerField(allow_null=True)
+    reason = serializers.CharField(allow_blank=True)
+    last_hash = serializers.CharField(allow_blank=True)
+
+
+class EvidenceEntrySerializer(serializers.Serializer):
+    content = serializers.DictField(help_text="Everything the entry's hash covers.")
+    hash = serializers.CharField()
+
+
+class TimelineEvidenceSerializer(serializers.Serializer):
+    """The timeline as evidence (``incidents.timeline.export_timeline``)."""
+
+    incident = serializers.CharField()
+    exported_at = serializers.DateTimeField()
+    algorithm = serializers.CharField()
+    verification = ChainVerificationSerializer()
+    entries = EvidenceEntrySerializer(many=True)
+
+
 class TimelineEntrySerializer(serializers.ModelSerializer):
     actor = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True
