@@ -215,6 +215,9 @@ def _file_for_batch(*, incident: Incident, policy, now: datetime) -> BatchReview
             "owner_group": owner_group,
         },
     )
+    # Locked before looking at its status: a concurrent ``batch_complete`` must
+    # not close it while this incident joins.
+    batch = _lock_batch(batch)
     if batch.status == BatchReview.Status.DONE:
         # A late arrival (resolved inside the period, filed after completion)
         # still needs a decision: the batch is open again.
@@ -311,7 +314,10 @@ def review_set_five_whys(
     ``DomainError`` for a pair missing either half; ``NotPermitted`` /
     ``InvalidTransition`` as ``review_update``.
     """
-    _require_editable(actor, review)
+    # Locked first: a concurrent submit must not move the review on while its
+    # chain is being replaced.
+    locked = _lock(review)
+    _require_editable(actor, locked)
     pairs = [((why or "").strip(), (because or "").strip()) for why, because in whys]
     pairs = [pair for pair in pairs if any(pair)]
     for why, because in pairs:
@@ -320,9 +326,9 @@ def review_set_five_whys(
                 "Each step of the five whys needs both a why and a because.",
                 field="five_whys",
             )
-    review.whys.all().delete()
+    locked.whys.all().delete()
     return [
-        FiveWhy.objects.create(review=review, order=index, why=why, because=because)
+        FiveWhy.objects.create(review=locked, order=index, why=why, because=because)
         for index, (why, because) in enumerate(pairs, start=1)
     ]
 
@@ -340,17 +346,18 @@ def review_set_factors(
     ``DomainError`` for an inactive category; ``NotPermitted`` /
     ``InvalidTransition`` as ``review_update``.
     """
-    _require_editable(actor, review)
+    locked = _lock(review)
+    _require_editable(actor, locked)
     for category, _ in factors:
         if not category.is_active:
             raise DomainError(
                 f"{category.name} is no longer a factor category.",
                 field="contributing_factors",
             )
-    review.factors.all().delete()
+    locked.factors.all().delete()
     return [
         ContributingFactor.objects.create(
-            review=review, category=category, description=(description or "").strip()
+            review=locked, category=category, description=(description or "").strip()
         )
         for category, description in factors
     ]
@@ -368,9 +375,10 @@ def review_set_timeline(
     Sends nothing. Raises ``DomainError`` for an entry of another incident;
     ``NotPermitted`` / ``InvalidTransition`` as ``review_update``.
     """
-    _require_editable(actor, review)
-    review_refresh_timeline(review=review)
-    by_entry = {item.entry_id: item for item in review.timeline_items.all()}
+    locked = _lock(review)
+    _require_editable(actor, locked)
+    review_refresh_timeline(review=locked)
+    by_entry = {item.entry_id: item for item in locked.timeline_items.all()}
     changed = []
     for data in items:
         item = by_entry.get(data.get("entry"))
