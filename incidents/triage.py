@@ -15,7 +15,8 @@ control 2). ``suggest_for`` stores nothing: the API's suggest endpoint and
   floors (``framework_floor``).
 
 Both add similar past incidents (TF-IDF cosine similarity over the latest
-resolved ones). ``get_suggester`` picks the learned one when a trained version
+resolved ones; the vectorizer is fitted once per process and corpus watermark,
+see ``corpus_index``). ``get_suggester`` picks the learned one when a trained version
 beats the rules on held-out incidents, and otherwise the baseline, which then
 says why in its rationale (docs/triage.md).
 """
@@ -23,9 +24,12 @@ says why in its rationale (docs/triage.md).
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Protocol
+
+from django.db.models import Count, Max
 
 from incidents.models import Incident, IncidentType, SeverityLevel
 
@@ -34,6 +38,8 @@ from incidents.models import Incident, IncidentType, SeverityLevel
 SIMILAR_CORPUS_LIMIT = 2000
 SIMILAR_RESULTS = 3
 SIMILAR_MIN_SCORE = 0.1
+# Candidates checked for visibility per query, best first.
+SIMILAR_CANDIDATE_CHUNK = 50
 
 
 @dataclass(frozen=True)
@@ -340,52 +346,138 @@ def similar_incidents(text: str, *, user=None) -> list[SimilarIncident]:
 
     With ``user``, only incidents ``user`` may see; without, only non-restricted
     ones (the suggestion is stored on an incident that other people will see).
+
+    Ranks against the per-process corpus index (``corpus_index``), then asks the
+    database which of the best candidates may be shown and reads what is shown
+    (reference, title, severity, resolution) fresh: a restriction or a title
+    changed since the index was fitted is honoured at once.
     """
     if not text.strip():
         return []
+    index = corpus_index()
+    if index is None:
+        return []
+    candidates = index.rank(text)
     qs = Incident.objects.filter(status__in=Incident.CLOSED_STATUSES)
     qs = qs.visible_to(user) if user is not None else qs.filter(restricted=False)
-    rows = list(
-        qs.order_by("-resolved_at", "-pk").values_list(
-            "reference",
-            "title",
-            "description",
-            "severity__code",
-            "resolution_summary",
-        )[:SIMILAR_CORPUS_LIMIT]
+    found: list[SimilarIncident] = []
+    # Usually the first chunk holds enough visible incidents: one query. A user
+    # who may see little walks further down the ranking, a chunk per query.
+    for offset in range(0, len(candidates), SIMILAR_CANDIDATE_CHUNK):
+        chunk = candidates[offset : offset + SIMILAR_CANDIDATE_CHUNK]
+        shown = {
+            row[0]: row[1:]
+            for row in qs.filter(pk__in=[pk for pk, _ in chunk]).values_list(
+                "pk", "reference", "title", "severity__code", "resolution_summary"
+            )
+        }
+        for pk, score in chunk:
+            if pk in shown:
+                reference, title, severity_code, resolution = shown[pk]
+                found.append(
+                    SimilarIncident(
+                        reference=reference,
+                        title=title,
+                        severity=severity_code,
+                        resolution=resolution,
+                        score=score,
+                    )
+                )
+                if len(found) == SIMILAR_RESULTS:
+                    return found
+    return found
+
+
+@dataclass(frozen=True)
+class CorpusIndex:
+    """The TF-IDF vectorizer and matrix fitted over the latest resolved incidents
+    (all of them, whoever may see them: visibility is applied after ranking)."""
+
+    watermark: tuple
+    pks: tuple[int, ...]
+    vectorizer: object
+    matrix: object
+
+    def rank(self, text: str) -> list[tuple[int, float]]:
+        """(pk, cosine score) of the corpus rows scoring at least
+        ``SIMILAR_MIN_SCORE``, best first, the more recently resolved first on a
+        tie."""
+        from sklearn.metrics.pairwise import linear_kernel
+
+        query = self.vectorizer.transform([text])
+        # TF-IDF rows are L2-normalised, so the dot product is the cosine.
+        scores = linear_kernel(query, self.matrix).ravel()
+        ranked = sorted(
+            (i for i in range(len(self.pks)) if scores[i] >= SIMILAR_MIN_SCORE),
+            key=lambda i: (-scores[i], i),
+        )
+        return [(self.pks[i], round(float(scores[i]), 3)) for i in ranked]
+
+
+# One fitted index per process, refitted when the corpus watermark moves. Each
+# gunicorn worker or Celery process keeps its own; nothing is shared between
+# processes or machines, so none can see another's stale state.
+_corpus_cache: CorpusIndex | None = None
+_corpus_lock = threading.Lock()
+
+
+def corpus_watermark() -> tuple:
+    """(latest ``resolved_at``, count, highest pk) of the resolved incidents: one
+    aggregate query. It moves whenever an incident resolves, is reopened or is
+    deleted, which is when the corpus changes."""
+    row = Incident.objects.filter(status__in=Incident.CLOSED_STATUSES).aggregate(
+        latest=Max("resolved_at"), count=Count("pk"), top=Max("pk")
     )
-    if not rows:
-        return []
-    return _rank_similar(text, rows)
+    return (row["latest"], row["count"], row["top"])
 
 
-def _rank_similar(text: str, rows: Sequence[tuple]) -> list[SimilarIncident]:
+def corpus_index() -> CorpusIndex | None:
+    """The fitted corpus index for the current watermark, fitting it only when
+    the watermark has moved since this process last fitted; None when there is
+    nothing to rank against. Costs one query when nothing changed."""
+    global _corpus_cache
+    watermark = corpus_watermark()
+    cached = _corpus_cache
+    if cached is not None and cached.watermark == watermark:
+        return cached if cached.pks else None
+    with _corpus_lock:
+        cached = _corpus_cache
+        if cached is None or cached.watermark != watermark:
+            cached = _corpus_cache = _fit_corpus(watermark)
+    return cached if cached.pks else None
+
+
+def clear_corpus_cache() -> None:
+    """Forget this process's fitted index (the next suggestion refits)."""
+    global _corpus_cache
+    with _corpus_lock:
+        _corpus_cache = None
+
+
+def _fit_corpus(watermark: tuple) -> CorpusIndex:
     from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.metrics.pairwise import linear_kernel
 
-    documents = [f"{title} {description}" for _, title, description, _, _ in rows]
+    rows = list(
+        Incident.objects.filter(status__in=Incident.CLOSED_STATUSES)
+        .order_by("-resolved_at", "-pk")
+        .values_list("pk", "title", "description")[:SIMILAR_CORPUS_LIMIT]
+    )
+    empty = CorpusIndex(watermark=watermark, pks=(), vectorizer=None, matrix=None)
+    if not rows:
+        return empty
     vectorizer = TfidfVectorizer(stop_words="english", sublinear_tf=True)
     try:
-        matrix = vectorizer.fit_transform(documents)
-    except ValueError:  # only stop words in the corpus
-        return []
-    query = vectorizer.transform([text])
-    # TF-IDF rows are L2-normalised, so the dot product is the cosine similarity.
-    scores = linear_kernel(query, matrix).ravel()
-    ranked = sorted(
-        (i for i in range(len(rows)) if scores[i] >= SIMILAR_MIN_SCORE),
-        key=lambda i: (-scores[i], i),
-    )[:SIMILAR_RESULTS]
-    return [
-        SimilarIncident(
-            reference=rows[i][0],
-            title=rows[i][1],
-            severity=rows[i][3],
-            resolution=rows[i][4],
-            score=round(float(scores[i]), 3),
+        matrix = vectorizer.fit_transform(
+            [f"{title} {description}" for _, title, description in rows]
         )
-        for i in ranked
-    ]
+    except ValueError:  # only stop words in the corpus
+        return empty
+    return CorpusIndex(
+        watermark=watermark,
+        pks=tuple(pk for pk, _, _ in rows),
+        vectorizer=vectorizer,
+        matrix=matrix,
+    )
 
 
 def get_suggester() -> Suggester:
