@@ -4,11 +4,14 @@ read-only here; changing them is the portal's and the API's job, through the
 services."""
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from incidentops.exceptions import DomainError
-from incidents import services
+from incidents import permissions, services
 from incidents.models import (
     Incident,
     IncidentFamily,
@@ -171,6 +174,36 @@ class IncidentAdmin(SimpleHistoryAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).visible_to(request.user)
+
+    def _visible_or_404(self, request, object_id) -> Incident:
+        # simple-history falls back to the latest historical record when
+        # get_queryset misses (history_view) or never asks it (history_form_view):
+        # both would show a restricted incident's title to anyone with
+        # model-level view. Ask the one permission rule first.
+        try:
+            return permissions.get_visible_incident_or_404(
+                request.user, pk=unquote(object_id)
+            )
+        except (ValueError, ValidationError):
+            raise Http404("No incident matches the given query.") from None
+
+    def history_view(self, request, object_id, extra_context=None):
+        self._visible_or_404(request, object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        self._visible_or_404(request, object_id)
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def has_view_history_permission(self, request, obj=None):
+        if obj is not None and not permissions.can_view(request.user, obj):
+            return False
+        return super().has_view_history_permission(request, obj)
+
+    def has_change_history_permission(self, request, obj=None):
+        if obj is not None and not permissions.can_view(request.user, obj):
+            return False
+        return super().has_change_history_permission(request, obj)
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in self.model._meta.fields]

@@ -290,32 +290,16 @@ def _apply_label_suggestion(
     level = _suggested_severity(integration, batch.severity_hint)
     if level is None or incident.suggested_severity_id == level.pk:
         return
-    previous = incident.suggested_severity.code if incident.suggested_severity else None
-    rationale = (
-        f"the alert's severity label {batch.severity_hint!r} maps to {level.code} "
-        f"in integration {integration.name}"
-    )
-    suggestion = dict(incident.suggestion or {})
-    suggestion["severity"] = level.code
-    suggestion["rationale"] = "; ".join(
-        filter(None, [rationale, suggestion.get("rationale", "")])
-    )
-    incident.suggested_severity = level
-    incident.suggestion = suggestion
-    incident._history_user = integration.service_account
-    incident.save(update_fields=["suggested_severity", "suggestion"])
-    services.timeline_record(
+    services.incident_record_suggestion(
         incident=incident,
-        kind=TimelineEntry.Kind.SEVERITY_SUGGESTED,
-        actor=None,
-        occurred_at=now,
-        summary=f"The alert suggests {level.code} (was {previous or 'none'}); "
-        "a person must confirm.",
-        data={
-            "severity": level.code,
-            "previous": previous,
-            "label": batch.severity_hint,
-        },
+        severity=level,
+        rationale=(
+            f"the alert's severity label {batch.severity_hint!r} maps to "
+            f"{level.code} in integration {integration.name}"
+        ),
+        label=batch.severity_hint,
+        actor=integration.service_account,
+        now=now,
     )
 
 

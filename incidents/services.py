@@ -383,6 +383,21 @@ def incident_update(
     ``NotPermitted`` if ``actor`` may not edit, or lifts a restriction without
     being an incident manager.
     """
+    return _incident_update(
+        incident=incident, actor=actor, now=now, fields=fields, apply_playbook=True
+    )
+
+
+def _incident_update(
+    *,
+    incident: Incident,
+    actor,
+    now: datetime | None,
+    fields: dict[str, Any],
+    apply_playbook: bool,
+) -> Incident:
+    # ``incident_update``'s body; ``incident_classify`` leaves the playbook to
+    # the confirmation that follows, so only the final pair's one applies.
     for name in fields:
         if name in REFUSED_FIELDS:
             raise DomainError(REFUSED_FIELDS[name], field=name, code="not_editable")
@@ -430,7 +445,7 @@ def incident_update(
         data={"changes": changes},
     )
     _refresh_into(incident, locked)
-    if "incident_type" in changes and incident.is_open:
+    if apply_playbook and "incident_type" in changes and incident.is_open:
         playbook = Playbook.for_incident(incident.incident_type, incident.severity)
         if playbook is not None:
             _playbook_apply(incident=incident, playbook=playbook, actor=actor, now=now)
@@ -465,6 +480,28 @@ def incident_confirm_severity(
     Raises: ``NotPermitted`` for a service account or anyone but an incident
     manager or the incident's commander; ``DomainError`` on a closed incident.
     """
+    return _incident_confirm_severity(
+        incident=incident,
+        actor=actor,
+        severity=severity,
+        reason=reason,
+        now=now,
+        type_changed=False,
+    )
+
+
+def _incident_confirm_severity(
+    *,
+    incident: Incident,
+    actor,
+    severity: SeverityLevel,
+    reason: str,
+    now: datetime | None,
+    type_changed: bool,
+) -> Incident:
+    # ``incident_confirm_severity``'s body. ``type_changed``: the type changed
+    # in the same classification, so (type, severity) is a new pair whose
+    # playbook applies even on a lowering, as a type change alone would.
     if actor is None or not actor.is_human:
         raise NotPermitted(
             "Only a person may confirm a severity, not a service account."
@@ -512,10 +549,12 @@ def incident_confirm_severity(
     )
     _refresh_into(incident, locked)
 
-    if verb != "lowered":
+    if verb != "lowered" or (type_changed and incident.is_open):
         playbook = Playbook.for_incident(incident.incident_type, severity)
         if playbook is not None:
-            playbook_apply(incident=incident, playbook=playbook, actor=actor, now=now)
+            # The confirmation is the authorised change; the playbook is its
+            # consequence, so it needs no separate right to manage actions.
+            _playbook_apply(incident=incident, playbook=playbook, actor=actor, now=now)
 
     events.incident_severity_confirmed.send(
         sender=Incident, incident=incident, previous_severity=previous, actor=actor
@@ -527,6 +566,101 @@ def incident_confirm_severity(
         {"severity": severity.code, "previous": previous.code if previous else None},
     )
     return incident
+
+
+@transaction.atomic
+def incident_record_suggestion(
+    *,
+    incident: Incident,
+    severity: SeverityLevel,
+    rationale: str,
+    label: str,
+    actor,
+    now: datetime | None = None,
+) -> Incident:
+    """An alert's label suggests a severity; only a person confirms one
+    (control 2), so this touches the suggestion alone.
+
+    Changes: under the incident's row lock, ``suggested_severity`` and the
+    stored ``suggestion`` (its severity, and ``rationale`` prefixed to the one
+    already stored), with ``actor`` (the integration's account) in the history;
+    a ``severity_suggested`` timeline entry. Nothing if the locked row already
+    suggests ``severity``.
+    Sends: nothing beyond the timeline entry's own signal.
+    Raises: nothing of its own.
+    """
+    now = now or timezone.now()
+    locked = _lock(incident)
+    if locked.suggested_severity_id == severity.pk:
+        _refresh_into(incident, locked)
+        return incident
+    previous = locked.suggested_severity.code if locked.suggested_severity else None
+    suggestion = dict(locked.suggestion or {})
+    suggestion["severity"] = severity.code
+    suggestion["rationale"] = "; ".join(
+        filter(None, [rationale, suggestion.get("rationale", "")])
+    )
+    locked.suggested_severity = severity
+    locked.suggestion = suggestion
+    _save(locked, actor, update_fields=["suggested_severity", "suggestion"])
+    timeline_record(
+        incident=locked,
+        kind=Kind.SEVERITY_SUGGESTED,
+        actor=None,
+        occurred_at=now,
+        summary=f"The alert suggests {severity.code} (was {previous or 'none'}); "
+        "a person must confirm.",
+        data={"severity": severity.code, "previous": previous, "label": label},
+    )
+    _refresh_into(incident, locked)
+    return incident
+
+
+_KEEP: Any = object()
+
+
+@transaction.atomic
+def incident_classify(
+    *,
+    incident: Incident,
+    actor,
+    severity: SeverityLevel,
+    incident_type: IncidentType | None = _KEEP,
+    reason: str = "",
+    now: datetime | None = None,
+) -> Incident:
+    """Classify an incident in one step: its type (if given and different),
+    then its confirmed severity.
+
+    Changes: as ``incident_update`` for the type (a ``field_change`` entry) and
+    ``incident_confirm_severity`` for the severity (a ``severity_confirmed``
+    entry). The playbook for the final (type, severity) pair is applied once,
+    if not yet applied: never one for a pair passed through on the way (the old
+    type at the new severity). With a new type it applies even on a lowering, as
+    a type change alone would; without one, lowering applies nothing.
+    Sends: what those two services send, and the playbook's events.
+    Raises: what those two services raise; a refusal of either changes neither.
+    """
+    now = now or timezone.now()
+    type_changed = incident_type is not _KEEP and (
+        getattr(incident_type, "pk", None) != incident.incident_type_id
+    )
+    if type_changed:
+        _incident_update(
+            incident=incident,
+            actor=actor,
+            now=now,
+            fields={"incident_type": incident_type},
+            apply_playbook=False,
+        )
+    return _incident_confirm_severity(
+        incident=incident,
+        actor=actor,
+        severity=severity,
+        reason=reason,
+        now=now,
+        type_changed=type_changed,
+    )
 
 
 # --- playbooks and actions ----------------------------------------------------
@@ -959,11 +1093,20 @@ def incident_transition(
             locked.resolution_summary = summary_text
     elif status == Status.CLOSED:
         locked.closed_at = now
-    _save(locked, actor)
-
     reopening = (
         previous in Incident.CLOSED_STATUSES and status not in Incident.CLOSED_STATUSES
     )
+    if reopening and locked.dedup_key:
+        _refuse_second_open_for_alert(locked)
+    try:
+        # The database allows one open incident per alert key; a concurrent
+        # reopen or delivery the check above missed lands here.
+        with transaction.atomic():
+            _save(locked, actor)
+    except IntegrityError:
+        if not (reopening and locked.dedup_key):
+            raise
+        _refuse_second_open_for_alert(locked, fallback=True)
     verb = "reopened" if reopening else "moved"
     timeline_record(
         incident=locked,
@@ -982,6 +1125,32 @@ def incident_transition(
         events.incident_resolved.send(sender=Incident, incident=incident, actor=actor)
     _changed(incident, "status_changed", actor, {"from": previous, "to": status})
     return incident
+
+
+def _refuse_second_open_for_alert(incident: Incident, *, fallback=False) -> None:
+    # Reopening an alert-raised incident while a newer one is open for the same
+    # (integration, dedup_key) would break incident_one_open_per_dedup_key.
+    other = (
+        Incident.objects.filter(
+            integration_id=incident.integration_id, dedup_key=incident.dedup_key
+        )
+        .exclude(pk=incident.pk)
+        .exclude(status__in=Incident.CLOSED_STATUSES)
+        .order_by("-created_at")
+        .first()
+    )
+    if other is not None:
+        raise InvalidTransition(
+            f"It cannot be reopened: {other.reference} is open for the same alert "
+            f"({incident.dedup_key}); work on that one instead.",
+            field="status",
+        )
+    if fallback:
+        raise InvalidTransition(
+            "It cannot be reopened: another incident is open for the same alert "
+            f"({incident.dedup_key}).",
+            field="status",
+        )
 
 
 # --- notes and stakeholder updates ----------------------------------------------

@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.db import transaction
 from django.db.models import Count, Max, Q
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
@@ -540,37 +539,16 @@ class ConfirmSeverityView(IncidentCommandView):
 
     def perform(self, form):
         level = form.cleaned_data["severity"]
-        new_type = form.cleaned_data.get("incident_type")
-        type_changes = (
-            "incident_type" in form.cleaned_data
-            and new_type != self.incident.incident_type
+        extra = {}
+        if "incident_type" in form.cleaned_data:
+            extra["incident_type"] = form.cleaned_data.get("incident_type")
+        services.incident_classify(
+            incident=self.incident,
+            actor=self.request.user,
+            severity=level,
+            reason=form.cleaned_data["reason"],
+            **extra,
         )
-
-        def confirm():
-            services.incident_confirm_severity(
-                incident=self.incident,
-                actor=self.request.user,
-                severity=level,
-                reason=form.cleaned_data["reason"],
-            )
-
-        def classify():
-            services.incident_update(
-                incident=self.incident,
-                actor=self.request.user,
-                incident_type=new_type,
-            )
-
-        with transaction.atomic():
-            # Each step applies the playbook for the (type, severity) it leaves
-            # behind, so order them to end at the chosen pair without passing
-            # through another: unconfirmed, the type first (no playbook yet);
-            # confirmed, the severity first (a lowering applies nothing).
-            steps = [classify, confirm] if type_changes else [confirm]
-            if type_changes and self.incident.severity_id is not None:
-                steps.reverse()
-            for step in steps:
-                step()
         message = f"Severity confirmed as {level.code} {level.name}"
         if self.incident.incident_type:
             message += f", type {self.incident.incident_type.name}"

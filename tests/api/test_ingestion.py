@@ -5,7 +5,9 @@ import pytest
 from django.core.cache import cache
 from django.core.management import call_command
 from django.utils import timezone
+from rest_framework.test import APIClient
 
+from incidentops.exceptions import InvalidTransition
 from incidents import ingestion, services
 from incidents.models import AlertState, Incident, Integration, TimelineEntry
 from tests.factories import (
@@ -476,3 +478,67 @@ def test_create_integration_refuses_an_unknown_type(db):
     with pytest.raises(CommandError, match="Unknown incident type"):
         call_command("create_integration", "x", "--kind", "generic", "--type", "nope")
     assert Integration.objects.count() == 0
+
+
+def test_reopening_while_a_newer_incident_is_open_for_the_alert_is_refused(
+    client, am, investigating_alert
+):
+    # given the alert fired again after a person resolved its first incident
+    manager = investigating_alert.commander
+    services.incident_transition(
+        incident=investigating_alert, actor=manager, status="resolved"
+    )
+    newer = post(client, am, alertmanager_body()).json()["incident"]
+    api = APIClient()
+    api.force_authenticate(manager)
+
+    # when the person reopens the first one
+    response = api.post(
+        f"/api/v1/incidents/{investigating_alert.pk}/transition/",
+        {"status": "investigating"},
+        format="json",
+    )
+
+    # then it is refused, naming the open one, and nothing changed
+    assert response.status_code == 400
+    assert newer in response.json()["detail"]
+    investigating_alert.refresh_from_db()
+    assert investigating_alert.status == "resolved"
+    with pytest.raises(InvalidTransition, match=newer):
+        services.incident_transition(
+            incident=investigating_alert, actor=manager, status="investigating"
+        )
+
+
+def test_a_label_suggestion_merges_with_the_stored_row_not_a_stale_copy(db, am):
+    # given an incident and a stale copy of it, read before triage stored a note
+    incident = services.incident_declare(
+        actor=UserFactory(groups=["Responders"]), title="Disk full"
+    )
+    stale = Incident.objects.get(pk=incident.pk)
+    Incident.objects.filter(pk=incident.pk).update(
+        suggestion={"rationale": "stored meanwhile", "similar": []}
+    )
+
+    # when the alert's label suggests a severity through the stale copy
+    services.incident_record_suggestion(
+        incident=stale,
+        severity=severity("SEV-2"),
+        rationale="label critical maps to SEV-2",
+        label="critical",
+        actor=am.service_account,
+    )
+
+    # then the stored rationale survives, history names the integration, and
+    # the timeline says a person must confirm
+    incident.refresh_from_db()
+    assert incident.suggested_severity.code == "SEV-2"
+    assert incident.severity is None
+    assert incident.suggestion["rationale"] == (
+        "label critical maps to SEV-2; stored meanwhile"
+    )
+    assert incident.history.first().history_user == am.service_account
+    entry = incident.timeline.filter(kind=TimelineEntry.Kind.SEVERITY_SUGGESTED).latest(
+        "sequence"
+    )
+    assert "a person must confirm" in entry.summary

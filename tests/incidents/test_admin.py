@@ -77,3 +77,56 @@ def test_integration_admin_never_shows_the_secret(admin_client):
     assert page.status_code == 200
     assert secret not in page.text
     assert integration.secret_hash not in page.text
+
+
+def test_admin_history_pages_hide_restricted_incidents(client, db):
+    # given a staff responder who cannot see a restricted incident
+    secret = services.incident_declare(
+        actor=UserFactory(groups=[groups.RESPONDERS]),
+        title="Executive fraud inquiry",
+        restricted=True,
+    )
+    record = secret.history.earliest("history_date")
+    staff_responder = UserFactory(is_staff=True, groups=[groups.RESPONDERS])
+    client.force_login(staff_responder)
+
+    # when they open its history list and a historical version
+    listing = client.get(reverse("admin:incidents_incident_history", args=[secret.pk]))
+    version = client.get(
+        reverse(
+            "admin:incidents_incident_simple_history",
+            args=[secret.pk, record.history_id],
+        )
+    )
+
+    # then both answer 404 without the title
+    assert listing.status_code == 404
+    assert version.status_code == 404
+    assert secret.title not in listing.text
+    assert secret.title not in version.text
+
+
+def test_admin_history_pages_still_show_visible_incidents(client, staff_manager):
+    incident = IncidentFactory(title="Public outage")
+    record = incident.history.earliest("history_date")
+    client.force_login(staff_manager)
+
+    listing = client.get(
+        reverse("admin:incidents_incident_history", args=[incident.pk])
+    )
+    version = client.get(
+        reverse(
+            "admin:incidents_incident_simple_history",
+            args=[incident.pk, record.history_id],
+        )
+    )
+
+    assert listing.status_code == 200
+    assert version.status_code == 200
+    assert "Public outage" in listing.text
+    assert (
+        client.get(
+            reverse("admin:incidents_incident_history", args=["nope"])
+        ).status_code
+        == 404
+    )

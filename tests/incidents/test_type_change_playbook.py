@@ -121,3 +121,96 @@ def test_the_suggestion_entry_names_the_type_not_its_slug(responder, db):
     assert incident.suggested_type.slug == "customer-facing-outage"
     assert "“Customer-facing service outage”" in entry.summary
     assert "customer-facing-outage" not in entry.summary
+
+
+def test_confirming_applies_the_playbook_without_the_right_to_manage_actions(
+    commanded, outage
+):
+    # given someone who may confirm severities but not manage actions
+    from django.contrib.auth.models import Permission
+
+    from tests.factories import UserFactory
+
+    confirmer = UserFactory(username="conf")
+    confirmer.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="incidents",
+            codename__in=["view_incident", "change_incident", "confirm_severity"],
+        )
+    )
+    confirmer = type(confirmer).objects.get(pk=confirmer.pk)
+    services.incident_update(incident=commanded, actor=confirmer, incident_type=outage)
+    assert not confirmer.has_perm("incidents.change_actionitem")
+
+    # when
+    services.incident_confirm_severity(
+        incident=commanded, actor=confirmer, severity=severity("SEV-3")
+    )
+
+    # then
+    commanded.refresh_from_db()
+    assert commanded.severity.code == "SEV-3"
+    assert playbook_actions(commanded) == [
+        "Open the bridge",
+        "Post a status page notice",
+    ]
+
+
+def test_classify_retypes_and_confirms_applying_one_playbook(ready, manager, outage):
+    # given a confirmed SEV-2 incident without a type, and another type whose
+    # SEV-1 playbook is the only one that should apply
+    other = IncidentTypeFactory(slug="other-kind", name="Other kind")
+    other_sev1 = PlaybookFactory(
+        incident_type=other, severity=severity("SEV-1"), name="Other SEV-1"
+    )
+    PlaybookStepFactory(playbook=other_sev1, title="Call the board")
+    outage_sev1 = PlaybookFactory(
+        incident_type=outage, severity=severity("SEV-1"), name="Outage SEV-1"
+    )
+    PlaybookStepFactory(playbook=outage_sev1, title="Page the outage SEV-1 rota")
+
+    # when
+    services.incident_classify(
+        incident=ready,
+        actor=manager,
+        severity=severity("SEV-1"),
+        incident_type=other,
+        reason="Spreading",
+    )
+
+    # then
+    ready.refresh_from_db()
+    assert (ready.incident_type, ready.severity.code) == (other, "SEV-1")
+    assert playbook_actions(ready) == ["Call the board"]
+    assert PlaybookApplication.objects.filter(incident=ready).count() == 1
+
+
+def test_classify_lowering_with_a_new_type_applies_the_new_pairs_playbook(
+    ready, manager, outage
+):
+    services.incident_classify(
+        incident=ready, actor=manager, severity=severity("SEV-3"), incident_type=outage
+    )
+
+    assert playbook_actions(ready) == ["Open the bridge", "Post a status page notice"]
+
+
+def test_classify_without_a_type_keeps_it_and_a_refusal_changes_nothing(
+    ready, responder, manager, outage
+):
+    services.incident_classify(
+        incident=ready, actor=manager, severity=severity("SEV-3")
+    )
+    ready.refresh_from_db()
+    assert ready.incident_type is None and ready.severity.code == "SEV-3"
+
+    # a responder may edit (as reporter) but not confirm: neither change stays
+    with pytest.raises(services.NotPermitted):
+        services.incident_classify(
+            incident=ready,
+            actor=responder,
+            severity=severity("SEV-1"),
+            incident_type=outage,
+        )
+    ready.refresh_from_db()
+    assert ready.incident_type is None and ready.severity.code == "SEV-3"

@@ -229,3 +229,31 @@ def test_declaring_without_a_type_still_works(client, responder, outage):
 
     assert response.status_code == 302
     assert Incident.objects.get(title="Something odd happened").incident_type is None
+
+
+def test_retyping_and_raising_together_applies_only_the_final_pairs_playbook(
+    client, manager, suggested, outage, supplier
+):
+    # given a confirmed SEV-3 outage whose type has its own SEV-2 playbook
+    outage_sev2 = PlaybookFactory(
+        incident_type=outage, severity=severity("SEV-2"), name="Outage SEV-2"
+    )
+    PlaybookStepFactory(playbook=outage_sev2, title="Page the outage SEV-2 rota")
+    client.force_login(manager)
+    client.post(
+        f"/incidents/{suggested.reference}/severity/",
+        {"severity": "SEV-3", "incident_type": "customer-facing-outage"},
+    )
+
+    # when it is re-typed as a supplier failure and raised to SEV-2 in one go
+    client.post(
+        f"/incidents/{suggested.reference}/severity/",
+        {"severity": "SEV-2", "incident_type": "supplier-failure", "reason": "wider"},
+    )
+
+    # then the old type's SEV-2 playbook was never passed through
+    suggested.refresh_from_db()
+    assert (suggested.incident_type, suggested.severity.code) == (supplier, "SEV-2")
+    titles = set(suggested.actions.values_list("title", flat=True))
+    assert titles == {"Open the bridge", "Call the supplier"}
+    assert not PlaybookApplication.objects.filter(playbook=outage_sev2).exists()
