@@ -12,6 +12,10 @@ class ReviewsConfig(AppConfig):
         events.incident_resolved.connect(
             receivers.on_incident_resolved, dispatch_uid="reviews.incident_resolved"
         )
+        events.incident_severity_confirmed.connect(
+            receivers.on_incident_severity_confirmed,
+            dispatch_uid="reviews.incident_severity_confirmed",
+        )
 
     def seed_demo(self, *, stdout) -> None:
         from reviews.seed import seed_reviews

@@ -13,3 +13,12 @@ def on_incident_resolved(sender, *, incident, actor=None, **kwargs) -> None:
     services.review_open_for_incident(
         incident=incident, actor=actor, now=incident.resolved_at
     )
+
+
+def on_incident_severity_confirmed(
+    sender, *, incident, previous_severity=None, actor=None, **kwargs
+) -> None:
+    """A raise after resolution re-files the review under the stricter policy."""
+    services.review_apply_severity_change(
+        incident=incident, previous_severity=previous_severity, actor=actor
+    )

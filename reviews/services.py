@@ -802,6 +802,31 @@ def batch_item_decide(
         ticket_url,
     ):
         return locked
+    _record_decision(
+        locked,
+        batch=batch,
+        actor=actor,
+        disposition=disposition,
+        note=note,
+        ticket_url=ticket_url,
+        now=now,
+    )
+    return locked
+
+
+def _record_decision(
+    locked: BatchReviewItem,
+    *,
+    batch: BatchReview,
+    actor,
+    disposition: str,
+    note: str,
+    ticket_url: str,
+    now: datetime,
+) -> None:
+    """Write a decision on a locked item and log it; a promotion files the full
+    review (due as an individual review would be, counted from ``now``).
+    ``actor`` None: the system decided (a raised severity)."""
     promoting = (
         disposition == Disposition.PROMOTED
         and locked.disposition != Disposition.PROMOTED
@@ -824,6 +849,7 @@ def batch_item_decide(
             "disposition": disposition,
             "note": note,
             "ticket_url": ticket_url,
+            "system": actor is None,
         },
     )
     if promoting and not Review.objects.filter(incident=locked.incident).exists():
@@ -836,6 +862,99 @@ def batch_item_decide(
             now=now,
             why=f", promoted from the {batch.label}",
         )
+
+
+@transaction.atomic
+def review_apply_severity_change(
+    *, incident: Incident, previous_severity, actor=None, now: datetime | None = None
+) -> Review | None:
+    """Re-file a resolved (or closed) incident whose severity was raised.
+
+    Called by the ``incident_severity_confirmed`` receiver; does nothing for an
+    incident that is not resolved or closed (it is filed when it resolves) or
+    for a lowering or re-confirmation: a review keeps the stricter policy it
+    was filed under, and a batch decision stands.
+    Changes, for a raise: an incident waiting in a batch review whose new
+    severity is reviewed individually is promoted — the item's disposition
+    becomes ``promoted`` as a system decision (logged on the timeline) and a
+    full review is filed, due as the new severity's policy says counted from
+    now (the promotion path of ``batch_item_decide``), even when the batch is
+    done. A review still in draft or in review gets the new severity's policy
+    re-applied: its due date is brought forward when the new policy's (counted
+    from resolution) is earlier, never pushed later; approval groups it lacks
+    are added and counts raised, none removed; ``severity_code`` becomes the
+    new code (the policy applied); a ``review`` timeline entry says what
+    changed. An approved or published review is left as it is. Sends nothing.
+    Returns the review concerned, or None. Raises nothing.
+    """
+    if incident.status not in (Incident.Status.RESOLVED, Incident.Status.CLOSED):
+        return None
+    severity = incident.severity
+    if severity is None or not severity.is_more_severe_than(previous_severity):
+        return None
+    now = now or incident.severity_confirmed_at or timezone.now()
+    review = Review.objects.filter(incident=incident).first()
+    if review is None:
+        item = BatchReviewItem.objects.filter(incident=incident).first()
+        if item is None or effective_policy(severity.code).mode != Mode.INDIVIDUAL:
+            return None
+        batch = _lock_batch(item.batch)
+        locked_item = (
+            BatchReviewItem.objects.select_for_update(of=("self",))
+            .select_related("incident", "incident__severity")
+            .get(pk=item.pk)
+        )
+        _record_decision(
+            locked_item,
+            batch=batch,
+            actor=None,
+            disposition=Disposition.PROMOTED,
+            note=f"severity raised to {severity.code}, which is reviewed individually",
+            ticket_url="",
+            now=now,
+        )
+        return Review.objects.filter(incident=incident).first()
+    return _reapply_policy(review, code=severity.code, now=now)
+
+
+def _reapply_policy(review: Review, *, code: str, now: datetime) -> Review:
+    locked = _lock(review)
+    if locked.status not in (Status.DRAFT, Status.IN_REVIEW):
+        return locked
+    policy = individual_policy(code)
+    changes = []
+    due_from = locked.incident.resolved_at or locked.created_at
+    due = due_after(due_from, policy.due_business_days)
+    if due < locked.due_at:
+        locked.due_at = due
+        changes.append(f"due {_local(due)}")
+    required = [dict(req) for req in locked.required_approvals]
+    for req in policy.approvals:
+        have = next((r for r in required if r["group"] == req["group"]), None)
+        if have is None:
+            required.append(dict(req))
+            changes.append(f"approval from {req['group']} required")
+        elif have["count"] < req["count"]:
+            have["count"] = req["count"]
+            changes.append(f"{req['count']} approvals from {req['group']} required")
+    locked.required_approvals = required
+    previous_code = locked.severity_code
+    locked.severity_code = policy.severity_code
+    _save(locked, None)
+    _log(
+        locked,
+        actor=None,
+        now=now,
+        summary=f"Severity raised to {policy.severity_code}: the review now follows "
+        f"its policy" + (f" ({'; '.join(changes)})" if changes else ""),
+        data={
+            "change": "policy_reapplied",
+            "severity": policy.severity_code,
+            "previous": previous_code,
+            "due_at": locked.due_at,
+            "required_approvals": required,
+        },
+    )
     return locked
 
 
