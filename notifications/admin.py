@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from simple_history.admin import SimpleHistoryAdmin
 
 from incidentops.exceptions import DomainError
+from incidents.models import Incident
 from notifications import services
 from notifications.models import (
     SUBSCRIBABLE_EVENTS,
@@ -51,6 +52,7 @@ class ChannelForm(forms.ModelForm):
             "clear_secret",
             "events",
             "changes",
+            "may_receive_restricted",
         ]
 
     def __init__(self, *args, **kwargs):
@@ -102,8 +104,15 @@ class ChannelForm(forms.ModelForm):
 @admin.register(Channel)
 class ChannelAdmin(SimpleHistoryAdmin):
     form = ChannelForm
-    list_display = ["name", "kind", "is_enabled", "masked_target", "has_secret"]
-    list_filter = ["kind", "is_enabled"]
+    list_display = [
+        "name",
+        "kind",
+        "is_enabled",
+        "may_receive_restricted",
+        "masked_target",
+        "has_secret",
+    ]
+    list_filter = ["kind", "is_enabled", "may_receive_restricted"]
     search_fields = ["name"]
     readonly_fields = ["stored_target", "has_secret"]
 
@@ -129,8 +138,20 @@ class StakeholderMemberInline(admin.TabularInline):
 
 @admin.register(StakeholderList)
 class StakeholderListAdmin(SimpleHistoryAdmin):
-    list_display = ["name", "is_active", "notify_on_declare", "severity_codes"]
-    list_filter = ["is_active", "notify_on_declare", "severities", "incident_types"]
+    list_display = [
+        "name",
+        "is_active",
+        "notify_on_declare",
+        "may_receive_restricted",
+        "severity_codes",
+    ]
+    list_filter = [
+        "is_active",
+        "notify_on_declare",
+        "may_receive_restricted",
+        "severities",
+        "incident_types",
+    ]
     search_fields = ["name", "slug", "description"]
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["severities", "incident_types", "channels"]
@@ -179,6 +200,15 @@ class NotificationAdmin(admin.ModelAdmin):
         "outcome_logged_at",
     ]
     fields = readonly_fields
+
+    def get_queryset(self, request):
+        # Messages carry the incident's title and story: only those of incidents
+        # the viewer may see (superusers see all, through ``visible_to``).
+        return (
+            super()
+            .get_queryset(request)
+            .filter(incident__in=Incident.objects.visible_to(request.user))
+        )
 
     def has_add_permission(self, request):
         return False
@@ -233,6 +263,15 @@ class DeliveryAdmin(admin.ModelAdmin):
         "failed_at",
     ]
     fields = readonly_fields
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .filter(
+                notification__incident__in=Incident.objects.visible_to(request.user)
+            )
+        )
 
     @admin.display(description="incident", ordering="notification__incident")
     def incident_reference(self, obj):

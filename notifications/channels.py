@@ -13,14 +13,16 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import smtplib
+from urllib.parse import urlsplit
 
 import apprise
 import requests
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 
-from notifications.models import Channel, Delivery
+from notifications.models import Channel, Delivery, mask_secret
 
 WEBHOOK_TIMEOUT = (3.05, 10)  # connect, read (seconds)
 SIGNATURE_HEADER = "X-IncidentOps-Signature"
@@ -38,6 +40,36 @@ class TransientDeliveryError(DeliveryError):
 
 class PermanentDeliveryError(DeliveryError):
     """Will not succeed by retrying: fail the delivery now."""
+
+
+MASK = "••••"
+_URL = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"<>]+")
+# Pieces of a channel URL shorter than this (a scheme, "https", "api") are
+# left alone; tokens and ids are longer.
+_MIN_SECRET_PART = 6
+
+
+def _secret_parts(channel: Channel) -> list[str]:
+    """The channel's secret values and every longer piece of its URL (Apprise
+    URLs carry tokens in the path, user, password or query)."""
+    values = [v for v in (channel.target, channel.secret) if v]
+    if channel.target:
+        parts = urlsplit(channel.target)
+        pieces = re.split(r"[/?&=:@#,]", channel.target[len(parts.scheme) :])
+        values += [p for p in pieces if len(p) >= _MIN_SECRET_PART]
+    # Longest first, so a whole URL is replaced before its pieces.
+    return sorted(set(values), key=len, reverse=True)
+
+
+def redact(text: str, channel: Channel) -> str:
+    """``text`` (an error message) safe to store and show: any URL masked to
+    its scheme and host, and the channel's own URL, secret and their pieces
+    replaced, wherever and however they appear."""
+    if not text:
+        return text
+    for value in _secret_parts(channel):
+        text = text.replace(value, MASK)
+    return _URL.sub(lambda match: mask_secret(match.group(0)), text)
 
 
 def sign(body: bytes, secret: str) -> str:
@@ -136,7 +168,8 @@ def send_webhook(delivery: Delivery) -> None:
     except (requests.ConnectionError, requests.Timeout) as exc:
         raise TransientDeliveryError(f"HTTP: {type(exc).__name__}") from exc
     except requests.RequestException as exc:
-        raise PermanentDeliveryError(f"HTTP: {exc}") from exc
+        # The type only: requests' messages quote the URL, token and all.
+        raise PermanentDeliveryError(f"HTTP: {type(exc).__name__}") from exc
     status = response.status_code
     if 200 <= status < 300:
         return
@@ -161,11 +194,13 @@ def send_apprise(delivery: Delivery) -> None:
                 title=notification.subject, body=notification.body_text
             )
         except OSError as exc:
-            raise TransientDeliveryError(f"Apprise: {exc}") from exc
+            raise TransientDeliveryError(f"Apprise: {type(exc).__name__}") from exc
         log = captured.getvalue().strip()
     if not ok:
         # Apprise reports only success or failure; the service may be down or
         # throttling, so this is retried (with a cap).
+        # Its log says why (a status code, a reason) but may quote the URL.
+        log = redact(log, delivery.channel)[-300:]
         raise TransientDeliveryError(
-            "Apprise could not deliver" + (f": {log[-500:]}" if log else ".")
+            "Apprise could not deliver" + (f": {log}" if log else ".")
         )

@@ -81,6 +81,12 @@ class Channel(models.Model):
         help_text="Webhook only: limit incident_changed to these changes, e.g. "
         '["declared", "status_changed"]; empty for all.',
     )
+    may_receive_restricted = models.BooleanField(
+        default=False,
+        help_text="Webhook or chat room outside the access rules: also send it "
+        "messages about restricted incidents (their title, impact and changes). "
+        "Leave off unless everyone who reads it may see every incident.",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     history = HistoricalRecords(excluded_fields=["target", "secret"])
@@ -156,6 +162,12 @@ class StakeholderList(models.Model):
     notify_on_declare = models.BooleanField(
         default=False,
         help_text="Told when any incident is declared (the triage list).",
+    )
+    may_receive_restricted = models.BooleanField(
+        default=False,
+        help_text="Also send messages about restricted incidents to this list's "
+        "external addresses and chat/webhook channels (its users and groups "
+        "always get them only if they may see the incident).",
     )
     severities = models.ManyToManyField(
         SeverityLevel,

@@ -11,6 +11,7 @@ the incident's timeline, through ``incidents.services.timeline_record``.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 from dataclasses import dataclass
@@ -19,13 +20,20 @@ from functools import partial
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Max, Prefetch, Q
 from django.utils import timezone
 
 from incidentops.celery import publish
 from incidentops.exceptions import DomainError
 from incidents.events import importing_history
-from incidents.models import COMMANDER, COMMUNICATIONS, Incident, TimelineEntry
+from incidents.models import (
+    COMMANDER,
+    COMMUNICATIONS,
+    Incident,
+    RoleAssignment,
+    TimelineEntry,
+)
+from incidents.permissions import can_view
 from incidents.services import timeline_record
 from notifications import channels as transports
 from notifications import messages
@@ -58,6 +66,9 @@ class _Target:
     recipient: str
     name: str
     user: object | None = None
+    # External addresses and broadcast channels: may they hear of restricted
+    # incidents (their list's or channel's ``may_receive_restricted``)?
+    opted_in: bool = False
 
 
 def _backoff(attempts: int) -> timedelta:
@@ -86,10 +97,15 @@ def _targets(*, users, groups, lists, channels) -> list[_Target]:
     )
     found: dict[tuple[int, str], _Target] = {}
 
-    def add(channel: Channel, recipient: str, name: str, user=None) -> None:
+    def add(
+        channel: Channel, recipient: str, name: str, user=None, opted_in=False
+    ) -> None:
         key = (channel.pk, recipient.lower())
         if key not in found:
-            found[key] = _Target(channel, recipient, name, user)
+            found[key] = _Target(channel, recipient, name, user, opted_in)
+        elif opted_in and not found[key].opted_in:
+            # Reached through a list that opted in as well as one that did not.
+            found[key] = dataclasses.replace(found[key], opted_in=True)
 
     def add_people(channel: Channel, people) -> None:
         for user in people:
@@ -113,9 +129,10 @@ def _targets(*, users, groups, lists, channels) -> list[_Target]:
             email = email or Channel.default_email()
             list_channels = [email]
         members = list(stakeholder_list.members.select_related("user", "group"))
+        opted_in = stakeholder_list.may_receive_restricted
         for channel in list_channels:
             if channel.is_broadcast:
-                add(channel, channel.name, channel.name)
+                add(channel, channel.name, channel.name, opted_in=opted_in)
                 continue
             for member in members:
                 if member.user_id:
@@ -126,11 +143,38 @@ def _targets(*, users, groups, lists, channels) -> list[_Target]:
                         member.group.user_set.filter(is_active=True).order_by("pk"),
                     )
                 else:
-                    add(channel, member.email, member.name or member.email)
+                    add(
+                        channel,
+                        member.email,
+                        member.name or member.email,
+                        opted_in=opted_in,
+                    )
     for channel in channels:
         if channel.is_enabled:
-            add(channel, channel.name, channel.name)
+            add(
+                channel,
+                channel.name,
+                channel.name,
+                opted_in=channel.may_receive_restricted,
+            )
     return list(found.values())
+
+
+def _cleared(targets: list[_Target], restricted: list[Incident]) -> list[_Target]:
+    """The targets allowed to hear of the ``restricted`` incidents: people who
+    may see every one of them (``incidents.permissions.can_view``), and external
+    addresses and broadcast channels whose list or channel opted in."""
+    if not restricted:
+        return targets
+    cleared = []
+    for target in targets:
+        if target.user is not None:
+            allowed = all(can_view(target.user, each) for each in restricted)
+        else:
+            allowed = target.opted_in
+        if allowed:
+            cleared.append(target)
+    return cleared
 
 
 def _publish_deliveries(delivery_ids: list[int]) -> None:
@@ -184,19 +228,55 @@ def notification_send(
     gets the same entry, once; the row and its outcome entry stay with
     ``incident``.
     Sends: the send tasks, after commit.
-    Returns the existing notification, writing nothing, if ``event_key`` was
-    used before; None, writing nothing, when there is nobody to tell or inside
-    ``history_import()``. Raises nothing of its own.
+    A restricted ``incident`` (not those in ``log_on``, which such messages
+    must not name): only people who may see it
+    (``incidents.permissions.can_view``) are told; external
+    addresses and broadcast channels only if their list (or, for ``channels``,
+    the channel itself) has ``may_receive_restricted``. The others are
+    withheld, and their count (never their names) is on the timeline entry.
+    Returns the ``Notification`` when it was written, or the existing one
+    (writing nothing) if ``event_key`` was used before. Returns None when
+    nothing was sent: inside ``history_import()`` or when nobody was addressed
+    at all (no list configured; writing nothing), or when those addressed
+    leave nobody to tell (no e-mail, an empty group or list, all withheld;
+    writing, once per ``event_key``, a timeline entry
+    "No recipients for <kind>: …" with ``status: no_recipients``). Callers that
+    keep watermarks must advance them only when a ``Notification`` is
+    returned. Raises nothing of its own.
     """
     if importing_history():
         return None
     existing = Notification.objects.filter(event_key=event_key).first()
     if existing is not None:
         return existing
-    targets = _targets(users=users, groups=groups, lists=lists, channels=channels)
-    if not targets:
-        return None
+    users, groups, lists, channels = (
+        list(users),
+        list(groups),
+        list(lists),
+        list(channels),
+    )
+    logged = {incident.pk: incident}
+    for other in log_on:
+        logged.setdefault(other.pk, other)
+    reachable = _targets(users=users, groups=groups, lists=lists, channels=channels)
+    # Only ``incident`` is checked: a message also logged on others (a batch
+    # review) must not name them, by design of its templates.
+    targets = _cleared(reachable, [incident] if incident.restricted else [])
+    withheld = len(reachable) - len(targets)
     now = now or timezone.now()
+    if not targets:
+        if not (users or groups or lists or channels):
+            return None  # nobody was addressed: no list configured for this
+        _record_nobody_told(
+            logged=list(logged.values()),
+            kind=kind,
+            event_key=event_key,
+            withheld=withheld,
+            timeline_kind=timeline_kind,
+            actor=actor,
+            now=now,
+        )
+        return None
 
     full_context = {**messages.incident_context(incident), **(context or {})}
     rendered = messages.render(kind, full_context)
@@ -256,20 +336,22 @@ def notification_send(
         f"{name} ({count})" if count > 1 else name
         for name, count in per_channel.items()
     )
-    logged = {incident.pk: incident}
-    for other in log_on:
-        logged.setdefault(other.pk, other)
+    summary = (
+        f"Sent “{rendered.subject}” to {people} recipient(s) via {described}"
+        if people
+        else f"Sent “{rendered.subject}” via {described}"
+    )
+    if withheld:
+        summary += f"; {_withheld_text(withheld)}"
     for logged_incident in logged.values():
         timeline_record(
             incident=logged_incident,
             kind=timeline_kind,
             actor=actor,
             occurred_at=now,
-            summary=f"Sent “{rendered.subject}” to {people} recipient(s) via "
-            f"{described}"
-            if people
-            else f"Sent “{rendered.subject}” via {described}",
+            summary=summary,
             data={
+                "withheld": withheld,
                 "notification": notification.pk,
                 "kind": kind,
                 "status": "queued",
@@ -284,6 +366,44 @@ def notification_send(
         )
     transaction.on_commit(partial(_publish_deliveries, ids))
     return notification
+
+
+def _withheld_text(count: int) -> str:
+    return f"withheld from {count} recipient(s) without access"
+
+
+def _record_nobody_told(
+    *, logged, kind, event_key, withheld, timeline_kind, actor, now
+) -> None:
+    """Say on the timeline that a message went to nobody (once per event), so a
+    missing owner e-mail, an empty group or a withheld restricted incident is
+    visible instead of silently passing for sent."""
+    reason = (
+        f"{_withheld_text(withheld)} to this restricted incident"
+        if withheld
+        else "nobody to tell (no members, or none active with an e-mail address)"
+    )
+    for logged_incident in logged:
+        already = TimelineEntry.objects.filter(
+            incident=logged_incident,
+            data__event_key=event_key,
+            data__status="no_recipients",
+        ).exists()
+        if already:
+            continue
+        timeline_record(
+            incident=logged_incident,
+            kind=timeline_kind,
+            actor=actor,
+            occurred_at=now,
+            summary=f"No recipients for {kind}: {reason}",
+            data={
+                "kind": kind,
+                "event_key": event_key,
+                "status": "no_recipients",
+                "withheld": withheld,
+            },
+        )
 
 
 # --- sending ------------------------------------------------------------------------
@@ -370,6 +490,10 @@ def delivery_send(*, delivery_id: int, now: datetime | None = None) -> str | Non
     ``MAX_ATTEMPTS``-th transient one, or ``last_error`` and ``next_attempt_at``
     (exponential backoff) on an earlier transient one; once the notification's
     last delivery settles, one outcome timeline entry.
+    Any other exception from the sender is a permanent failure recorded as
+    its type name only (logged with its traceback). Error texts are passed
+    through ``channels.redact`` so the channel's URL and secret never reach
+    ``last_error`` or the timeline.
     Sends: the message. Returns the new status, or None if it skipped the row.
     Raises: ``TransientDeliveryError`` (with ``retry_in`` seconds) when the
     delivery should be retried.
@@ -386,6 +510,19 @@ def delivery_send(*, delivery_id: int, now: datetime | None = None) -> str | Non
             transports.send(delivery)
         except transports.DeliveryError as exc:
             error = exc
+        except Exception as exc:
+            # A bug or an unforeseen library error: retrying would repeat it
+            # forever, so it fails now, with the type only (its message may
+            # carry the channel's URL or token); the traceback goes to the log.
+            logger.exception(
+                "Delivery %s via channel %s raised unexpectedly",
+                delivery.pk,
+                delivery.channel_id,
+            )
+            error = transports.PermanentDeliveryError(
+                f"Unexpected error: {type(exc).__name__}"
+            )
+    reason = transports.redact(str(error), delivery.channel) if error else ""
     retry = isinstance(error, transports.TransientDeliveryError) and (
         delivery.attempts < MAX_ATTEMPTS
     )
@@ -401,20 +538,20 @@ def delivery_send(*, delivery_id: int, now: datetime | None = None) -> str | Non
             delivery.status = Delivery.Status.SENT
             delivery.sent_at = now
         elif retry:
-            delivery.last_error = str(error)[:2000]
+            delivery.last_error = reason[:2000]
             delivery.next_attempt_at = now + _backoff(delivery.attempts)
         else:
             delivery.status = Delivery.Status.FAILED
             delivery.failed_at = now
-            delivery.last_error = str(error)[:2000]
+            delivery.last_error = reason[:2000]
             if isinstance(error, transports.TransientDeliveryError):
                 delivery.last_error = (
-                    f"Gave up after {delivery.attempts} attempts: {error}"[:2000]
+                    f"Gave up after {delivery.attempts} attempts: {reason}"[:2000]
                 )
         delivery.save()
         _log_outcome_if_settled(notification, now)
     if retry:
-        exc = transports.TransientDeliveryError(str(error))
+        exc = transports.TransientDeliveryError(reason)
         exc.retry_in = (delivery.next_attempt_at - now).total_seconds()
         raise exc
     return delivery.status
@@ -503,12 +640,18 @@ def outbox_sweep(*, now: datetime) -> int:
 
 
 def _holder(incident: Incident, role_slug: str):
-    assignment = (
-        incident.assignments.filter(ended_at__isnull=True, role__slug=role_slug)
-        .select_related("user")
-        .first()
-    )
-    return assignment.user if assignment else None
+    """The current holder of the role, from the prefetched open assignments."""
+    for assignment in incident.open_assignments:
+        if assignment.role.slug == role_slug:
+            return assignment.user
+    return None
+
+
+def _update_due_at(incident: Incident):
+    """``Incident.next_update_due_at`` from the annotated last update time (no
+    query per incident)."""
+    start = incident.last_update_at or incident.severity_confirmed_at
+    return start + incident.severity.update_cadence if start else None
 
 
 def cadence_reminders_sweep(*, now: datetime) -> list[Notification]:
@@ -520,17 +663,30 @@ def cadence_reminders_sweep(*, now: datetime) -> list[Notification]:
     is none); after that, an ``update_overdue`` reminder to both. Each is one
     notification (timeline kind ``reminder``) whose key names the incident, the
     due time and the stage, so each goes out once per due time whatever how often
-    this runs. Returns the notifications written by this run.
+    this runs. Returns the notifications written by this run. Reads a fixed
+    number of queries whatever the number of open incidents (plus the writes of
+    each reminder it sends).
     """
     written = []
     incidents = (
         Incident.objects.open()
         .filter(severity__update_cadence__isnull=False)
         .select_related("severity", "incident_type")
+        .annotate(last_update_at=Max("stakeholder_updates__created_at"))
+        .prefetch_related(
+            Prefetch(
+                "assignments",
+                queryset=RoleAssignment.objects.filter(
+                    ended_at__isnull=True
+                ).select_related("role", "user"),
+                to_attr="open_assignments",
+            )
+        )
         .order_by("pk")
     )
+    due_now = []
     for incident in incidents:
-        due = incident.next_update_due_at()
+        due = _update_due_at(incident)
         if due is None:
             continue
         cadence = incident.severity.update_cadence
@@ -546,8 +702,16 @@ def cadence_reminders_sweep(*, now: datetime) -> list[Notification]:
         else:
             continue
         people = [p for p in dict.fromkeys(people) if p is not None]
-        key = f"reminder:{incident.pk}:{due.isoformat()}:{stage}"
-        if not people or Notification.objects.filter(event_key=key).exists():
+        if people:
+            key = f"reminder:{incident.pk}:{due.isoformat()}:{stage}"
+            due_now.append((incident, due, stage, people, key))
+    sent_before = set(
+        Notification.objects.filter(
+            event_key__in=[key for *_, key in due_now]
+        ).values_list("event_key", flat=True)
+    )
+    for incident, due, stage, people, key in due_now:
+        if key in sent_before:
             continue
         notification = notification_send(
             incident=incident,

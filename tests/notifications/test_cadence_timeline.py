@@ -147,3 +147,53 @@ def _disabled_channel():
     from tests.notifications.factories import ChannelFactory
 
     return ChannelFactory(name="Old mail", is_enabled=False)
+
+
+def _open_sev1_incidents(count, responder, manager, comms):
+    made = []
+    for number in range(count):
+        incident = command(declare(responder, title=f"Outage {number}"), manager)
+        confirm(incident, manager, "SEV-1")
+        incident_services.incident_assign_role(
+            incident=incident, actor=manager, role=role("communications"), user=comms
+        )
+        incident_services.stakeholder_update_post(
+            incident=incident, actor=comms, body="Working on it."
+        )
+        incident.refresh_from_db()
+        made.append(incident)
+    return made
+
+
+@pytest.mark.parametrize("count", [2, 10])
+def test_the_cadence_sweep_reads_a_fixed_number_of_queries(
+    responder, manager, comms, count, django_assert_max_num_queries
+):
+    # given: open incidents already reminded for their current due time
+    incidents = _open_sev1_incidents(count, responder, manager, comms)
+    now = max(i.next_update_due_at() for i in incidents) + timedelta(minutes=31)
+    assert len(services.cadence_reminders_sweep(now=now)) == count
+
+    # when / then: the next run reads a fixed number of queries and sends nothing
+    with django_assert_max_num_queries(4):
+        assert services.cadence_reminders_sweep(now=now) == []
+
+
+def test_nobody_to_remind_is_on_the_timeline_once(db, responder, manager):
+    # given: a commander without an e-mail address
+    silent = UserFactory(username="sam", email="", groups=["Incident managers"])
+    incident = command(declare(responder), silent)
+    confirm(incident, manager, "SEV-1")
+    incident.refresh_from_db()
+    due = incident.next_update_due_at()
+
+    # when: two sweeps see it overdue
+    assert services.cadence_reminders_sweep(now=due + timedelta(minutes=31)) == []
+    assert services.cadence_reminders_sweep(now=due + timedelta(minutes=32)) == []
+
+    # then: one entry says nobody was told
+    [entry] = incident.timeline.filter(
+        data__status="no_recipients", data__kind="update_overdue"
+    )
+    assert entry.summary.startswith("No recipients for update_overdue: nobody to tell")
+    assert entry.kind == "reminder"
