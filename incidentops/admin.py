@@ -1,10 +1,13 @@
 """Users in the admin: humans and service accounts."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.http import HttpResponseRedirect
 from simple_history.admin import SimpleHistoryAdmin
 
+from incidentops.exceptions import DomainError
 from incidentops.models import Heartbeat, User
+from incidentops.services import UPDATABLE_FIELDS, user_update
 
 
 @admin.register(User)
@@ -27,6 +30,35 @@ class UserAdmin(BaseUserAdmin, SimpleHistoryAdmin):
         *BaseUserAdmin.add_fieldsets,
         ("Account kind", {"fields": ("email", "is_service_account")}),
     )
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            return super().save_model(request, obj, form, change)
+        # Kind, activity, e-mail and names go through the one write path, which
+        # refuses to make a sitting commander non-human (control 1).
+        fields = {
+            name: form.cleaned_data[name]
+            for name in UPDATABLE_FIELDS
+            if name in form.cleaned_data
+        }
+        stored = User.objects.get(pk=obj.pk)
+        for name in fields:
+            setattr(obj, name, getattr(stored, name))
+        try:
+            user_update(user=obj, actor=request.user, **fields)
+        except DomainError as exc:
+            request.user_update_refusal = exc.message
+            self.message_user(request, exc.message, messages.ERROR)
+
+    def save_related(self, request, form, formsets, change):
+        if getattr(request, "user_update_refusal", None):
+            return
+        super().save_related(request, form, formsets, change)
+
+    def response_change(self, request, obj):
+        if getattr(request, "user_update_refusal", None):
+            return HttpResponseRedirect(request.path)
+        return super().response_change(request, obj)
 
 
 @admin.register(Heartbeat)

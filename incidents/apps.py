@@ -5,6 +5,15 @@ class IncidentsConfig(AppConfig):
     name = "incidents"
     verbose_name = "Incidents"
 
+    def ready(self) -> None:
+        from incidentops.signals import user_becoming_non_human
+        from incidents.receivers import refuse_non_human_role_holder
+
+        user_becoming_non_human.connect(
+            refuse_non_human_role_holder,
+            dispatch_uid="incidents.refuse_non_human_role_holder",
+        )
+
     def seed_demo(self, *, stdout) -> None:
         from incidents.seed import seed_demo
 

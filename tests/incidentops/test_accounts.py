@@ -120,3 +120,75 @@ def test_admin_shows_and_edits_the_service_account_flag(admin_client):
     assert 'name="is_service_account"' in page.content.decode()
     listing = admin_client.get("/admin/incidentops/user/?is_service_account__exact=0")
     assert listing.status_code == 200
+
+
+@pytest.fixture
+def sitting_commander(db):
+    from incidentops import groups
+    from incidents import services
+    from tests.factories import role
+
+    commander = UserFactory(
+        username="cmdr", groups=[groups.INCIDENT_MANAGERS, groups.RESPONDERS]
+    )
+    incident = services.incident_declare(actor=commander, title="Checkout down")
+    services.incident_assign_role(
+        incident=incident, actor=commander, role=role("commander"), user=commander
+    )
+    return commander, incident
+
+
+def test_create_user_refuses_to_make_a_sitting_commander_a_service_account(
+    sitting_commander,
+):
+    commander, incident = sitting_commander
+
+    with pytest.raises(
+        CommandError, match=f"hand over command of {incident.reference}"
+    ):
+        run("create_user", "cmdr", "--service-account", "--email", "x@example.com")
+
+    commander.refresh_from_db()
+    assert commander.is_human
+    assert commander.email != "x@example.com"
+
+
+def test_admin_refuses_to_make_a_sitting_commander_non_human(
+    admin_client, sitting_commander
+):
+    commander, incident = sitting_commander
+    page = admin_client.get(f"/admin/incidentops/user/{commander.pk}/change/")
+    form = page.context["adminform"].form
+    data = {
+        name: value
+        for name, value in form.initial.items()
+        if value is not None and name not in ("groups", "user_permissions", "password")
+    }
+    data.update(
+        {
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "00:00:00",
+            "is_active": "",
+            "is_service_account": "on",
+            "groups": [g.pk for g in commander.groups.all()],
+        }
+    )
+    data.pop("date_joined", None)
+    data.pop("last_login", None)
+    data = {k: v for k, v in data.items() if v is not False}
+
+    response = admin_client.post(
+        f"/admin/incidentops/user/{commander.pk}/change/", data, follow=True
+    )
+
+    assert f"hand over command of {incident.reference}" in response.content.decode()
+    commander.refresh_from_db()
+    assert commander.is_human
+
+
+def test_a_human_without_roles_can_become_a_service_account(db):
+    UserFactory(username="plain")
+
+    run("create_user", "plain", "--service-account")
+
+    assert User.objects.get(username="plain").is_service_account

@@ -4,6 +4,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
+from incidentops.exceptions import DomainError
+from incidentops.services import user_update
+
 
 class Command(BaseCommand):
     help = (
@@ -47,17 +50,21 @@ class Command(BaseCommand):
             username=username,
             defaults={"is_service_account": service_account, "email": email or ""},
         )
+        fields = {}
         if not created:
             if service_account:
-                user.is_service_account = True
+                fields["is_service_account"] = True
             if email is not None:
-                user.email = email
+                fields["email"] = email
         if password:
             user.set_password(password)
         elif created:
             user.set_unusable_password()
-        user.save()
-        if names:
-            user.groups.add(*found.values())
+        try:
+            # The one write path: it refuses to make a sitting commander
+            # non-human (control 1).
+            user_update(user=user, actor=None, groups=list(found.values()), **fields)
+        except DomainError as exc:
+            raise CommandError(exc.message) from exc
         token, _ = Token.objects.get_or_create(user=user)
         self.stdout.write(token.key)
