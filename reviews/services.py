@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from incidentops.exceptions import DomainError, InvalidTransition, NotPermitted
+from incidentops.groups import INCIDENT_MANAGERS
 from incidents import permissions as incident_permissions
 from incidents.models import Incident, TimelineEntry
 from incidents.services import timeline_record
@@ -49,6 +50,8 @@ from reviews.policy import (
 
 Status = Review.Status
 REVIEW = TimelineEntry.Kind.REVIEW
+# Who is told when an alert's own recipients cannot be reached.
+FALLBACK_RECIPIENTS = f"{INCIDENT_MANAGERS} (nobody else reachable)"
 
 # The entries a generated review timeline includes to begin with; every other
 # entry is offered too, excluded, so the author can add it.
@@ -1050,9 +1053,12 @@ def review_sweep(*, now: datetime) -> list[ReviewAlert]:
     whose delay has passed, to its group. A review's alerts go to its owner, a
     batch's to its owner group. Each goes through ``notification_send`` with a
     unique event key, which logs it on the incident's timeline (a batch's on
-    the timeline of every incident in it); the watermarks (``reminded_for``,
-    ``overdue_alerted_at``, ``escalation_level``) advance only after the
-    notification rows exist, so running it again sends nothing new.
+    the timeline of every incident in it). When it reaches nobody (no e-mail
+    address, an empty group) it is tried once more to the Incident managers;
+    the watermarks (``reminded_for``, ``overdue_alerted_at``,
+    ``escalation_level``) advance only when a ``Notification`` came back, so
+    running it again sends nothing new, and an alert nobody received is sent
+    by a later run once someone can be reached.
     Returns the alerts sent.
     """
     alerts: list[ReviewAlert] = []
@@ -1069,10 +1075,28 @@ def review_sweep(*, now: datetime) -> list[ReviewAlert]:
     return alerts
 
 
+def _notify_or_fallback(*, groups, users=(), **kwargs):
+    """``notification_send`` to ``users`` and ``groups``; when that reaches
+    nobody (an owner without an e-mail address, an empty group), one more
+    attempt with the same event key to the Incident managers. Returns the
+    ``Notification`` and whether the fallback sent it; (None, False) when
+    nobody could be told."""
+    notification = _notify(users=users, groups=groups, **kwargs)
+    if notification is not None:
+        return notification, False
+    managers = Group.objects.filter(name=INCIDENT_MANAGERS).first()
+    if managers is None or (managers in groups and not users):
+        return None, False
+    notification = _notify(groups=[managers], **kwargs)
+    return notification, notification is not None
+
+
 def _due_alerts(target, *, policy, now: datetime, send) -> None:
     """The watermark logic shared by reviews and batches: ``target`` has
     ``due_at`` and the four watermark fields; ``send(kind, key, level, group)``
-    writes the notification. Each watermark is saved right after its send."""
+    writes the notification and returns it, or None when nobody could be told.
+    Each watermark is saved right after a send that returned a notification,
+    and only then: an alert nobody received is tried again on the next run."""
     if now < target.due_at:
         passed = [
             instant
@@ -1084,13 +1108,12 @@ def _due_alerts(target, *, policy, now: datetime, send) -> None:
         ]
         if passed:
             latest = passed[-1]
-            send("reminder", f"reminder-{latest:%Y%m%dT%H%M}", None, None)
-            target.reminded_for = latest
-            _save(target, None, update_fields=["reminded_for"])
+            if send("reminder", f"reminder-{latest:%Y%m%dT%H%M}", None, None):
+                target.reminded_for = latest
+                _save(target, None, update_fields=["reminded_for"])
         return
 
-    if target.overdue_alerted_at is None:
-        send("overdue", "overdue", None, None)
+    if target.overdue_alerted_at is None and send("overdue", "overdue", None, None):
         target.overdue_alerted_at = now
         _save(target, None, update_fields=["overdue_alerted_at"])
 
@@ -1100,7 +1123,10 @@ def _due_alerts(target, *, policy, now: datetime, send) -> None:
             continue
         if escalation_instant(target.due_at, step.after_business_days) > now:
             break
-        send("escalation", f"escalation-{level}", level, step.group)
+        if not send("escalation", f"escalation-{level}", level, step.group):
+            # Levels go in order: a later step waits until this one reached
+            # someone.
+            break
         target.escalation_level, target.escalated_at = level, now
         _save(target, None, update_fields=["escalation_level", "escalated_at"])
 
@@ -1127,7 +1153,7 @@ def _sweep_review(pk: int, now: datetime) -> list[ReviewAlert]:
     )
     owner_label = _label(review.owner) if review.owner else "incident managers"
 
-    def send(kind: str, key: str, level, group_name) -> None:
+    def send(kind: str, key: str, level, group_name):
         groups, recipients, extra = fallback_groups, owner_label, {}
         if level is not None:
             group = Group.objects.filter(name=group_name).first()
@@ -1136,7 +1162,7 @@ def _sweep_review(pk: int, now: datetime) -> list[ReviewAlert]:
                 f", {owner_label}" if owner_users else ""
             )
             extra = {"escalation_level": level, "escalation_group": group_name}
-        _notify(
+        notification, fell_back = _notify_or_fallback(
             incident=review.incident,
             kind=f"review_{kind}",
             event_key=f"review-{review.pk}-{key}",
@@ -1144,11 +1170,17 @@ def _sweep_review(pk: int, now: datetime) -> list[ReviewAlert]:
             users=owner_users,
             groups=groups,
         )
-        alerts.append(
-            ReviewAlert(
-                kind, review.pk, review.incident.reference, review.due_at, recipients
+        if notification is not None:
+            alerts.append(
+                ReviewAlert(
+                    kind,
+                    review.pk,
+                    review.incident.reference,
+                    review.due_at,
+                    FALLBACK_RECIPIENTS if fell_back else recipients,
+                )
             )
-        )
+        return notification
 
     _due_alerts(review, policy=policy, now=now, send=send)
     return alerts
@@ -1195,7 +1227,7 @@ def _sweep_batch(pk: int, now: datetime) -> list[ReviewAlert]:
     owner_label = owner_group.name if owner_group else "nobody"
     alerts: list[ReviewAlert] = []
 
-    def send(kind: str, key: str, level, group_name) -> None:
+    def send(kind: str, key: str, level, group_name):
         groups = [owner_group] if owner_group else []
         recipients, extra = owner_label, {}
         if level is not None:
@@ -1203,7 +1235,7 @@ def _sweep_batch(pk: int, now: datetime) -> list[ReviewAlert]:
             groups = [g for g in (group, owner_group) if g is not None]
             recipients = f"{group_name} (level {level}), {owner_label}"
             extra = {"escalation_level": level, "escalation_group": group_name}
-        _notify(
+        notification, fell_back = _notify_or_fallback(
             incident=anchor,
             kind=f"review_batch_{kind}",
             event_key=f"batch-{batch.pk}-{key}",
@@ -1211,9 +1243,18 @@ def _sweep_batch(pk: int, now: datetime) -> list[ReviewAlert]:
             groups=groups,
             log_on=incidents,
         )
-        alerts.append(
-            ReviewAlert(kind, None, batch.label, batch.due_at, recipients, batch.pk)
-        )
+        if notification is not None:
+            alerts.append(
+                ReviewAlert(
+                    kind,
+                    None,
+                    batch.label,
+                    batch.due_at,
+                    FALLBACK_RECIPIENTS if fell_back else recipients,
+                    batch.pk,
+                )
+            )
+        return notification
 
     _due_alerts(batch, policy=policy, now=now, send=send)
     return alerts
