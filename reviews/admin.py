@@ -285,9 +285,10 @@ class BatchReviewAdmin(ReadOnlyAdmin):
     def get_queryset(self, request):
         user = request.user
         visible = Incident.objects.visible_to(user)
-        batches = (
+        return (
             super()
             .get_queryset(request)
+            .visible_to(user)
             .prefetch_related(
                 Prefetch(
                     "items",
@@ -298,11 +299,6 @@ class BatchReviewAdmin(ReadOnlyAdmin):
                 )
             )
         )
-        if user.is_superuser:
-            return batches
-        return batches.filter(
-            Q(owner_group__in=user.groups.all()) | Q(items__incident__in=visible)
-        ).distinct()
 
     @admin.display(description="incidents")
     def incident_references(self, obj):

@@ -504,6 +504,28 @@ class Approval(models.Model):
 # --- The batch queue ------------------------------------------------------------
 
 
+class BatchReviewQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The batches ``user`` may see — the one rule, used by the portal, the
+        admin and ``reviews.permissions.can_view_batch``: every batch for a
+        superuser; otherwise those run by one of their groups (a batch without
+        an owner group: by holders of ``reviews.change_batchreview``) and those
+        holding an incident they may see. Nothing for an anonymous or inactive
+        user."""
+        if not (user is not None and user.is_authenticated and user.is_active):
+            return self.none()
+        if user.is_superuser:
+            return self
+        condition = models.Q(owner_group__in=user.groups.all()) | models.Q(
+            pk__in=BatchReviewItem.objects.filter(
+                incident__in=Incident.objects.visible_to(user)
+            ).values("batch")
+        )
+        if user.has_perm("reviews.change_batchreview"):
+            condition |= models.Q(owner_group__isnull=True)
+        return self.filter(condition)
+
+
 class BatchReview(models.Model):
     """A periodic review of the low-severity incidents of one period."""
 
@@ -542,6 +564,7 @@ class BatchReview(models.Model):
         Incident, through="BatchReviewItem", related_name="batch_reviews"
     )
 
+    objects = BatchReviewQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:

@@ -12,7 +12,6 @@ from __future__ import annotations
 from django.http import Http404
 
 from incidents import permissions as incident_permissions
-from incidents.models import Incident
 from reviews.models import BatchReview, FollowUp, Review
 
 CHANGE = "reviews.change_review"
@@ -91,16 +90,9 @@ def in_batch_owner_group(user, batch: BatchReview) -> bool:
 
 
 def can_view_batch(user, batch: BatchReview) -> bool:
-    """The owner group, and anyone who may see one of its incidents."""
-    if not (user is not None and user.is_authenticated and user.is_active):
-        return False
-    if user.is_superuser or in_batch_owner_group(user, batch):
-        return True
-    return (
-        Incident.objects.visible_to(user)
-        .filter(batch_review_item__batch=batch)
-        .exists()
-    )
+    """The owner group, and anyone who may see one of its incidents
+    (``BatchReview.objects.visible_to``, the one rule)."""
+    return BatchReview.objects.visible_to(user).filter(pk=batch.pk).exists()
 
 
 def get_visible_batch_or_404(user, **lookup) -> BatchReview:

@@ -285,14 +285,10 @@ class ReviewMarkdownView(ReviewMixin, View):
 
 
 def visible_batches(user):
-    """Batches run by one of ``user``'s groups or holding an incident they see."""
-    batches = BatchReview.objects.select_related("severity", "owner_group")
-    if user.is_superuser:
-        return batches
-    return batches.filter(
-        Q(owner_group__in=user.groups.all())
-        | Q(items__incident__in=Incident.objects.visible_to(user))
-    ).distinct()
+    """The batches ``user`` may see (``BatchReview.objects.visible_to``)."""
+    return BatchReview.objects.visible_to(user).select_related(
+        "severity", "owner_group"
+    )
 
 
 class BatchReviewListView(LoginRequiredMixin, ListView):
@@ -303,12 +299,15 @@ class BatchReviewListView(LoginRequiredMixin, ListView):
     paginate_by = 50
 
     def get_queryset(self):
+        # Counts of the incidents the user may see only: a restricted one in
+        # the batch is not even counted for someone who may not see it.
+        seen = Q(items__incident__in=Incident.objects.visible_to(self.request.user))
         return (
             visible_batches(self.request.user)
             .annotate(
-                incident_count=Count("items", distinct=True),
+                incident_count=Count("items", filter=seen, distinct=True),
                 undecided=Count(
-                    "items", filter=Q(items__disposition=""), distinct=True
+                    "items", filter=seen & Q(items__disposition=""), distinct=True
                 ),
             )
             .order_by(
