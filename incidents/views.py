@@ -224,7 +224,7 @@ class DeclareView(LoginRequiredMixin, FormView):
         # Typing asks for a fresh suggestion (htmx, debounced); only the
         # triage inputs travel, never the CSRF token in a query string.
         live = {
-            "hx-get": reverse("incidents:suggest"),
+            "hx-post": reverse("incidents:suggest"),
             "hx-include": "[data-triage]",
             "hx-target": "#suggestion",
             "hx-sync": "closest form:replace",
@@ -268,10 +268,13 @@ class DeclareView(LoginRequiredMixin, FormView):
 
 
 class SuggestView(LoginRequiredMixin, View):
-    """The triage suggestion for the declare form as it is typed. Stores nothing."""
+    """The triage suggestion for the declare form as it is typed. Stores nothing.
 
-    def get(self, request):
-        form = DeclareForm(request.GET)
+    A POST (CSRF header from base.html): a restricted declaration's title and
+    description must not land in URLs and access logs."""
+
+    def post(self, request):
+        form = DeclareForm(request.POST)
         form.is_valid()  # the suggestion works from whatever is there
         data = {
             name: form.cleaned_data.get(name, "")

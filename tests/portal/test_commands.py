@@ -61,7 +61,7 @@ def test_declaring_without_the_right_is_refused_before_the_form(client, db):
 def test_the_suggestion_is_marked_as_one_and_stores_nothing(client, responder):
     client.force_login(responder)
 
-    response = client.get(
+    response = client.post(
         "/incidents/suggest/",
         {"title": "Customer data leaked", "data_exposed": "on"},
         headers={"HX-Request": "true"},
@@ -310,3 +310,14 @@ def test_the_timeline_filters_by_kind(client, manager, ready):
     assert "<html" not in html
     assert 'data-kind="role"' in html
     assert 'data-kind="declared"' not in html
+
+
+def test_the_live_suggestion_is_a_post_so_the_text_stays_out_of_urls(client, responder):
+    client.force_login(responder)
+
+    by_get = client.get("/incidents/suggest/", {"title": "Secret fraud inquiry"})
+    form = client.get("/incidents/new/").content.decode()
+
+    assert by_get.status_code == 405
+    assert 'hx-post="/incidents/suggest/"' in form
+    assert 'hx-get="/incidents/suggest/"' not in form

@@ -90,7 +90,7 @@ def test_the_triage_suggestion_lists_no_restricted_similar_incident(
 ):
     client.force_login(outsider)
 
-    response = client.get(
+    response = client.post(
         "/incidents/suggest/", {"title": "Payroll export mailed to wrong supplier"}
     )
 

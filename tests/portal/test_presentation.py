@@ -33,7 +33,7 @@ def test_the_suggestion_says_the_types_name_not_its_slug(client, responder, mana
     client.force_login(manager)
 
     page = client.get(incident.get_absolute_url()).content.decode()
-    live = client.get(
+    live = client.post(
         "/incidents/suggest/", {"title": "Checkout returns 502 for everyone"}
     ).content.decode()
 
