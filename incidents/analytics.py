@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F
 from django.db.models.functions import TruncMonth, TruncWeek
 
@@ -25,9 +27,9 @@ def incident_trends(
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> list[dict]:
-    """Per period (weeks start on Monday, months on the 1st, in the site's time
-    zone) and group: how many incidents were declared, how many were acknowledged
-    and resolved, and the mean time to acknowledge (``acknowledged_at`` −
+    """Per period (weeks start on Monday, months on the 1st, at midnight in the
+    organisation's time zone, ``settings.INCIDENTOPS_TIME_ZONE``) and group: how
+    many incidents were declared, how many were acknowledged and resolved, and the mean time to acknowledge (``acknowledged_at`` −
     ``created_at``) and to resolve (``resolved_at`` − ``created_at``) in seconds,
     over the incidents ``user`` may see. Reads only.
 
@@ -42,7 +44,14 @@ def incident_trends(
         incidents = incidents.filter(created_at__lt=until)
     rows = (
         incidents.order_by()
-        .annotate(bucket=PERIODS[period]("created_at"), group=F(GROUPS[group_by]))
+        .annotate(
+            # Buckets start at midnight in the organisation's zone: an incident
+            # at 23:30 UTC on 31 July belongs to August in London (BST).
+            bucket=PERIODS[period](
+                "created_at", tzinfo=ZoneInfo(settings.INCIDENTOPS_TIME_ZONE)
+            ),
+            group=F(GROUPS[group_by]),
+        )
         .values("bucket", "group")
         .annotate(
             count=Count("pk"),

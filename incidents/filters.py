@@ -4,9 +4,14 @@ Bad input is refused (400 with the reason, naming the parameter), never quietly
 ignored: a typo in a filter must not return every incident.
 """
 
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
 import django_filters
 from django import forms
+from django.conf import settings
 from django.db.models import F
+from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 
@@ -44,19 +49,87 @@ class StrictBooleanFilter(django_filters.BooleanFilter):
     field_class = StrictBooleanField
 
 
-def _on_or_after(field_name: str) -> django_filters.DateFilter:
-    return django_filters.DateFilter(
-        field_name=field_name,
-        lookup_expr="date__gte",
-        help_text=f"`{field_name}` on or after this date (YYYY-MM-DD).",
+def org_zone() -> ZoneInfo:
+    """The organisation's time zone (``settings.INCIDENTOPS_TIME_ZONE``): a date
+    in a filter is a day there, not in UTC."""
+    return ZoneInfo(settings.INCIDENTOPS_TIME_ZONE)
+
+
+def org_midnight(day: date) -> datetime:
+    """The aware start of ``day`` in the organisation's zone."""
+    return datetime.combine(day, time.min, tzinfo=org_zone())
+
+
+class DateOrDateTimeField(forms.Field):
+    """``YYYY-MM-DD`` (a day in the organisation's zone) or an ISO 8601 date-time
+    (kept as given when it has a zone or offset; a naive one is read in the
+    organisation's zone)."""
+
+    default_error_messages = {
+        "invalid": "Enter a valid date (YYYY-MM-DD) or an ISO 8601 date-time."
+    }
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        text = str(value).strip()
+        try:
+            if len(text) == 10:
+                return date.fromisoformat(text)
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise forms.ValidationError(
+                self.error_messages["invalid"], code="invalid"
+            ) from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=org_zone())
+        return moment
+
+
+class _RangeEndFilter(django_filters.Filter):
+    """One end of a date range on a date-time column, as a comparison of the
+    column itself (``__gte``/``__lt``) so its index can serve it; a day is turned
+    into the organisation's midnight rather than comparing UTC dates."""
+
+    field_class = DateOrDateTimeField
+    upper = False
+
+    def filter(self, qs, value):
+        if value is None:
+            return qs
+        if isinstance(value, datetime):
+            lookup = "lte" if self.upper else "gte"
+            return qs.filter(**{f"{self.field_name}__{lookup}": value})
+        if self.upper:  # the whole day is included: before the next midnight
+            bound = org_midnight(value + timedelta(days=1))
+            return qs.filter(**{f"{self.field_name}__lt": bound})
+        return qs.filter(**{f"{self.field_name}__gte": org_midnight(value)})
+
+
+class _OnOrBeforeFilter(_RangeEndFilter):
+    upper = True
+
+
+def _documented(range_end: _RangeEndFilter, help_text: str) -> _RangeEndFilter:
+    # A day or a date-time: neither OpenAPI format alone describes both, so the
+    # schema says string and the description says which.
+    range_end.extra["help_text"] = help_text
+    return extend_schema_field({"type": "string", "description": help_text})(range_end)
+
+
+def _on_or_after(field_name: str) -> django_filters.Filter:
+    return _documented(
+        _RangeEndFilter(field_name=field_name),
+        f"`{field_name}` on or after this day (YYYY-MM-DD, in the organisation's "
+        "time zone) or date-time (ISO 8601).",
     )
 
 
-def _on_or_before(field_name: str) -> django_filters.DateFilter:
-    return django_filters.DateFilter(
-        field_name=field_name,
-        lookup_expr="date__lte",
-        help_text=f"`{field_name}` on or before this date (YYYY-MM-DD).",
+def _on_or_before(field_name: str) -> django_filters.Filter:
+    return _documented(
+        _OnOrBeforeFilter(field_name=field_name),
+        f"`{field_name}` on or before this day (YYYY-MM-DD, in the organisation's "
+        "time zone, the whole day included) or date-time (ISO 8601).",
     )
 
 
@@ -64,7 +137,8 @@ class IncidentFilter(django_filters.FilterSet):
     """``?status=`` (repeatable), ``?severity=SEV-1`` (``none`` for unconfirmed),
     ``?type=<slug>``, ``?restricted=true|false``, and date ranges
     ``?created_after=&created_before=`` (likewise ``detected_`` and
-    ``resolved_``), dates as ``YYYY-MM-DD``, both ends inclusive."""
+    ``resolved_``), as days ``YYYY-MM-DD`` in the organisation's time zone or as
+    ISO 8601 date-times, both ends inclusive."""
 
     status = django_filters.MultipleChoiceFilter(choices=Incident.Status.choices)
     severity = django_filters.CharFilter(

@@ -2,6 +2,7 @@
 timeline shows both orders (time and sequence); a new type applies a playbook."""
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -85,7 +86,10 @@ def test_a_bad_date_names_the_parameter_sent(as_manager, three, name):
 
 
 def test_date_ranges_are_inclusive(as_manager, three):
-    today = three["SEV-1"].created_at.date().isoformat()
+    # A day in the organisation's zone (Europe/London), as the filters read it.
+    today = (
+        three["SEV-1"].created_at.astimezone(ZoneInfo("Europe/London")).date()
+    ).isoformat()
 
     body = as_manager.get(URL, {"created_after": today, "created_before": today}).json()
 
