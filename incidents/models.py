@@ -533,7 +533,22 @@ class Incident(models.Model):
                 name="incident_one_open_per_dedup_key",
             ),
         ]
-        indexes = [models.Index(fields=["status", "-created_at"])]
+        indexes = [
+            # The list filtered by status or severity, newest first.
+            models.Index(fields=["status", "-created_at"]),
+            models.Index(
+                fields=["severity", "-created_at"], name="incident_severity_created_idx"
+            ),
+            # The latest incident per alert key (ingestion's dedup and re-fire).
+            models.Index(
+                fields=["integration", "dedup_key", "-created_at"],
+                name="incident_alert_key_latest_idx",
+            ),
+            # The latest resolved incidents: similar-incident and training corpora.
+            models.Index(
+                fields=["status", "-resolved_at"], name="incident_status_resolved_idx"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.reference} {self.title}"
@@ -874,6 +889,14 @@ class TimelineEntry(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["incident", "sequence"], name="timeline_sequence_unique"
+            )
+        ]
+        # (incident, sequence) order is served by the unique constraint's index;
+        # this one serves an incident's timeline in time order.
+        indexes = [
+            models.Index(
+                fields=["incident", "occurred_at", "sequence"],
+                name="timeline_incident_time_idx",
             )
         ]
 
