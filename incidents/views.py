@@ -8,6 +8,7 @@ its reason, a success a message.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -366,6 +367,28 @@ def timeline_entries(incident: Incident, kind: str | None):
     return entries
 
 
+_REFERENCE = re.compile(r"\bINC-\d{4}-\d+\b")
+
+
+def visible_rationale(user, incident: Incident) -> str:
+    """The stored triage rationale, naming only the similar incidents ``user``
+    may see now: it was written at declaration, and one may since have been
+    restricted."""
+    rationale = (incident.suggestion or {}).get("rationale") or ""
+    named = set(_REFERENCE.findall(rationale))
+    if not named:
+        return rationale
+    visible = set(
+        Incident.objects.visible_to(user)
+        .filter(reference__in=named)
+        .values_list("reference", flat=True)
+    )
+    for reference in named - visible:
+        rationale = re.sub(rf",?\s*\b{re.escape(reference)}\b", "", rationale)
+    # A "similar past incidents:" clause left empty says nothing.
+    return re.sub(r";?\s*similar past incidents:\s*(?=[;.]|$)", "", rationale)
+
+
 def incident_page_context(request, incident: Incident, **forms) -> dict:
     """Everything the incident page shows, for ``request.user``; ``forms`` replace
     the blank forms (a bound form with its errors after a refused POST)."""
@@ -402,6 +425,7 @@ def incident_page_context(request, incident: Incident, **forms) -> dict:
     type_is_suggestion = incident.incident_type is None and type_initial is not None
     context = {
         "incident": incident,
+        "suggestion_rationale": visible_rationale(user, incident),
         "now": now,
         "commander": commander_role_holder,
         "assignments": current,

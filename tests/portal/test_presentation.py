@@ -9,7 +9,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from incidents import services, views
-from incidents.models import TimelineEntry
+from incidents.models import Incident, TimelineEntry
 from tests.factories import IncidentTypeFactory
 
 CSS = (Path(settings.BASE_DIR) / "static" / "css" / "app.css").read_text()
@@ -126,3 +126,28 @@ def test_the_portal_timeline_is_in_time_order_with_sequence_and_recorded_at(
     assert sequences == [2, 1, same_time.sequence, same_time.sequence - 1]
     assert f"#{same_time.sequence}" in html
     assert "recorded" in html
+
+
+def test_the_incident_page_names_only_similar_incidents_the_viewer_may_see(
+    client, responder
+):
+    # given a rationale naming two similar incidents, one restricted since
+    from tests.factories import IncidentFactory
+
+    open_one = IncidentFactory(title="Checkout outage last spring")
+    hidden = IncidentFactory(title="Hidden outage", restricted=True)
+    incident = services.incident_declare(actor=responder, title="Checkout down")
+    Incident.objects.filter(pk=incident.pk).update(
+        suggestion={
+            "rationale": "customer-facing outage; similar past incidents: "
+            f"{open_one.reference}, {hidden.reference}."
+        }
+    )
+    client.force_login(responder)
+
+    # when
+    page = client.get(incident.get_absolute_url()).content.decode()
+
+    # then
+    assert open_one.reference in page
+    assert hidden.reference not in page
