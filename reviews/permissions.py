@@ -57,22 +57,54 @@ def user_group_names(user) -> set[str]:
     return set(user.groups.values_list("name", flat=True))
 
 
-def is_required_approver(user, review: Review) -> bool:
-    """In one of the groups the review's policy asks approvals from."""
+def is_required_approver(user, review: Review, group_names=None) -> bool:
+    """In one of the groups the review's policy asks approvals from
+    (``group_names``: the user's, when the caller has read them already)."""
     required = {req["group"] for req in review.required_approvals}
-    return bool(required & user_group_names(user))
+    names = user_group_names(user) if group_names is None else group_names
+    return bool(required & names)
 
 
-def approval_refusal(user, review: Review) -> str | None:
+def approval_candidates(user, reviews):
+    """Of ``reviews`` (a queryset), those in review that ``user`` might approve,
+    narrowed in SQL: a person, neither owner nor submitter, in one of the
+    groups the review requires (JSON containment where the database has it,
+    otherwise on the rows' JSON without further queries). Returns a list; each
+    still needs ``approval_refusal``, the rule itself."""
+    from django.db import connection
+    from django.db.models import Q
+
+    names = user_group_names(user)
+    if not (user.is_human and names):
+        return []
+    reviews = (
+        reviews.filter(status=Review.Status.IN_REVIEW)
+        .exclude(owner=user)
+        .exclude(submitted_by=user)
+    )
+    if connection.features.supports_json_field_contains:
+        wanted = Q()
+        for name in sorted(names):
+            wanted |= Q(required_approvals__contains=[{"group": name}])
+        return list(reviews.filter(wanted))
+    return [
+        review
+        for review in reviews
+        if any(req["group"] in names for req in review.required_approvals)
+    ]
+
+
+def approval_refusal(user, review: Review, *, group_names=None) -> str | None:
     """Why ``user`` may not approve (or request changes on) ``review``; None if
-    they may. Does not look at the review's status."""
+    they may. Does not look at the review's status. ``group_names``: the user's
+    group names when the caller checks many reviews (read once)."""
     if not can_view(user, review):
         return "You may not see this review."
     if not user.is_human:
         return "Only a person may approve a review, not a service account."
     if review.owner_id == user.pk or review.submitted_by_id == user.pk:
         return "You cannot approve a review you own or submitted."
-    if not is_required_approver(user, review):
+    if not is_required_approver(user, review, group_names):
         groups = ", ".join(req["group"] for req in review.required_approvals)
         return f"Approval must come from a member of: {groups or 'no group'}."
     return None

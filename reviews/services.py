@@ -1062,16 +1062,31 @@ def review_sweep(*, now: datetime) -> list[ReviewAlert]:
     Returns the alerts sent.
     """
     alerts: list[ReviewAlert] = []
+    # Policies looked up once per severity code and run (three queries each),
+    # not once per review.
+    individual: dict[str | None, Any] = {}
+    effective: dict[str | None, Any] = {}
+
+    def individual_of(code):
+        if code not in individual:
+            individual[code] = individual_policy(code)
+        return individual[code]
+
+    def effective_of(code):
+        if code not in effective:
+            effective[code] = effective_policy(code)
+        return effective[code]
+
     for pk in (
         Review.objects.unpublished().order_by("due_at").values_list("pk", flat=True)
     ):
-        alerts.extend(_sweep_review(pk, now))
+        alerts.extend(_sweep_review(pk, now, individual_of))
     for pk in (
         BatchReview.objects.filter(status=BatchReview.Status.OPEN)
         .order_by("due_at", "pk")
         .values_list("pk", flat=True)
     ):
-        alerts.extend(_sweep_batch(pk, now))
+        alerts.extend(_sweep_batch(pk, now, effective_of))
     return alerts
 
 
@@ -1132,7 +1147,7 @@ def _due_alerts(target, *, policy, now: datetime, send) -> None:
 
 
 @transaction.atomic
-def _sweep_review(pk: int, now: datetime) -> list[ReviewAlert]:
+def _sweep_review(pk: int, now: datetime, policy_of) -> list[ReviewAlert]:
     review = (
         Review.objects.select_for_update(of=("self",))
         .select_related("incident", "owner")
@@ -1141,7 +1156,7 @@ def _sweep_review(pk: int, now: datetime) -> list[ReviewAlert]:
     )
     if review is None or review.status == Status.PUBLISHED:
         return []
-    policy = individual_policy(review.severity_code)
+    policy = policy_of(review.severity_code)
     alerts: list[ReviewAlert] = []
     owner_users = [review.owner] if review.owner else []
     fallback_groups = (
@@ -1202,7 +1217,7 @@ def _batch_context(batch: BatchReview, items, **extra) -> dict:
 
 
 @transaction.atomic
-def _sweep_batch(pk: int, now: datetime) -> list[ReviewAlert]:
+def _sweep_batch(pk: int, now: datetime, policy_of) -> list[ReviewAlert]:
     batch = (
         BatchReview.objects.select_for_update(of=("self",))
         .select_related("severity", "owner_group")
@@ -1220,7 +1235,7 @@ def _sweep_batch(pk: int, now: datetime) -> list[ReviewAlert]:
     # review_batch_*), so recipients learn nothing of restricted ones.
     incidents = [item.incident for item in items]
     anchor = next((i for i in incidents if not i.restricted), incidents[0])
-    policy = effective_policy(batch.severity.code)
+    policy = policy_of(batch.severity.code)
     owner_group = (
         batch.owner_group or Group.objects.filter(name="Incident managers").first()
     )

@@ -50,12 +50,13 @@ class ReviewListView(LoginRequiredMixin, ListView):
         if scope == "mine":
             reviews = reviews.unpublished().filter(owner=user)
         elif scope == "approve":
+            # Narrowed in SQL first; the rule itself then runs on the short
+            # list only, with the user's groups read once.
             names = permissions.user_group_names(user)
             reviews = [
                 review
-                for review in reviews.filter(status=Review.Status.IN_REVIEW)
-                if permissions.approval_refusal(user, review) is None
-                and any(req["group"] in names for req in review.required_approvals)
+                for review in permissions.approval_candidates(user, reviews)
+                if permissions.approval_refusal(user, review, group_names=names) is None
             ]
         elif scope == "overdue":
             reviews = reviews.overdue(timezone.now())
