@@ -15,6 +15,7 @@ from incidents.models import (
     StakeholderUpdate,
     TimelineEntry,
 )
+from incidents.triage import named_references, visible_rationale
 
 User = get_user_model()
 
@@ -53,6 +54,23 @@ class SuggestionSerializer(serializers.Serializer):
 
 class TriageSuggestionSerializer(SuggestionSerializer):
     similar = SimilarIncidentSerializer(many=True)
+
+
+class IncidentListSerializer(serializers.ListSerializer):
+    """Looks up, in one query for the whole page, which of the incidents named in
+    the stored rationales the caller may see."""
+
+    def to_representation(self, data):
+        incidents = list(data.all() if hasattr(data, "all") else data)
+        named = set().union(*(named_references(i) for i in incidents))
+        request = self.context.get("request")
+        if named and request is not None:
+            self.child.context["visible_references"] = set(
+                Incident.objects.visible_to(request.user)
+                .filter(reference__in=named)
+                .values_list("reference", flat=True)
+            )
+        return super().to_representation(incidents)
 
 
 class IncidentSerializer(serializers.ModelSerializer):
@@ -112,14 +130,21 @@ class IncidentSerializer(serializers.ModelSerializer):
             "closed_at",
         ]
         read_only_fields = fields
+        list_serializer_class = IncidentListSerializer
 
     def get_suggestion(self, incident) -> SuggestionSerializer:
         stored = incident.suggestion or {}
+        request = self.context.get("request")
         return {
             "severity": stored.get("severity"),
             "incident_type": stored.get("incident_type"),
             "confidence": float(stored.get("confidence") or 0.0),
-            "rationale": stored.get("rationale") or "",
+            # names only the similar incidents the caller may see now
+            "rationale": visible_rationale(
+                request.user if request else None,
+                incident,
+                visible=self.context.get("visible_references"),
+            ),
         }
 
     def get_commander(self, incident) -> str | None:

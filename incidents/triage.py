@@ -530,3 +530,34 @@ def suggest_for(
         affected_suppliers=tuple(affected_suppliers),
     )
     return (suggester or get_suggester()).suggest(report, user=user)
+
+
+# --- Showing a stored suggestion ---------------------------------------------
+
+_REFERENCE = re.compile(r"\bINC-\d{4}-\d+\b")
+
+
+def named_references(incident) -> set[str]:
+    """The incident references a stored triage rationale names."""
+    return set(_REFERENCE.findall((incident.suggestion or {}).get("rationale") or ""))
+
+
+def visible_rationale(user, incident, *, visible: set[str] | None = None) -> str:
+    """The stored triage rationale, naming only the similar incidents ``user``
+    may see now: it was written at declaration, and one may since have been
+    restricted. ``visible``: the references ``user`` may see, when the caller
+    has already looked them up for many incidents at once."""
+    rationale = (incident.suggestion or {}).get("rationale") or ""
+    named = named_references(incident)
+    if not named:
+        return rationale
+    if visible is None:
+        visible = set(
+            Incident.objects.visible_to(user)
+            .filter(reference__in=named)
+            .values_list("reference", flat=True)
+        )
+    for reference in named - visible:
+        rationale = re.sub(rf",?\s*\b{re.escape(reference)}\b", "", rationale)
+    # A "similar past incidents:" clause left empty says nothing.
+    return re.sub(r";?\s*similar past incidents:\s*(?=[;.]|$)", "", rationale)

@@ -8,7 +8,6 @@ its reason, a success a message.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -48,7 +47,7 @@ from incidents.models import (
     SeverityLevel,
     TimelineEntry,
 )
-from incidents.triage import suggest_for
+from incidents.triage import suggest_for, visible_rationale
 
 OPEN_ACTION_STATUSES = (ActionItem.Status.OPEN, ActionItem.Status.IN_PROGRESS)
 
@@ -365,28 +364,6 @@ def timeline_entries(incident: Incident, kind: str | None):
     if kind:
         entries = entries.filter(kind=kind)
     return entries
-
-
-_REFERENCE = re.compile(r"\bINC-\d{4}-\d+\b")
-
-
-def visible_rationale(user, incident: Incident) -> str:
-    """The stored triage rationale, naming only the similar incidents ``user``
-    may see now: it was written at declaration, and one may since have been
-    restricted."""
-    rationale = (incident.suggestion or {}).get("rationale") or ""
-    named = set(_REFERENCE.findall(rationale))
-    if not named:
-        return rationale
-    visible = set(
-        Incident.objects.visible_to(user)
-        .filter(reference__in=named)
-        .values_list("reference", flat=True)
-    )
-    for reference in named - visible:
-        rationale = re.sub(rf",?\s*\b{re.escape(reference)}\b", "", rationale)
-    # A "similar past incidents:" clause left empty says nothing.
-    return re.sub(r";?\s*similar past incidents:\s*(?=[;.]|$)", "", rationale)
 
 
 def incident_page_context(request, incident: Incident, **forms) -> dict:

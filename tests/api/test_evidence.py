@@ -83,3 +83,33 @@ def test_verify_timeline_command_fails_on_a_broken_chain(incident):
         call_command("verify_timeline", "--all", stdout=out)
 
     assert f"{incident.reference}: BROKEN" in out.getvalue()
+
+
+def test_the_stored_rationale_names_only_similar_incidents_the_caller_may_see(
+    responder, as_responder, django_assert_max_num_queries
+):
+    # given two past incidents named in a stored rationale, one since restricted
+    shown = services.incident_declare(actor=responder, title="Checkout slow")
+    hidden = services.incident_declare(
+        actor=UserFactory(groups=["Incident managers"]),
+        title="Payroll export leaked",
+        restricted=True,
+    )
+    for n in range(3):
+        incident = services.incident_declare(actor=responder, title=f"Checkout {n}")
+        incident.suggestion = {
+            **incident.suggestion,
+            "rationale": f"type unknown; similar past incidents: "
+            f"{shown.reference}, {hidden.reference}.",
+        }
+        incident.save()
+
+    # when the list and one incident are read
+    with django_assert_max_num_queries(12):
+        listed = as_responder.get("/api/v1/incidents/").json()["results"]
+    detail = as_responder.get(f"/api/v1/incidents/{incident.pk}/").json()
+
+    # then the restricted one is named nowhere, the visible one still is
+    for body in [*listed, detail]:
+        assert hidden.reference not in body["suggestion"]["rationale"]
+    assert shown.reference in detail["suggestion"]["rationale"]
