@@ -68,3 +68,18 @@ class HeartbeatAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+class ReadOnlyAdminMixin:
+    """Viewable by holders of the view permission; never added, changed or
+    deleted in the admin (operational records: the services are their only
+    writers). Mix in before ``admin.ModelAdmin`` or an inline class."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -10,6 +10,7 @@ from django.http import Http404
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
+from incidentops.admin import ReadOnlyAdminMixin
 from incidentops.exceptions import DomainError
 from incidents import permissions, services
 from incidents.models import (
@@ -220,7 +221,7 @@ class IncidentAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(TimelineEntry)
-class TimelineEntryAdmin(admin.ModelAdmin):
+class TimelineEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Append-only: nobody adds, changes or deletes entries here."""
 
     list_display = ["incident", "sequence", "kind", "actor_label", "occurred_at"]
@@ -233,18 +234,9 @@ class TimelineEntryAdmin(admin.ModelAdmin):
         visible = Incident.objects.visible_to(request.user)
         return super().get_queryset(request).filter(incident__in=visible)
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(TriageModel)
-class TriageModelAdmin(admin.ModelAdmin):
+class TriageModelAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Trained versions of the triage model, for audit: read-only. Versions are
     made by ``train_triage_model`` and the nightly task, never here."""
 
@@ -291,15 +283,6 @@ class TriageModelAdmin(admin.ModelAdmin):
     @admin.display(description="severity: model / rules")
     def severity_accuracy_vs_baseline(self, obj):
         return _percent_pair(obj.severity_accuracy, obj.baseline_severity_accuracy)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def _percent_pair(model: float | None, baseline: float | None) -> str:

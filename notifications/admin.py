@@ -5,6 +5,7 @@ from django import forms
 from django.contrib import admin, messages
 from simple_history.admin import SimpleHistoryAdmin
 
+from incidentops.admin import ReadOnlyAdminMixin
 from incidentops.exceptions import DomainError
 from incidents.models import Incident
 from notifications import services
@@ -178,7 +179,7 @@ class DeliveryInline(admin.TabularInline):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only: notifications are written by the outbox only."""
 
     list_display = ["subject", "incident", "kind", "created_at", "outcome_logged_at"]
@@ -209,15 +210,6 @@ class NotificationAdmin(admin.ModelAdmin):
             .get_queryset(request)
             .filter(incident__in=Incident.objects.visible_to(request.user))
         )
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Delivery)
