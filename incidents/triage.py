@@ -145,7 +145,22 @@ SEVERITY_SIGNALS: dict[str, tuple[str, ...]] = {
         "label",
     ),
 }
-OUTAGE_WORDS = ("outage", "down", "unavailable", "not loading", "cannot access")
+# With the customer-facing flag, these make it an outage (a SEV-1 floor): the
+# service is gone for customers, not merely slow.
+OUTAGE_WORDS = (
+    "outage",
+    "down",
+    "unavailable",
+    "not loading",
+    "cannot access",
+    "cannot log in",
+    "cannot pay",
+    "for all",
+    "all customers",
+    "every customer",
+    "502",
+    "503",
+)
 
 
 def _contains(text: str, phrase: str) -> bool:

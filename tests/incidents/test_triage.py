@@ -182,3 +182,24 @@ def test_a_custom_suggester_can_replace_the_baseline(taxonomy):
 
     assert suggest_for(title="anything", suggester=Fixed()).severity == "SEV-4"
     assert suggest_for(title="anything").severity != "SEV-4"
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Checkout API returning 502 for all EU customers",
+        "Customers cannot log in to the mobile app",
+        "Card payments: every customer sees an error at checkout",
+    ],
+)
+def test_customer_facing_loss_of_service_is_a_sev1_floor(db, title):
+    suggestion = suggest_for(title=title, customer_facing=True)
+
+    assert suggestion.severity == "SEV-1"
+    assert "customer-facing outage" in suggestion.rationale
+
+
+def test_customer_facing_slowness_is_not_an_outage(db):
+    suggestion = suggest_for(title="Checkout slow in one region", customer_facing=True)
+
+    assert suggestion.severity == "SEV-2"
