@@ -202,12 +202,26 @@ class ActionUpdateForm(IncidentPageForm):
     )
 
 
+# The blanks of the pre-filled update template; an update still holding one was
+# sent without being read, so it is refused before it reaches stakeholders.
+UPDATE_PLACEHOLDERS = ("(describe who is affected)", "(what the team is doing now)")
+
+
 class StakeholderUpdateForm(IncidentPageForm):
     id_prefix = "update"
 
     body = forms.CharField(
         label="Update", widget=forms.Textarea(attrs={"rows": 9}), max_length=10000
     )
+
+    def clean_body(self):
+        body = self.cleaned_data["body"]
+        left = [blank for blank in UPDATE_PLACEHOLDERS if blank in body]
+        if left:
+            raise forms.ValidationError(
+                "Fill in the template's blanks before sending: " + ", ".join(left)
+            )
+        return body
 
 
 class NoteForm(IncidentPageForm):

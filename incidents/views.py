@@ -26,6 +26,7 @@ from django.views.generic import FormView, TemplateView, View
 from incidentops.exceptions import DomainError
 from incidents import permissions, services
 from incidents.forms import (
+    UPDATE_PLACEHOLDERS,
     ActionCreateForm,
     ActionUpdateForm,
     AssignRoleForm,
@@ -344,11 +345,11 @@ def _stakeholder_template(incident: Incident, *, now: datetime) -> str:
     return (
         f"What happened: {incident.title}."
         + (f" {incident.description}" if incident.description else "")
-        + f"\nImpact: {impact or '(describe who is affected)'}"
+        + f"\nImpact: {impact or UPDATE_PLACEHOLDERS[0]}"
         + f"\nCurrent status: {incident.get_status_display()}, severity {severity}"
         + (f", commander {commander.get_full_name() or commander}" if commander else "")
         + "."
-        + "\nNext steps: (what the team is doing now)"
+        + f"\nNext steps: {UPDATE_PLACEHOLDERS[1]}"
         + f"\nNext update: {next_update}."
     )
 
@@ -389,7 +390,7 @@ def incident_page_context(request, incident: Incident, **forms) -> dict:
     can_take_command = (
         commander_role is not None
         and (commander_role_holder is None or commander_role_holder.pk != user.pk)
-        and incident.status != Incident.Status.CLOSED
+        and incident.is_open
         and permissions.can_assign_role(
             user, incident, role=commander_role, assignee=user
         )

@@ -5,7 +5,7 @@ import pytest
 from django.contrib.messages import get_messages
 
 from incidents.models import ActionItem, Incident, TimelineEntry
-from tests.factories import IncidentTypeFactory
+from tests.factories import IncidentTypeFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -321,3 +321,33 @@ def test_the_live_suggestion_is_a_post_so_the_text_stays_out_of_urls(client, res
     assert by_get.status_code == 405
     assert 'hx-post="/incidents/suggest/"' in form
     assert 'hx-get="/incidents/suggest/"' not in form
+
+
+def test_an_update_still_holding_the_templates_blanks_is_refused(
+    client, manager, ready
+):
+    client.force_login(manager)
+
+    response = client.post(
+        f"/incidents/{ready.reference}/updates/",
+        {
+            "body": "Impact: all card payments.\nNext steps: (what the team is doing now)"
+        },
+    )
+
+    assert "Fill in the template&#x27;s blanks" in response.content.decode()
+    assert not ready.stakeholder_updates.exists()
+
+
+def test_a_resolved_incident_offers_no_take_command(client, manager, ready):
+    from incidents import services
+
+    # (ready: commanded, severity confirmed)
+    for status in ("investigating", "resolved"):
+        services.incident_transition(incident=ready, actor=manager, status=status)
+    other = UserFactory(groups=["Incident managers", "Responders"])
+    client.force_login(other)
+
+    html = client.get(ready.get_absolute_url()).content.decode()
+
+    assert "Take command" not in html
