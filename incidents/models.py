@@ -18,7 +18,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
-from django.db.models import Prefetch, Q
+from django.db.models import Max, Prefetch, Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
@@ -390,6 +390,11 @@ class IncidentQuerySet(models.QuerySet):
             )
         )
 
+    def with_last_update(self):
+        """Annotate ``last_update_at``, the newest stakeholder update's time, which
+        ``Incident.next_update_due_at()`` then reads without a query."""
+        return self.annotate(last_update_at=Max("stakeholder_updates__created_at"))
+
     def for_list(self):
         """What list pages need, in a fixed number of queries."""
         return self.select_related(
@@ -637,8 +642,14 @@ class Incident(models.Model):
         cadence = self.severity.update_cadence
         if not cadence:
             return None
-        last = self.stakeholder_updates.order_by("-created_at").first()
-        start = last.created_at if last else self.severity_confirmed_at
+        # Lists annotate ``last_update_at`` (``with_last_update()``) so that a
+        # row costs no query; a single incident asks.
+        if hasattr(self, "last_update_at"):
+            last_at = self.last_update_at
+        else:
+            last = self.stakeholder_updates.order_by("-created_at").first()
+            last_at = last.created_at if last else None
+        start = last_at or self.severity_confirmed_at
         return start + cadence if start else None
 
 

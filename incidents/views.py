@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Q
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.template import engines
@@ -83,13 +83,13 @@ def board_incidents(user, filters: dict | None = None):
         Incident.objects.visible_to(user)
         .active()
         .for_list()
+        .with_last_update()
         .annotate(
             open_actions=Count(
                 "actions",
                 filter=Q(actions__status__in=OPEN_ACTION_STATUSES),
                 distinct=True,
             ),
-            last_update_at=Max("stakeholder_updates__created_at"),
         )
     )
     severity = filters.get("severity")
@@ -123,25 +123,13 @@ def board_incidents(user, filters: dict | None = None):
     return incidents.order_by("-created_at", "-pk")
 
 
-def next_update_due(incident: Incident) -> datetime | None:
-    """``Incident.next_update_due_at()`` computed from the board's annotation
-    ``last_update_at``, so that a board row costs no query of its own."""
-    if not incident.is_open or incident.severity is None:
-        return None
-    cadence = incident.severity.update_cadence
-    if not cadence:
-        return None
-    start = incident.last_update_at or incident.severity_confirmed_at
-    return start + cadence if start else None
-
-
 def board_groups(incidents, *, now: datetime) -> list[dict]:
     """Rows grouped for the board: anything still in triage or without a
     confirmed severity first, then by severity, most severe first."""
     triage: list = []
     by_level: dict[int, dict] = {}
     for incident in incidents:
-        due = next_update_due(incident)
+        due = incident.next_update_due_at()
         incident.update_due_at = due
         incident.update_overdue = bool(due and due < now)
         if incident.status == Incident.Status.TRIAGE or incident.severity is None:

@@ -20,7 +20,7 @@ from functools import partial
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Prefetch, Q
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from incidentops.celery import publish
@@ -647,13 +647,6 @@ def _holder(incident: Incident, role_slug: str):
     return None
 
 
-def _update_due_at(incident: Incident):
-    """``Incident.next_update_due_at`` from the annotated last update time (no
-    query per incident)."""
-    start = incident.last_update_at or incident.severity_confirmed_at
-    return start + incident.severity.update_cadence if start else None
-
-
 def cadence_reminders_sweep(*, now: datetime) -> list[Notification]:
     """Remind people when an open incident's next stakeholder update is due.
 
@@ -672,7 +665,7 @@ def cadence_reminders_sweep(*, now: datetime) -> list[Notification]:
         Incident.objects.open()
         .filter(severity__update_cadence__isnull=False)
         .select_related("severity", "incident_type")
-        .annotate(last_update_at=Max("stakeholder_updates__created_at"))
+        .with_last_update()
         .prefetch_related(
             Prefetch(
                 "assignments",
@@ -686,7 +679,7 @@ def cadence_reminders_sweep(*, now: datetime) -> list[Notification]:
     )
     due_now = []
     for incident in incidents:
-        due = _update_due_at(incident)
+        due = incident.next_update_due_at()
         if due is None:
             continue
         cadence = incident.severity.update_cadence
