@@ -1,0 +1,108 @@
+"""The incident core: taxonomy, severity policy, roles, playbooks, incidents, the
+append-only timeline and alert integrations.
+
+Rules about one object live here (``Incident.can_transition_to``, the timeline's
+hash); every write that involves more than one row goes through
+``incidents.services``.
+
+One module per part, every model importable from here
+(``from incidents.models import Incident``):
+
+- ``taxonomy``: families, incident types, severity levels, roles, playbooks;
+- ``integrations``: alert sources and their secrets;
+- ``incident``: incidents, role assignments, action items, stakeholder updates;
+- ``timeline``: the append-only, hash-chained timeline;
+- ``alerts``: what alert ingestion knows about an incident's alerts;
+- ``triage``: trained versions of the learned triage model.
+
+The ``Historical<Model>`` classes django-simple-history adds are importable
+from here too.
+"""
+
+from __future__ import annotations
+
+from incidents.models.alerts import AlertState
+from incidents.models.incident import (
+    ActionItem,
+    HistoricalActionItem,
+    HistoricalIncident,
+    HistoricalRoleAssignment,
+    HistoricalStakeholderUpdate,
+    Incident,
+    IncidentQuerySet,
+    IncidentReferenceCounter,
+    PlaybookApplication,
+    RoleAssignment,
+    StakeholderUpdate,
+)
+from incidents.models.integrations import (
+    HistoricalIntegration,
+    Integration,
+)
+from incidents.models.taxonomy import (
+    BUILTIN_ROLES,
+    COMMANDER,
+    COMMUNICATIONS,
+    OPERATIONS,
+    SCRIBE,
+    HistoricalIncidentFamily,
+    HistoricalIncidentType,
+    HistoricalPlaybook,
+    HistoricalPlaybookStep,
+    HistoricalRole,
+    HistoricalSeverityLevel,
+    IncidentFamily,
+    IncidentType,
+    Playbook,
+    PlaybookStep,
+    Role,
+    SeverityLevel,
+)
+from incidents.models.timeline import (
+    AppendOnlyError,
+    TimelineEntry,
+    TimelineEntryQuerySet,
+)
+from incidents.models.triage import (
+    TriageModel,
+    TriageModelQuerySet,
+)
+
+__all__ = [
+    "HistoricalIncidentFamily",
+    "HistoricalIncidentType",
+    "HistoricalPlaybook",
+    "HistoricalPlaybookStep",
+    "HistoricalRole",
+    "HistoricalSeverityLevel",
+    "HistoricalIntegration",
+    "HistoricalActionItem",
+    "HistoricalIncident",
+    "HistoricalRoleAssignment",
+    "HistoricalStakeholderUpdate",
+    "ActionItem",
+    "AlertState",
+    "AppendOnlyError",
+    "BUILTIN_ROLES",
+    "COMMANDER",
+    "COMMUNICATIONS",
+    "Incident",
+    "IncidentFamily",
+    "IncidentQuerySet",
+    "IncidentReferenceCounter",
+    "IncidentType",
+    "Integration",
+    "OPERATIONS",
+    "Playbook",
+    "PlaybookApplication",
+    "PlaybookStep",
+    "Role",
+    "RoleAssignment",
+    "SCRIBE",
+    "SeverityLevel",
+    "StakeholderUpdate",
+    "TimelineEntry",
+    "TimelineEntryQuerySet",
+    "TriageModel",
+    "TriageModelQuerySet",
+]

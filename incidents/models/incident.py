@@ -1,0 +1,499 @@
+"""Incidents and what hangs off them: role assignments, action items,
+stakeholder updates, playbook applications."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Max, Prefetch, Q
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from incidents.models.integrations import Integration
+from incidents.models.taxonomy import (
+    COMMANDER,
+    IncidentType,
+    Playbook,
+    PlaybookStep,
+    Role,
+    SeverityLevel,
+)
+
+
+class IncidentReferenceCounter(models.Model):
+    """The last reference number handed out per year.
+
+    Locked with ``select_for_update`` while a reference is drawn, so concurrent
+    declares never share a number (``max()+1`` would).
+    """
+
+    year = models.PositiveIntegerField(primary_key=True)
+    last_number = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last_number}"
+
+    @classmethod
+    def next_reference(cls, year: int) -> str:
+        """Draw the next ``INC-<year>-<nnnn>``; call inside a transaction.
+
+        get_or_create survives a concurrent first insert of the year's row (it
+        retries the get after the unique violation); the row lock then makes
+        concurrent declares take numbers one at a time.
+        """
+        cls.objects.get_or_create(year=year)
+        counter = cls.objects.select_for_update().get(year=year)
+        counter.last_number += 1
+        counter.save(update_fields=["last_number"])
+        return f"INC-{year}-{counter.last_number:04d}"
+
+
+class IncidentQuerySet(models.QuerySet):
+    def open(self):
+        return self.exclude(status__in=Incident.CLOSED_STATUSES)
+
+    def active(self):
+        """Being worked on: not yet resolved."""
+        return self.open()
+
+    def with_commander(self):
+        """Prefetch current commanders so ``incident.commander`` costs no query."""
+        return self.prefetch_related(
+            Prefetch(
+                "assignments",
+                queryset=RoleAssignment.objects.filter(
+                    ended_at__isnull=True, role__slug=COMMANDER
+                ).select_related("user"),
+                to_attr="_current_commander_assignments",
+            )
+        )
+
+    def with_last_update(self):
+        """Annotate ``last_update_at``, the newest stakeholder update's time, which
+        ``Incident.next_update_due_at()`` then reads without a query."""
+        return self.annotate(last_update_at=Max("stakeholder_updates__created_at"))
+
+    def for_list(self):
+        """What list pages need, in a fixed number of queries."""
+        return self.select_related(
+            "severity", "suggested_severity", "incident_type", "reporter"
+        ).with_commander()
+
+    def visible_to(self, user):
+        """Only the incidents ``user`` may see; see ``incidents.permissions``."""
+        from incidents.permissions import visible_incidents_q
+
+        if user is None or not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_superuser:
+            return self
+        return self.filter(visible_incidents_q(user))
+
+
+class Incident(models.Model):
+    class Status(models.TextChoices):
+        TRIAGE = "triage", "Triage"
+        INVESTIGATING = "investigating", "Investigating"
+        MITIGATED = "mitigated", "Mitigated"
+        RESOLVED = "resolved", "Resolved"
+        CLOSED = "closed", "Closed"
+
+    # The lifecycle: from each status, where it may go next. Reopening (resolved or
+    # closed back to investigating) is allowed; a mitigation that does not hold
+    # goes back to investigating.
+    TRANSITIONS: dict[str, tuple[str, ...]] = {
+        Status.TRIAGE: (Status.INVESTIGATING,),
+        Status.INVESTIGATING: (Status.MITIGATED, Status.RESOLVED),
+        Status.MITIGATED: (Status.INVESTIGATING, Status.RESOLVED),
+        Status.RESOLVED: (Status.CLOSED, Status.INVESTIGATING),
+        Status.CLOSED: (Status.INVESTIGATING,),
+    }
+    CLOSED_STATUSES = (Status.RESOLVED, Status.CLOSED)
+
+    reference = models.CharField(max_length=20, unique=True, editable=False)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    impact = models.TextField(blank=True)
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.TRIAGE, db_index=True
+    )
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    detected_at = models.DateTimeField(default=timezone.now)
+    # Set when a person first takes command (the first commander assignment):
+    # that is when a human has taken the incident on, and it always precedes
+    # leaving triage, which needs a commander.
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    mitigated_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    customer_facing = models.BooleanField(default=False)
+    data_exposed = models.BooleanField(default=False)
+    regulatory = models.BooleanField(default=False)
+    affected_services = models.JSONField(default=list, blank=True)
+    affected_sites = models.JSONField(default=list, blank=True)
+    affected_suppliers = models.JSONField(default=list, blank=True)
+    restricted = models.BooleanField(
+        default=False, help_text="Visible only to people granted on this incident."
+    )
+
+    incident_type = models.ForeignKey(
+        IncidentType,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="incidents",
+    )
+    severity = models.ForeignKey(
+        SeverityLevel,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="incidents",
+        help_text="The severity a person confirmed.",
+    )
+    severity_confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    severity_confirmed_at = models.DateTimeField(null=True, blank=True)
+    severity_reason = models.TextField(blank=True)
+
+    suggested_severity = models.ForeignKey(
+        SeverityLevel,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    suggested_type = models.ForeignKey(
+        IncidentType,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # {"severity", "incident_type", "confidence", "rationale", "similar"}
+    suggestion = models.JSONField(default=dict, blank=True)
+    resolution_summary = models.TextField(blank=True)
+
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reported_incidents",
+    )
+    integration = models.ForeignKey(
+        Integration,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="incidents",
+    )
+    dedup_key = models.CharField(max_length=255, blank=True)
+
+    objects = IncidentQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        permissions = [
+            ("confirm_severity", "Can confirm or change an incident's severity"),
+            ("assign_role", "Can assign incident roles"),
+            ("add_note", "Can add notes to incidents they can see"),
+        ]
+        constraints = [
+            # One open incident per alert key, enforced by the database so that
+            # concurrent deliveries of one alert never make two incidents.
+            models.UniqueConstraint(
+                fields=["integration", "dedup_key"],
+                condition=~Q(status__in=["resolved", "closed"]) & ~Q(dedup_key=""),
+                name="incident_one_open_per_dedup_key",
+            ),
+        ]
+        indexes = [
+            # The list filtered by status or severity, newest first.
+            models.Index(fields=["status", "-created_at"]),
+            models.Index(
+                fields=["severity", "-created_at"], name="incident_severity_created_idx"
+            ),
+            # The latest incident per alert key (ingestion's dedup and re-fire).
+            models.Index(
+                fields=["integration", "dedup_key", "-created_at"],
+                name="incident_alert_key_latest_idx",
+            ),
+            # The latest resolved incidents: similar-incident and training corpora.
+            models.Index(
+                fields=["status", "-resolved_at"], name="incident_status_resolved_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return f"/incidents/{self.reference}/"
+
+    # -- lifecycle --
+    @property
+    def allowed_transitions(self) -> tuple[str, ...]:
+        return self.TRANSITIONS.get(self.status, ())
+
+    def can_transition_to(self, status: str) -> bool:
+        return status in self.allowed_transitions
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in self.CLOSED_STATUSES
+
+    # -- roles --
+    @property
+    def commander(self):
+        """The current commander (a user) or None.
+
+        Free when the queryset used ``with_commander()``; one query otherwise.
+        """
+        assignment = self.commander_assignment
+        return assignment.user if assignment else None
+
+    @property
+    def commander_assignment(self) -> RoleAssignment | None:
+        prefetched = getattr(self, "_current_commander_assignments", None)
+        if prefetched is not None:
+            return prefetched[0] if prefetched else None
+        return (
+            self.assignments.filter(ended_at__isnull=True, role__slug=COMMANDER)
+            .select_related("user")
+            .first()
+        )
+
+    def current_assignments(self):
+        return self.assignments.filter(ended_at__isnull=True).select_related(
+            "role", "user"
+        )
+
+    def missing_roles(self):
+        """Roles the applied playbooks require that nobody holds now."""
+        held = self.assignments.filter(ended_at__isnull=True).values("role")
+        return (
+            Role.objects.filter(
+                pk__in=Playbook.required_roles.through.objects.filter(
+                    playbook__applications__incident=self
+                ).values("role")
+            )
+            .exclude(pk__in=held)
+            .distinct()
+        )
+
+    # -- regulatory notification deadline --
+    @property
+    def notification_deadline(self) -> datetime | None:
+        """When the regulator must have been told, counted from awareness
+        (``detected_at``), or None if the type sets no deadline."""
+        hours = self.incident_type and self.incident_type.notification_deadline_hours
+        if not hours:
+            return None
+        return self.detected_at + timedelta(hours=hours)
+
+    @property
+    def notification_authority(self) -> str:
+        return self.incident_type.notification_authority if self.incident_type else ""
+
+    def notification_time_left(self, now: datetime | None = None) -> timedelta | None:
+        """Time until the regulatory deadline (negative once it has passed)."""
+        deadline = self.notification_deadline
+        if deadline is None:
+            return None
+        return deadline - (now or timezone.now())
+
+    # -- stakeholder cadence --
+    def next_update_due_at(self) -> datetime | None:
+        """When the next stakeholder update is due under the severity's cadence:
+        the cadence after the last update, or after confirmation if none yet."""
+        if not self.is_open or self.severity is None:
+            return None
+        cadence = self.severity.update_cadence
+        if not cadence:
+            return None
+        # Lists annotate ``last_update_at`` (``with_last_update()``) so that a
+        # row costs no query; a single incident asks.
+        if hasattr(self, "last_update_at"):
+            last_at = self.last_update_at
+        else:
+            last = self.stakeholder_updates.order_by("-created_at").first()
+            last_at = last.created_at if last else None
+        start = last_at or self.severity_confirmed_at
+        return start + cadence if start else None
+
+
+class RoleAssignment(models.Model):
+    """Who holds a role on an incident, and when; hand-overs keep the earlier row."""
+
+    incident = models.ForeignKey(
+        Incident, on_delete=models.CASCADE, related_name="assignments"
+    )
+    role = models.ForeignKey(Role, on_delete=models.PROTECT, related_name="assignments")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    started_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    note = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["incident", "role", "-started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident", "role"],
+                condition=Q(ended_at__isnull=True),
+                name="roleassignment_one_current_holder",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.incident.reference} {self.role}: {self.user}"
+
+    @property
+    def is_current(self) -> bool:
+        return self.ended_at is None
+
+
+class ActionItem(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        IN_PROGRESS = "in_progress", "In progress"
+        DONE = "done", "Done"
+        CANCELLED = "cancelled", "Cancelled"
+
+    Priority = PlaybookStep.Priority
+
+    incident = models.ForeignKey(
+        Incident, on_delete=models.CASCADE, related_name="actions"
+    )
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="incident_actions",
+    )
+    role = models.ForeignKey(
+        Role, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    due_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.OPEN, db_index=True
+    )
+    priority = models.CharField(
+        max_length=10, choices=Priority.choices, default=Priority.MEDIUM
+    )
+    playbook_step = models.ForeignKey(
+        PlaybookStep,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="actions",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["incident", "due_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.CANCELLED)
+
+
+class StakeholderUpdate(models.Model):
+    """A written update for stakeholders; notifications fans it out."""
+
+    incident = models.ForeignKey(
+        Incident, on_delete=models.CASCADE, related_name="stakeholder_updates"
+    )
+    body = models.TextField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["incident", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.incident.reference} update {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class PlaybookApplication(models.Model):
+    """That a playbook was applied to an incident; unique, so it happens once."""
+
+    incident = models.ForeignKey(
+        Incident, on_delete=models.CASCADE, related_name="playbook_applications"
+    )
+    playbook = models.ForeignKey(
+        Playbook, on_delete=models.PROTECT, related_name="applications"
+    )
+    severity = models.ForeignKey(
+        SeverityLevel, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    applied_at = models.DateTimeField(default=timezone.now)
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident", "playbook"], name="playbook_applied_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.playbook} on {self.incident.reference}"

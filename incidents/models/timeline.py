@@ -1,0 +1,145 @@
+"""The append-only, hash-chained timeline."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.utils import timezone
+
+from incidents.models.incident import Incident
+
+
+class AppendOnlyError(Exception):
+    """A timeline entry may never be changed or deleted."""
+
+
+class TimelineEntryQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("Timeline entries are append-only; update() refused.")
+
+    def delete(self):
+        raise AppendOnlyError("Timeline entries are append-only; delete() refused.")
+
+    # bulk paths would skip the hash chain.
+    def bulk_update(self, objs, fields, batch_size=None):
+        raise AppendOnlyError("Timeline entries are append-only; update refused.")
+
+    def bulk_create(self, objs, *args, **kwargs):
+        raise AppendOnlyError(
+            "Write timeline entries with incidents.services.timeline_record()."
+        )
+
+
+class TimelineEntry(models.Model):
+    """One line of an incident's append-only, hash-chained record.
+
+    Written only by ``incidents.services.timeline_record``, which locks the
+    incident so that sequence numbers and the chain never fork.
+    """
+
+    class Kind(models.TextChoices):
+        DECLARED = "declared", "Declared"
+        STATUS = "status", "Status change"
+        SEVERITY_SUGGESTED = "severity_suggested", "Severity suggested"
+        SEVERITY_CONFIRMED = "severity_confirmed", "Severity confirmed"
+        ROLE = "role", "Role"
+        ACTION = "action", "Action item"
+        NOTE = "note", "Note"
+        STAKEHOLDER_UPDATE = "stakeholder_update", "Stakeholder update"
+        COMMUNICATION = "communication", "Communication"
+        ALERT = "alert", "Alert"
+        PLAYBOOK = "playbook", "Playbook"
+        FIELD_CHANGE = "field_change", "Field change"
+        REVIEW = "review", "Review"
+        REMINDER = "reminder", "Reminder"
+
+    GENESIS_HASH = "0" * 64
+
+    incident = models.ForeignKey(
+        Incident, on_delete=models.PROTECT, related_name="timeline"
+    )
+    sequence = models.PositiveIntegerField()
+    # A CharField rather than an enum in the database: other apps may log kinds
+    # of their own without a migration here.
+    kind = models.CharField(max_length=40, choices=Kind.choices, db_index=True)
+    # PROTECT, not SET_NULL: nulling the actor would rewrite a chained entry.
+    # Users are deactivated, never deleted.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    actor_label = models.CharField(max_length=200)
+    summary = models.TextField()
+    data = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    occurred_at = models.DateTimeField(db_index=True)
+    recorded_at = models.DateTimeField(default=timezone.now)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    objects = TimelineEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["incident", "sequence"]
+        verbose_name_plural = "timeline entries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident", "sequence"], name="timeline_sequence_unique"
+            )
+        ]
+        # (incident, sequence) order is served by the unique constraint's index;
+        # this one serves an incident's timeline in time order.
+        indexes = [
+            models.Index(
+                fields=["incident", "occurred_at", "sequence"],
+                name="timeline_incident_time_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.sequence} {self.kind}: {self.summary[:60]}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError("Timeline entries are append-only; save() refused.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("Timeline entries are append-only; delete() refused.")
+
+    # -- the chain --
+    @staticmethod
+    def _timestamp(value: datetime) -> str:
+        return value.astimezone(UTC).isoformat()
+
+    def canonical_content(self) -> dict:
+        """What the hash covers: everything recorded except the hash itself."""
+        return {
+            "incident": self.incident_id,
+            "sequence": self.sequence,
+            "kind": self.kind,
+            "actor": self.actor_id,
+            "actor_label": self.actor_label,
+            "summary": self.summary,
+            "data": self.data,
+            "occurred_at": self._timestamp(self.occurred_at),
+            "recorded_at": self._timestamp(self.recorded_at),
+            "prev_hash": self.prev_hash,
+        }
+
+    def compute_hash(self) -> str:
+        canonical = json.dumps(
+            self.canonical_content(),
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=False,
+            cls=DjangoJSONEncoder,
+        )
+        return hashlib.sha256(canonical.encode()).hexdigest()

@@ -1,0 +1,158 @@
+"""Every write in the incident core, one function per verb.
+
+Each service takes keyword arguments only, checks its permission rule
+(``incidents.permissions``) and preconditions once, raises a domain error
+(``incidentops.exceptions``) with a reason a person can read, writes its rows with
+the acting user recorded in history, appends its timeline entries and publishes
+its domain events (``incidents.events``).
+
+``now`` parameters let history be back-dated (the demo seed, imports); they
+default to the real time. ``actor=None`` means the system.
+
+The services live in one module per concern and are all importable from here
+(``from incidents import services; services.incident_declare``):
+
+- ``timeline``: ``timeline_record``, the one way to write the timeline;
+- ``declare``: declaring an incident and editing its plain fields;
+- ``severity``: suggestion, confirmation and classification;
+- ``actions``: playbooks and action items;
+- ``roles``: role assignment and handover;
+- ``lifecycle``: status transitions;
+- ``notes``: notes and stakeholder updates;
+- ``integrations``: alert integrations and their secrets;
+- ``base``: the helpers they share (locks, grants, the history actor).
+"""
+
+from __future__ import annotations
+
+from incidentops.exceptions import DomainError, InvalidTransition, NotPermitted
+from incidents.models import (
+    COMMANDER,
+    ActionItem,
+    Incident,
+    IncidentReferenceCounter,
+    IncidentType,
+    Integration,
+    Playbook,
+    PlaybookApplication,
+    Role,
+    RoleAssignment,
+    SeverityLevel,
+    StakeholderUpdate,
+    TimelineEntry,
+)
+from incidents.services.actions import (
+    ACTION_EDITABLE,
+    _action_display,
+    _playbook_apply,
+    action_complete,
+    action_create,
+    action_update,
+    playbook_apply,
+)
+from incidents.services.base import (
+    Kind,
+    OpenIncidentExists,
+    Status,
+    _changed,
+    _grant,
+    _grant_restricted_access,
+    _json,
+    _label,
+    _lock,
+    _refresh_into,
+    _require,
+    _save,
+    _tags,
+)
+from incidents.services.declare import (
+    EDITABLE_FIELDS,
+    REFUSED_FIELDS,
+    _display,
+    _incident_update,
+    incident_declare,
+    incident_update,
+)
+from incidents.services.integrations import (
+    integration_create,
+    integration_rotate_secret,
+)
+from incidents.services.lifecycle import (
+    _leave_triage_problems,
+    _refuse_second_open_for_alert,
+    incident_transition,
+)
+from incidents.services.notes import (
+    incident_add_note,
+    stakeholder_update_post,
+)
+from incidents.services.roles import incident_assign_role
+from incidents.services.severity import (
+    _KEEP,
+    _incident_confirm_severity,
+    incident_classify,
+    incident_confirm_severity,
+    incident_record_suggestion,
+)
+from incidents.services.timeline import timeline_record
+from incidents.triage import suggest_for
+
+__all__ = [
+    "ACTION_EDITABLE",
+    "ActionItem",
+    "COMMANDER",
+    "DomainError",
+    "EDITABLE_FIELDS",
+    "Incident",
+    "IncidentReferenceCounter",
+    "IncidentType",
+    "Integration",
+    "InvalidTransition",
+    "Kind",
+    "NotPermitted",
+    "OpenIncidentExists",
+    "Playbook",
+    "PlaybookApplication",
+    "REFUSED_FIELDS",
+    "Role",
+    "RoleAssignment",
+    "SeverityLevel",
+    "StakeholderUpdate",
+    "Status",
+    "TimelineEntry",
+    "_KEEP",
+    "_action_display",
+    "_changed",
+    "_display",
+    "_grant",
+    "_grant_restricted_access",
+    "_incident_confirm_severity",
+    "_incident_update",
+    "_json",
+    "_label",
+    "_leave_triage_problems",
+    "_lock",
+    "_playbook_apply",
+    "_refresh_into",
+    "_refuse_second_open_for_alert",
+    "_require",
+    "_save",
+    "_tags",
+    "action_complete",
+    "action_create",
+    "action_update",
+    "incident_add_note",
+    "incident_assign_role",
+    "incident_classify",
+    "incident_confirm_severity",
+    "incident_declare",
+    "incident_record_suggestion",
+    "incident_transition",
+    "incident_update",
+    "integration_create",
+    "integration_rotate_secret",
+    "playbook_apply",
+    "stakeholder_update_post",
+    "suggest_for",
+    "timeline_record",
+]

@@ -1,0 +1,311 @@
+"""Declaring an incident and editing its plain fields."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from incidentops.exceptions import DomainError
+from incidents import events, permissions
+from incidents.models import (
+    Incident,
+    IncidentReferenceCounter,
+    IncidentType,
+    Integration,
+    Playbook,
+    SeverityLevel,
+)
+from incidents.services.actions import _playbook_apply
+from incidents.services.base import (
+    Kind,
+    OpenIncidentExists,
+    Status,
+    _changed,
+    _grant_restricted_access,
+    _json,
+    _label,
+    _lock,
+    _refresh_into,
+    _require,
+    _save,
+    _tags,
+)
+from incidents.services.timeline import timeline_record
+from incidents.triage import suggest_for
+
+
+@transaction.atomic
+def incident_declare(
+    *,
+    actor,
+    title: str,
+    description: str = "",
+    impact: str = "",
+    incident_type: IncidentType | None = None,
+    customer_facing: bool = False,
+    data_exposed: bool = False,
+    regulatory: bool = False,
+    restricted: bool | None = None,
+    affected_services: list[str] | None = None,
+    affected_sites: list[str] | None = None,
+    affected_suppliers: list[str] | None = None,
+    detected_at: datetime | None = None,
+    now: datetime | None = None,
+    integration: Integration | None = None,
+    dedup_key: str = "",
+) -> Incident:
+    """Declare an incident: it starts in ``triage``.
+
+    Changes: a new ``Incident`` with the next ``INC-<year>-<nnnn>`` reference
+    (year of ``now``), the triage suggestion stored on it (type, severity,
+    confidence, rationale, similar), timeline entries ``declared`` and
+    ``severity_suggested``; when restricted (default: the type's
+    ``restricted_by_default``), guardian grants to the reporter and the type's
+    groups. ``detected_at``/``now`` back-date it. ``integration``/``dedup_key``
+    come from alert ingestion.
+    Sends: ``incident_declared``, ``incident_changed("declared")``.
+    Raises: ``NotPermitted`` if ``actor`` may not declare; ``DomainError`` for a
+    blank title or a dedup key without an integration; ``OpenIncidentExists`` if
+    the integration already has an open incident for ``dedup_key`` (also when a
+    concurrent declare won the race).
+    """
+    now = now or timezone.now()
+    detected_at = detected_at or now
+    _require(
+        permissions.can_declare(actor, integration=integration),
+        "You may not declare incidents.",
+    )
+    title = (title or "").strip()
+    if not title:
+        raise DomainError("An incident needs a title.", field="title")
+    if dedup_key and integration is None:
+        raise DomainError("A dedup key needs an integration.", field="dedup_key")
+    if detected_at > now:
+        raise DomainError(
+            "Detection time cannot be in the future.", field="detected_at"
+        )
+    if integration is not None and dedup_key:
+        existing = Incident.objects.open().filter(
+            integration=integration, dedup_key=dedup_key
+        )
+        if existing.exists():
+            raise OpenIncidentExists(existing.get())
+    if restricted is None:
+        restricted = bool(incident_type and incident_type.restricted_by_default)
+
+    suggestion = suggest_for(
+        title=title,
+        description=description,
+        impact=impact,
+        customer_facing=customer_facing,
+        data_exposed=data_exposed,
+        regulatory=regulatory,
+        incident_type=incident_type.slug if incident_type else None,
+        affected_services=affected_services or (),
+        affected_sites=affected_sites or (),
+        affected_suppliers=affected_suppliers or (),
+    )
+    incident = Incident(
+        reference=IncidentReferenceCounter.next_reference(now.year),
+        title=title,
+        description=description,
+        impact=impact,
+        status=Status.TRIAGE,
+        created_at=now,
+        detected_at=detected_at,
+        customer_facing=customer_facing,
+        data_exposed=data_exposed,
+        regulatory=regulatory,
+        affected_services=_tags(affected_services),
+        affected_sites=_tags(affected_sites),
+        affected_suppliers=_tags(affected_suppliers),
+        restricted=restricted,
+        incident_type=incident_type,
+        suggested_severity=SeverityLevel.objects.filter(
+            code=suggestion.severity
+        ).first(),
+        suggested_type=IncidentType.objects.filter(
+            slug=suggestion.incident_type
+        ).first(),
+        suggestion=_json(suggestion.as_dict()),
+        reporter=actor,
+        integration=integration,
+        dedup_key=dedup_key,
+    )
+    try:
+        # A savepoint, so a lost race on the dedup constraint leaves the outer
+        # transaction usable for the caller's lookup.
+        with transaction.atomic():
+            _save(incident, actor)
+    except IntegrityError:
+        if integration is None or not dedup_key:
+            raise
+        winner = Incident.objects.open().filter(
+            integration=integration, dedup_key=dedup_key
+        )
+        raise OpenIncidentExists(winner.get()) from None
+
+    if restricted:
+        _grant_restricted_access(incident)
+    timeline_record(
+        incident=incident,
+        kind=Kind.DECLARED,
+        actor=actor,
+        occurred_at=now,
+        summary=f"{_label(actor)} declared {incident.reference}: {title}",
+        data={
+            "title": title,
+            "incident_type": incident_type.slug if incident_type else None,
+            "customer_facing": customer_facing,
+            "data_exposed": data_exposed,
+            "regulatory": regulatory,
+            "restricted": restricted,
+            "detected_at": detected_at,
+            "integration": integration.name if integration else None,
+            "dedup_key": dedup_key,
+        },
+    )
+    timeline_record(
+        incident=incident,
+        kind=Kind.SEVERITY_SUGGESTED,
+        actor=None,
+        occurred_at=now,
+        summary=(
+            f"Triage suggests {suggestion.severity or 'no severity'}"
+            " and type "
+            + (
+                f"“{incident.suggested_type.name}”"
+                if incident.suggested_type
+                else suggestion.incident_type or "unknown"
+            )
+            + f" ({suggestion.confidence:.0%} confidence); a person must confirm."
+        ),
+        data=suggestion.as_dict(),
+    )
+    events.incident_declared.send(sender=Incident, incident=incident, actor=actor)
+    _changed(incident, "declared", actor, {"reference": incident.reference})
+    return incident
+
+
+EDITABLE_FIELDS = (
+    "title",
+    "description",
+    "impact",
+    "customer_facing",
+    "data_exposed",
+    "regulatory",
+    "restricted",
+    "affected_services",
+    "affected_sites",
+    "affected_suppliers",
+    "incident_type",
+    "resolution_summary",
+)
+REFUSED_FIELDS = {
+    "severity": "Severity changes only when a person confirms it (confirm-severity).",
+    "commander": "The commander changes only through a role assignment (assign-role).",
+    "status": "Status changes only through a transition.",
+}
+
+
+def _display(value):
+    if isinstance(value, IncidentType):
+        return value.slug
+    return value
+
+
+@transaction.atomic
+def incident_update(
+    *, incident: Incident, actor, now: datetime | None = None, **fields: Any
+) -> Incident:
+    """Change plain fields: title, description, impact, the three impact flags,
+    ``restricted``, the affected services/sites/suppliers tags, ``incident_type``
+    and ``resolution_summary``.
+
+    Changes: the incident (history records ``actor``), one ``field_change``
+    timeline entry listing every change from/to; making it restricted grants
+    access to the reporter, role holders and the type's groups. A new type on an
+    open incident whose severity is confirmed applies the playbook for (new
+    type, severity) once, as confirming the severity would have (see
+    ``playbook_apply``; the type change is what is authorised here).
+    Sends: ``incident_updated``, ``incident_changed("updated")`` (only if
+    something changed), and the playbook's events when one is applied.
+    Raises: ``DomainError`` for ``severity``, ``commander``, ``status`` or any
+    other field (they change only through their own services), a blank title;
+    ``NotPermitted`` if ``actor`` may not edit, or lifts a restriction without
+    being an incident manager.
+    """
+    return _incident_update(
+        incident=incident, actor=actor, now=now, fields=fields, apply_playbook=True
+    )
+
+
+def _incident_update(
+    *,
+    incident: Incident,
+    actor,
+    now: datetime | None,
+    fields: dict[str, Any],
+    apply_playbook: bool,
+) -> Incident:
+    # ``incident_update``'s body; ``incident_classify`` leaves the playbook to
+    # the confirmation that follows, so only the final pair's one applies.
+    for name in fields:
+        if name in REFUSED_FIELDS:
+            raise DomainError(REFUSED_FIELDS[name], field=name, code="not_editable")
+        if name not in EDITABLE_FIELDS:
+            raise DomainError(
+                f"{name} cannot be changed here.", field=name, code="not_editable"
+            )
+    _require(permissions.can_edit(actor, incident), "You may not edit this incident.")
+    now = now or timezone.now()
+    locked = _lock(incident)
+
+    if "title" in fields:
+        fields["title"] = (fields["title"] or "").strip()
+        if not fields["title"]:
+            raise DomainError("An incident needs a title.", field="title")
+    for name in ("affected_services", "affected_sites", "affected_suppliers"):
+        if name in fields:
+            fields[name] = _tags(fields[name])
+    if fields.get("restricted") is False and locked.restricted:
+        _require(
+            permissions.can_change_restriction(actor, locked),
+            "Only an incident manager may lift a restriction.",
+        )
+
+    changes: dict[str, dict] = {}
+    for name, value in fields.items():
+        current = getattr(locked, name)
+        if current != value:
+            changes[name] = {"from": _display(current), "to": _display(value)}
+            setattr(locked, name, value)
+    if not changes:
+        _refresh_into(incident, locked)
+        return incident
+
+    _save(locked, actor)
+    if locked.restricted and ("restricted" in changes or "incident_type" in changes):
+        _grant_restricted_access(locked)
+    timeline_record(
+        incident=locked,
+        kind=Kind.FIELD_CHANGE,
+        actor=actor,
+        occurred_at=now,
+        summary=f"{_label(actor)} changed "
+        + ", ".join(name.replace("_", " ") for name in changes),
+        data={"changes": changes},
+    )
+    _refresh_into(incident, locked)
+    if apply_playbook and "incident_type" in changes and incident.is_open:
+        playbook = Playbook.for_incident(incident.incident_type, incident.severity)
+        if playbook is not None:
+            _playbook_apply(incident=incident, playbook=playbook, actor=actor, now=now)
+    events.incident_updated.send(
+        sender=Incident, incident=incident, changes=changes, actor=actor
+    )
+    _changed(incident, "updated", actor, {"changes": sorted(changes)})
+    return incident

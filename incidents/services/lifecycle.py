@@ -1,0 +1,157 @@
+"""Status transitions through the incident lifecycle."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from incidentops.exceptions import InvalidTransition
+from incidents import events, permissions
+from incidents.models import Incident
+from incidents.services.base import (
+    Kind,
+    Status,
+    _changed,
+    _label,
+    _lock,
+    _refresh_into,
+    _require,
+    _save,
+)
+from incidents.services.timeline import timeline_record
+
+
+def _leave_triage_problems(incident: Incident) -> list[str]:
+    problems = []
+    if incident.severity_id is None:
+        problems.append("a person has not confirmed its severity")
+    commander = incident.commander
+    if commander is None:
+        problems.append("it has no incident commander")
+    elif not commander.is_human:
+        problems.append("its commander is not an active person")
+    return problems
+
+
+@transaction.atomic
+def incident_transition(
+    *,
+    incident: Incident,
+    actor,
+    status: str,
+    note: str = "",
+    resolution_summary: str | None = None,
+    now: datetime | None = None,
+) -> Incident:
+    """Move the incident along its lifecycle (``Incident.TRANSITIONS``).
+
+    Changes: ``status`` and its timestamp: ``mitigated_at``; ``resolved_at`` (and
+    ``mitigated_at`` if unset); ``closed_at``. Resolving stores
+    ``resolution_summary`` (or the note, if none is given). Reopening (resolved
+    or closed → investigating, or mitigated → investigating) clears the later
+    timestamps, since the incident is no longer in that state; the earlier
+    values stay in the history and on the timeline. A ``status`` timeline entry
+    with the note.
+    Sends: ``incident_status_changed``; ``incident_resolved`` when resolving;
+    ``incident_changed("status_changed")``.
+    Raises: ``InvalidTransition`` where the table forbids the move, or when
+    leaving triage without a confirmed severity and a human commander (the reason
+    names what is missing); ``NotPermitted`` if ``actor`` may not change status.
+    """
+    _require(
+        permissions.can_transition(actor, incident),
+        "You may not change this incident's status.",
+    )
+    now = now or timezone.now()
+    locked = _lock(incident)
+    previous = locked.status
+    if status not in Status.values:
+        raise InvalidTransition(f"Unknown status {status!r}.", field="status")
+    if not locked.can_transition_to(status):
+        raise InvalidTransition(
+            f"An incident cannot go from {previous} to {status}.", field="status"
+        )
+    if previous == Status.TRIAGE:
+        problems = _leave_triage_problems(locked)
+        if problems:
+            raise InvalidTransition(
+                "It cannot leave triage: " + " and ".join(problems) + ".",
+                field="status",
+            )
+
+    locked.status = status
+    if status == Status.INVESTIGATING:
+        if previous in (Status.MITIGATED, Status.RESOLVED, Status.CLOSED):
+            locked.mitigated_at = locked.resolved_at = locked.closed_at = None
+        if locked.acknowledged_at is None:
+            locked.acknowledged_at = now
+    elif status == Status.MITIGATED:
+        locked.mitigated_at = now
+    elif status == Status.RESOLVED:
+        locked.resolved_at = now
+        locked.mitigated_at = locked.mitigated_at or now
+        summary_text = resolution_summary if resolution_summary is not None else note
+        if summary_text:
+            locked.resolution_summary = summary_text
+    elif status == Status.CLOSED:
+        locked.closed_at = now
+    reopening = (
+        previous in Incident.CLOSED_STATUSES and status not in Incident.CLOSED_STATUSES
+    )
+    if reopening and locked.dedup_key:
+        _refuse_second_open_for_alert(locked)
+    try:
+        # The database allows one open incident per alert key; a concurrent
+        # reopen or delivery the check above missed lands here.
+        with transaction.atomic():
+            _save(locked, actor)
+    except IntegrityError:
+        if not (reopening and locked.dedup_key):
+            raise
+        _refuse_second_open_for_alert(locked, fallback=True)
+    verb = "reopened" if reopening else "moved"
+    timeline_record(
+        incident=locked,
+        kind=Kind.STATUS,
+        actor=actor,
+        occurred_at=now,
+        summary=f"{_label(actor)} {verb} it from {previous} to {status}"
+        + (f": {note}" if note else ""),
+        data={"from": previous, "to": status, "note": note},
+    )
+    _refresh_into(incident, locked)
+    events.incident_status_changed.send(
+        sender=Incident, incident=incident, previous_status=previous, actor=actor
+    )
+    if status == Status.RESOLVED:
+        events.incident_resolved.send(sender=Incident, incident=incident, actor=actor)
+    _changed(incident, "status_changed", actor, {"from": previous, "to": status})
+    return incident
+
+
+def _refuse_second_open_for_alert(incident: Incident, *, fallback=False) -> None:
+    # Reopening an alert-raised incident while a newer one is open for the same
+    # (integration, dedup_key) would break incident_one_open_per_dedup_key.
+    other = (
+        Incident.objects.filter(
+            integration_id=incident.integration_id, dedup_key=incident.dedup_key
+        )
+        .exclude(pk=incident.pk)
+        .exclude(status__in=Incident.CLOSED_STATUSES)
+        .order_by("-created_at")
+        .first()
+    )
+    if other is not None:
+        raise InvalidTransition(
+            f"It cannot be reopened: {other.reference} is open for the same alert "
+            f"({incident.dedup_key}); work on that one instead.",
+            field="status",
+        )
+    if fallback:
+        raise InvalidTransition(
+            "It cannot be reopened: another incident is open for the same alert "
+            f"({incident.dedup_key}).",
+            field="status",
+        )

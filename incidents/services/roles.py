@@ -1,0 +1,124 @@
+"""Role assignment and handover."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from incidentops.exceptions import DomainError
+from incidents import events, permissions
+from incidents.models import (
+    COMMANDER,
+    Incident,
+    Role,
+    RoleAssignment,
+)
+from incidents.services.base import (
+    Kind,
+    Status,
+    _changed,
+    _grant,
+    _label,
+    _lock,
+    _refresh_into,
+    _require,
+    _save,
+)
+from incidents.services.timeline import timeline_record
+
+
+@transaction.atomic
+def incident_assign_role(
+    *,
+    incident: Incident,
+    actor,
+    role: Role,
+    user,
+    note: str = "",
+    now: datetime | None = None,
+) -> RoleAssignment:
+    """Give ``user`` a role on the incident, handing over from the current holder.
+
+    Changes: the current assignment (if any) is ended, kept; a new current
+    ``RoleAssignment``; guardian view/change on the incident for ``user``; the
+    first commander sets ``acknowledged_at``; a ``role`` timeline entry.
+    Sends: ``incident_role_assigned``, ``incident_changed("role_assigned")``.
+    Raises: ``DomainError`` if a human-only role (always the commander) goes to a
+    service account or an inactive user, if ``user`` already holds it, or the
+    incident is closed; ``NotPermitted`` unless ``actor`` is an incident
+    manager, the commander, or a responder taking command of an incident nobody
+    commands.
+    """
+    if user is None or not user.is_active:
+        raise DomainError("Roles go to active accounts only.", field="user")
+    if role.requires_human and not user.is_human:
+        raise DomainError(
+            f"The {role.name.lower()} must be a person, not a service account.",
+            field="user",
+            code="not_human",
+        )
+    _require(
+        permissions.can_assign_role(actor, incident, role=role, assignee=user),
+        "Only an incident manager or the incident's commander may assign roles.",
+    )
+    now = now or timezone.now()
+    locked = _lock(incident)
+    if locked.status == Status.CLOSED:
+        raise DomainError("Roles cannot change on a closed incident; reopen it.")
+    previous = (
+        RoleAssignment.objects.select_for_update()
+        .filter(incident=locked, role=role, ended_at__isnull=True)
+        .select_related("user")
+        .first()
+    )
+    if previous is not None and previous.user_id == user.pk:
+        raise DomainError(f"{_label(user)} already holds this role.", field="user")
+    if previous is not None:
+        previous.ended_at = now
+        _save(previous, actor)
+    assignment = RoleAssignment(
+        incident=locked,
+        role=role,
+        user=user,
+        assigned_by=actor,
+        started_at=now,
+        note=note,
+    )
+    _save(assignment, actor)
+    _grant(user, locked)
+    if role.slug == COMMANDER and locked.acknowledged_at is None:
+        locked.acknowledged_at = now
+        _save(locked, actor)
+
+    summary = f"{_label(user)} is now {role.name.lower()}"
+    if previous is not None:
+        summary += f", taking over from {_label(previous.user)}"
+    if actor is not None and actor.pk != user.pk:
+        summary += f" (assigned by {_label(actor)})"
+    timeline_record(
+        incident=locked,
+        kind=Kind.ROLE,
+        actor=actor,
+        occurred_at=now,
+        summary=summary + (f": {note}" if note else ""),
+        data={
+            "role": role.slug,
+            "user": user.username,
+            "previous": previous.user.username if previous else None,
+            "note": note,
+        },
+    )
+    _refresh_into(incident, locked)
+    assignment.incident = incident
+    events.incident_role_assigned.send(
+        sender=Incident,
+        assignment=assignment,
+        previous_assignment=previous,
+        actor=actor,
+    )
+    _changed(
+        incident, "role_assigned", actor, {"role": role.slug, "user": user.username}
+    )
+    return assignment

@@ -1,0 +1,67 @@
+"""The one way to write an incident's hash-chained timeline."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from incidents.models import (
+    Incident,
+    TimelineEntry,
+)
+from incidents.services.base import (
+    _json,
+    _label,
+)
+
+
+@transaction.atomic
+def timeline_record(
+    *,
+    incident: Incident,
+    kind: str,
+    summary: str,
+    actor=None,
+    data: dict | None = None,
+    occurred_at: datetime | None = None,
+    actor_label: str | None = None,
+) -> TimelineEntry:
+    """Append one entry to the incident's hash-chained timeline.
+
+    The one public way to write the timeline; notifications and reviews call it to
+    log communications, reminders and review events. It checks no permission (the
+    caller's service did). Changes: one ``TimelineEntry``. Sends nothing.
+    Locks the incident row, so entries of one incident are numbered and chained
+    one at a time even under concurrency.
+    """
+    list(
+        Incident.objects.select_for_update()
+        .filter(pk=incident.pk)
+        .values_list("pk", flat=True)
+    )
+    last = (
+        TimelineEntry.objects.filter(incident_id=incident.pk)
+        .order_by("-sequence")
+        .values_list("sequence", "hash")
+        .first()
+    )
+    sequence, prev_hash = (
+        (last[0] + 1, last[1]) if last else (1, TimelineEntry.GENESIS_HASH)
+    )
+    entry = TimelineEntry(
+        incident=incident,
+        sequence=sequence,
+        kind=kind,
+        actor=actor,
+        actor_label=actor_label or _label(actor),
+        summary=summary,
+        data=_json(data or {}),
+        occurred_at=occurred_at or timezone.now(),
+        recorded_at=timezone.now(),
+        prev_hash=prev_hash,
+    )
+    entry.hash = entry.compute_hash()
+    entry.save()
+    return entry

@@ -1,0 +1,149 @@
+"""The status board of active incidents (``/``), and the favicon redirect."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.db.models import Count, Q
+from django.http import HttpResponseRedirect
+from django.templatetags.static import static
+from django.utils import timezone
+from django.views.generic import TemplateView
+
+from incidents import permissions
+from incidents.forms import BoardFilterForm
+from incidents.models import (
+    ActionItem,
+    Incident,
+    RoleAssignment,
+    SeverityLevel,
+)
+
+OPEN_ACTION_STATUSES = (ActionItem.Status.OPEN, ActionItem.Status.IN_PROGRESS)
+
+
+def favicon(request):
+    """``/favicon.ico``, which browsers ask for on pages that name no icon (the
+    admin, printable pages): a redirect to the static SVG. The static URL is
+    resolved per request, since the storage's manifest is not read at import;
+    temporary (302), because the hashed name changes with each deploy."""
+    return HttpResponseRedirect(static("favicon.svg"))
+
+
+def board_incidents(user, filters: dict | None = None):
+    """Active incidents ``user`` may see, filtered, with what the board shows
+    annotated (open actions, last stakeholder update) in a fixed number of
+    queries however many incidents there are."""
+    filters = filters or {}
+    incidents = (
+        Incident.objects.visible_to(user)
+        .active()
+        .for_list()
+        .with_last_update()
+        .annotate(
+            open_actions=Count(
+                "actions",
+                filter=Q(actions__status__in=OPEN_ACTION_STATUSES),
+                distinct=True,
+            ),
+        )
+    )
+    severity = filters.get("severity")
+    if severity == BoardFilterForm.UNCONFIRMED:
+        incidents = incidents.filter(severity__isnull=True)
+    elif severity:
+        incidents = incidents.filter(severity__code=severity)
+    if filters.get("incident_type"):
+        incidents = incidents.filter(incident_type=filters["incident_type"])
+    if filters.get("status"):
+        incidents = incidents.filter(status=filters["status"])
+    if filters.get("mine"):
+        incidents = incidents.filter(
+            Q(reporter=user)
+            | Q(
+                pk__in=RoleAssignment.objects.filter(
+                    user=user, ended_at__isnull=True
+                ).values("incident")
+            )
+            | Q(
+                pk__in=ActionItem.objects.filter(
+                    owner=user, status__in=OPEN_ACTION_STATUSES
+                ).values("incident")
+            )
+        )
+    if filters.get("q"):
+        term = filters["q"].strip()
+        incidents = incidents.filter(
+            Q(title__icontains=term) | Q(reference__icontains=term)
+        )
+    return incidents.order_by("-created_at", "-pk")
+
+
+def board_groups(incidents, *, now: datetime) -> list[dict]:
+    """Rows grouped for the board: anything still in triage or without a
+    confirmed severity first, then by severity, most severe first."""
+    triage: list = []
+    by_level: dict[int, dict] = {}
+    for incident in incidents:
+        due = incident.next_update_due_at()
+        incident.update_due_at = due
+        incident.update_overdue = bool(due and due < now)
+        if incident.status == Incident.Status.TRIAGE or incident.severity is None:
+            triage.append(incident)
+            continue
+        group = by_level.setdefault(
+            incident.severity.rank,
+            {
+                "key": f"sev-{incident.severity.rank}",
+                "level": incident.severity,
+                "incidents": [],
+            },
+        )
+        group["incidents"].append(incident)
+    groups = []
+    if triage:
+        groups.append(
+            {
+                "key": "triage",
+                "level": None,
+                "title": "Unconfirmed — in triage",
+                "incidents": triage,
+            }
+        )
+    groups.extend(by_level[rank] for rank in sorted(by_level))
+    return groups
+
+
+class BoardView(LoginRequiredMixin, TemplateView):
+    """``/``: active incidents grouped by severity; the table part re-renders
+    every five seconds through ``board_live``."""
+
+    template_name = "incidents/board.html"
+    partial_template_name = "incidents/_board.html"
+
+    def get_template_names(self):
+        if self.request.htmx:
+            return [self.partial_template_name]
+        return [self.template_name]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        severities = list(SeverityLevel.objects.all())
+        form = BoardFilterForm(self.request.GET or None, severities=severities)
+        filters = form.cleaned_data if form.is_valid() else {}
+        now = timezone.now()
+        incidents = list(board_incidents(self.request.user, filters))
+        context.update(
+            filter_form=form,
+            filtered=any(filters.values()),
+            # Without the global view permission (e.g. Configurators) only
+            # incidents granted to the user show: an empty board must not read
+            # "nothing is happening". It says why, and counts nothing.
+            sees_all_incidents=self.request.user.has_perm(permissions.VIEW),
+            groups=board_groups(incidents, now=now),
+            incident_count=len(incidents),
+            now=now,
+            query=self.request.GET.urlencode(),
+        )
+        return context

@@ -1,0 +1,236 @@
+"""The incident page's commands: one view per service, and the action tracker."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpResponseRedirect
+from django.shortcuts import render
+from django.views.generic import FormView, View
+
+from incidentops.exceptions import DomainError
+from incidents import permissions, services
+from incidents.forms import (
+    ActionCreateForm,
+    ActionUpdateForm,
+    AssignRoleForm,
+    ConfirmSeverityForm,
+    IncidentTypeForm,
+    NoteForm,
+    StakeholderUpdateForm,
+    TransitionForm,
+)
+from incidents.views.incident import (
+    IncidentMixin,
+    incident_page_context,
+)
+
+
+class IncidentCommandView(IncidentMixin, FormView):
+    """A POST from the incident page that calls one service.
+
+    Success: a message and back to the incident page. Refusal: the page again
+    with the service's reason on the form (``form_context_name``)."""
+
+    template_name = "incidents/incident_detail.html"
+    form_context_name = ""
+    http_method_names = ["post"]
+
+    def perform(self, form) -> str:
+        """Call the service; return the success message."""
+        raise NotImplementedError
+
+    def form_valid(self, form):
+        try:
+            message = self.perform(form)
+        except DomainError as exc:
+            # A service may have refreshed the instance before a later step was
+            # refused and rolled back: show what the database holds.
+            self.incident.refresh_from_db()
+            form.add_error(None, exc.message)
+            return self.form_invalid(form)
+        messages.success(self.request, message)
+        return HttpResponseRedirect(self.incident.get_absolute_url())
+
+    def form_invalid(self, form):
+        context = incident_page_context(
+            self.request, self.incident, **{self.form_context_name: form}
+        )
+        context["refused"] = self.form_context_name
+        # The service's reason goes at the top of the page: the control that
+        # was refused may not even be shown to this user.
+        context["refusal"] = form.non_field_errors()
+        return self.render_to_response(context)
+
+
+class ConfirmSeverityView(IncidentCommandView):
+    """Confirms the severity and the classification together, in one
+    transaction: a refusal of either changes neither."""
+
+    form_class = ConfirmSeverityForm
+    form_context_name = "confirm_form"
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["with_type"] = permissions.can_edit(self.request.user, self.incident)
+        return kwargs
+
+    def perform(self, form):
+        level = form.cleaned_data["severity"]
+        extra = {}
+        if "incident_type" in form.cleaned_data:
+            extra["incident_type"] = form.cleaned_data.get("incident_type")
+        services.incident_classify(
+            incident=self.incident,
+            actor=self.request.user,
+            severity=level,
+            reason=form.cleaned_data["reason"],
+            **extra,
+        )
+        message = f"Severity confirmed as {level.code} {level.name}"
+        if self.incident.incident_type:
+            message += f", type {self.incident.incident_type.name}"
+        return message + "."
+
+
+class IncidentTypeView(IncidentCommandView):
+    """Change the type later (``incident_update``; on a confirmed incident the
+    service applies the new type's playbook)."""
+
+    form_class = IncidentTypeForm
+    form_context_name = "type_form"
+
+    def perform(self, form):
+        new_type = form.cleaned_data["incident_type"]
+        services.incident_update(
+            incident=self.incident, actor=self.request.user, incident_type=new_type
+        )
+        if new_type is None:
+            return "The incident is no longer classified."
+        return f"Type is now {new_type.name}."
+
+
+class TransitionView(IncidentCommandView):
+    form_class = TransitionForm
+    form_context_name = "transition_form"
+
+    def perform(self, form):
+        data = form.cleaned_data
+        services.incident_transition(
+            incident=self.incident,
+            actor=self.request.user,
+            status=data["status"],
+            note=data["note"],
+            resolution_summary=data["resolution_summary"] or None,
+        )
+        return f"Status is now {self.incident.get_status_display().lower()}."
+
+
+class AssignRoleView(IncidentCommandView):
+    form_class = AssignRoleForm
+    form_context_name = "assign_form"
+
+    def perform(self, form):
+        data = form.cleaned_data
+        assignment = services.incident_assign_role(
+            incident=self.incident,
+            actor=self.request.user,
+            role=data["role"],
+            user=data["user"],
+            note=data["note"],
+        )
+        if assignment.user.pk == self.request.user.pk:
+            return f"You are now {assignment.role.name.lower()}."
+        return f"{assignment.user} is now {assignment.role.name.lower()}."
+
+
+class StakeholderUpdateView(IncidentCommandView):
+    form_class = StakeholderUpdateForm
+    form_context_name = "update_form"
+
+    def perform(self, form):
+        services.stakeholder_update_post(
+            incident=self.incident,
+            actor=self.request.user,
+            body=form.cleaned_data["body"],
+        )
+        return "Stakeholder update posted; it is being sent to the incident's lists."
+
+
+class NoteView(IncidentCommandView):
+    form_class = NoteForm
+    form_context_name = "note_form"
+
+    def perform(self, form):
+        services.incident_add_note(
+            incident=self.incident,
+            actor=self.request.user,
+            body=form.cleaned_data["body"],
+        )
+        return "Note added to the timeline."
+
+
+class ActionTrackerMixin(IncidentMixin):
+    """Action tracker POSTs: with htmx the tracker re-renders in place (errors
+    and all); without, the usual message and redirect."""
+
+    partial_template_name = "incidents/_actions.html"
+
+    def tracker_response(self, *, action_form=None, error: str = "", notice: str = ""):
+        if not self.request.htmx:
+            if error:
+                messages.error(self.request, error)
+            elif notice:
+                messages.success(self.request, notice)
+            return HttpResponseRedirect(self.incident.get_absolute_url() + "#actions")
+        context = incident_page_context(
+            self.request,
+            self.incident,
+            **({"action_form": action_form} if action_form is not None else {}),
+        )
+        context.update(action_error=error, action_notice=notice)
+        return render(self.request, self.partial_template_name, context)
+
+
+class ActionCreateView(ActionTrackerMixin, View):
+    def post(self, request, reference):
+        form = ActionCreateForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                action = services.action_create(
+                    incident=self.incident,
+                    actor=request.user,
+                    title=data["title"],
+                    owner=data["owner"],
+                    priority=data["priority"],
+                    due_at=data["due_at"],
+                )
+            except DomainError as exc:
+                form.add_error(None, exc.message)
+            else:
+                return self.tracker_response(notice=f"Action “{action.title}” added.")
+        if not request.htmx:
+            first = next(iter(form.errors.values()))[0]
+            return self.tracker_response(error=first)
+        return self.tracker_response(action_form=form)
+
+
+class ActionUpdateView(ActionTrackerMixin, View):
+    def post(self, request, reference, pk):
+        action = self.incident.actions.filter(pk=pk).first()
+        form = ActionUpdateForm(request.POST)
+        if action is None or not form.is_valid():
+            return self.tracker_response(error="That change could not be made.")
+        try:
+            if form.cleaned_data["op"] == "complete":
+                services.action_complete(action=action, actor=request.user)
+                notice = f"“{action.title}” is done."
+            else:
+                owner = form.cleaned_data["owner"]
+                services.action_update(action=action, actor=request.user, owner=owner)
+                notice = f"“{action.title}” " + (
+                    f"assigned to {owner}." if owner else "is unassigned."
+                )
+        except DomainError as exc:
+            return self.tracker_response(error=exc.message)
+        return self.tracker_response(notice=notice)

@@ -1,0 +1,219 @@
+"""The incident page: what it shows and who may do what on it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.template import engines
+from django.utils import timezone
+from django.views.generic import TemplateView
+
+from incidents import permissions
+from incidents.forms import (
+    UPDATE_PLACEHOLDERS,
+    ActionCreateForm,
+    AssignRoleForm,
+    ConfirmSeverityForm,
+    IncidentTypeForm,
+    NoteForm,
+    StakeholderUpdateForm,
+    TransitionForm,
+)
+from incidents.models import (
+    COMMANDER,
+    Incident,
+    Role,
+    TimelineEntry,
+)
+from incidents.triage import visible_rationale
+
+
+def reviews_tag_available(tag: str) -> bool:
+    """Whether the reviews app's ``reviews_tags`` template library has ``tag``.
+
+    ``incidents`` may not import ``reviews``; the template engine knows which
+    libraries are installed, so the portal includes a reviews panel only when
+    the reviews app provides it (and links to /reviews/ otherwise)."""
+    library = engines["django"].engine.template_libraries.get("reviews_tags")
+    return library is not None and tag in library.tags
+
+
+def _stakeholder_template(incident: Incident, *, now: datetime) -> str:
+    """A stakeholder update pre-filled from the incident, for a person to edit."""
+    severity = (
+        f"{incident.severity.code} {incident.severity.name}"
+        if incident.severity
+        else "not yet confirmed"
+    )
+    commander = incident.commander
+    flags = [
+        label
+        for flag, label in (
+            (incident.customer_facing, "customer-facing"),
+            (incident.data_exposed, "data exposed"),
+            (incident.regulatory, "regulatory"),
+        )
+        if flag
+    ]
+    impact = incident.impact or (", ".join(flags).capitalize() if flags else "")
+    cadence = incident.severity.update_cadence if incident.severity else None
+    if cadence:
+        # Labelled with the zone's name, as the footer names it, not an
+        # abbreviation (GMT/BST) that changes with the season.
+        zone = settings.INCIDENTOPS_TIME_ZONE
+        local = timezone.localtime(now + cadence, ZoneInfo(zone))
+        next_update = f"by {local:%H:%M on %d %b} ({zone} time)"
+    else:
+        next_update = "when there is news"
+    return (
+        f"What happened: {incident.title}."
+        + (f" {incident.description}" if incident.description else "")
+        + f"\nImpact: {impact or UPDATE_PLACEHOLDERS[0]}"
+        + f"\nCurrent status: {incident.get_status_display()}, severity {severity}"
+        + (f", commander {commander.get_full_name() or commander}" if commander else "")
+        + "."
+        + f"\nNext steps: {UPDATE_PLACEHOLDERS[1]}"
+        + f"\nNext update: {next_update}."
+    )
+
+
+def timeline_entries(incident: Incident, kind: str | None):
+    """Newest first by when it happened, ties by sequence. An alert's entry can
+    have happened (the alert's start) before earlier-numbered entries were
+    recorded; the page shows each entry's number and, when it differs, when it
+    was recorded."""
+    entries = incident.timeline.select_related("actor").order_by(
+        "-occurred_at", "-sequence"
+    )
+    if kind:
+        entries = entries.filter(kind=kind)
+    return entries
+
+
+def incident_page_context(request, incident: Incident, **forms) -> dict:
+    """Everything the incident page shows, for ``request.user``; ``forms`` replace
+    the blank forms (a bound form with its errors after a refused POST)."""
+    user = request.user
+    now = timezone.now()
+    commander_role_holder = incident.commander
+    current = list(incident.current_assignments())
+    past = list(
+        incident.assignments.filter(ended_at__isnull=False)
+        .select_related("role", "user")
+        .order_by("-ended_at")
+    )
+    kind = request.GET.get("kind") or ""
+    applications = list(
+        incident.playbook_applications.select_related("playbook").order_by("applied_at")
+    )
+    commander_role = (
+        next((a.role for a in current if a.role.slug == COMMANDER), None)
+        or Role.objects.filter(slug=COMMANDER).first()
+    )
+    can_take_command = (
+        commander_role is not None
+        and (commander_role_holder is None or commander_role_holder.pk != user.pk)
+        and incident.is_open
+        and permissions.can_assign_role(
+            user, incident, role=commander_role, assignee=user
+        )
+    )
+    confirm_initial = incident.severity or incident.suggested_severity
+    can_edit = permissions.can_edit(user, incident)
+    # The type select starts at the current type or, if none, triage's
+    # suggestion (labelled as such in the template).
+    type_initial = incident.incident_type or incident.suggested_type
+    type_is_suggestion = incident.incident_type is None and type_initial is not None
+    context = {
+        "incident": incident,
+        "suggestion_rationale": visible_rationale(user, incident),
+        "now": now,
+        "commander": commander_role_holder,
+        "assignments": current,
+        "past_assignments": past,
+        "missing_roles": list(incident.missing_roles()),
+        "applications": applications,
+        "actions": list(
+            incident.actions.select_related("owner", "role").order_by(
+                "status", "due_at", "pk"
+            )
+        ),
+        "updates": list(
+            incident.stakeholder_updates.select_related("author").order_by(
+                "-created_at"
+            )[:5]
+        ),
+        "update_due_at": incident.next_update_due_at(),
+        "deadline": incident.notification_deadline,
+        "timeline": timeline_entries(incident, kind),
+        "timeline_kind": kind,
+        "timeline_kinds": TimelineEntry.Kind.choices,
+        "can_confirm": permissions.can_confirm_severity(user, incident),
+        "can_transition": permissions.can_transition(user, incident),
+        "can_assign": permissions.can_assign_role(user, incident),
+        "can_take_command": can_take_command,
+        "can_manage_actions": permissions.can_manage_actions(user, incident),
+        "can_post_update": permissions.can_post_update(user, incident),
+        "can_add_note": permissions.can_add_note(user, incident),
+        "transitions": [
+            (status, Incident.Status(status).label)
+            for status in incident.allowed_transitions
+        ],
+        "confirm_form": ConfirmSeverityForm(
+            initial={
+                "severity": confirm_initial.code if confirm_initial else None,
+                "incident_type": type_initial.slug if type_initial else None,
+            },
+            with_type=can_edit,
+        ),
+        "type_is_suggestion": type_is_suggestion,
+        "can_edit": can_edit,
+        "type_form": IncidentTypeForm(
+            initial={
+                "incident_type": incident.incident_type.slug
+                if incident.incident_type
+                else None
+            }
+        ),
+        "transition_form": TransitionForm(),
+        "assign_form": AssignRoleForm(),
+        "action_form": ActionCreateForm(),
+        "update_form": StakeholderUpdateForm(
+            initial={"body": _stakeholder_template(incident, now=now)}
+        ),
+        "note_form": NoteForm(),
+        "reviews_panel": reviews_tag_available("incident_review_panel"),
+    }
+    context.update(forms)
+    return context
+
+
+class IncidentMixin(LoginRequiredMixin):
+    """Loads ``self.incident`` for the URL's reference, or 404 exactly as if it
+    did not exist when the user may not see it."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        self.incident = permissions.get_visible_incident_or_404(
+            request.user, reference=kwargs["reference"]
+        )
+        return super().dispatch(request, *args, **kwargs)
+
+
+class IncidentDetailView(IncidentMixin, TemplateView):
+    template_name = "incidents/incident_detail.html"
+
+    def get_template_names(self):
+        # The timeline filter swaps only the timeline.
+        if self.request.htmx and self.request.htmx.target == "timeline":
+            return ["incidents/_timeline.html"]
+        return [self.template_name]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(incident_page_context(self.request, self.incident))
+        return context
