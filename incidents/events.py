@@ -25,6 +25,10 @@ Arguments (besides ``sender``), all keyword:
 ``playbook_applied``             application, actions (list), actor
 
 ``actor`` is the acting user, or None for the system.
+
+What other apps contribute to ``incidents``' pages and suggestions (panels, role
+suggestions) goes through the registry in ``incidents.providers``, not through
+events.
 """
 
 from collections.abc import Iterator

@@ -7,7 +7,7 @@ class ReviewsConfig(AppConfig):
 
     def ready(self) -> None:
         from incidents import events
-        from reviews import receivers
+        from reviews import panels, receivers
 
         events.incident_resolved.connect(
             receivers.on_incident_resolved, dispatch_uid="reviews.incident_resolved"
@@ -16,6 +16,7 @@ class ReviewsConfig(AppConfig):
             receivers.on_incident_severity_confirmed,
             dispatch_uid="reviews.incident_severity_confirmed",
         )
+        panels.register()
 
     def seed_demo(self, *, stdout) -> None:
         from reviews.seed import seed_reviews

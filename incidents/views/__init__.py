@@ -64,7 +64,6 @@ from incidents.views.incident import (
     IncidentMixin,
     _stakeholder_template,
     incident_page_context,
-    reviews_tag_available,
     timeline_entries,
 )
 from incidents.views.my_work import MyWorkView
@@ -112,7 +111,6 @@ __all__ = [
     "board_incidents",
     "favicon",
     "incident_page_context",
-    "reviews_tag_available",
     "suggest_for",
     "timeline_entries",
     "visible_rationale",

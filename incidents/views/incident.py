@@ -7,11 +7,10 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.template import engines
 from django.utils import timezone
 from django.views.generic import TemplateView
 
-from incidents import permissions
+from incidents import permissions, providers
 from incidents.forms import (
     UPDATE_PLACEHOLDERS,
     ActionCreateForm,
@@ -29,16 +28,6 @@ from incidents.models import (
     TimelineEntry,
 )
 from incidents.triage import visible_rationale
-
-
-def reviews_tag_available(tag: str) -> bool:
-    """Whether the reviews app's ``reviews_tags`` template library has ``tag``.
-
-    ``incidents`` may not import ``reviews``; the template engine knows which
-    libraries are installed, so the portal includes a reviews panel only when
-    the reviews app provides it (and links to /reviews/ otherwise)."""
-    library = engines["django"].engine.template_libraries.get("reviews_tags")
-    return library is not None and tag in library.tags
 
 
 def _stakeholder_template(incident: Incident, *, now: datetime) -> str:
@@ -185,7 +174,9 @@ def incident_page_context(request, incident: Incident, **forms) -> dict:
             initial={"body": _stakeholder_template(incident, now=now)}
         ),
         "note_form": NoteForm(),
-        "reviews_panel": reviews_tag_available("incident_review_panel"),
+        "provided_panels": providers.render_panels(
+            providers.Slot.INCIDENT, request=request, incident=incident
+        ),
     }
     context.update(forms)
     return context

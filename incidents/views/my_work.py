@@ -6,17 +6,18 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.utils import timezone
 from django.views.generic import TemplateView
 
+from incidents import providers
 from incidents.models import (
     ActionItem,
     Incident,
     RoleAssignment,
 )
 from incidents.views.board import OPEN_ACTION_STATUSES
-from incidents.views.incident import reviews_tag_available
 
 
 class MyWorkView(LoginRequiredMixin, TemplateView):
-    """``/my/``: my open actions and current roles on incidents I may see."""
+    """``/my/``: my open actions and current roles on incidents I may see, then
+    the panels other apps provide (``providers.Slot.MY_WORK``)."""
 
     template_name = "incidents/my_work.html"
 
@@ -38,6 +39,8 @@ class MyWorkView(LoginRequiredMixin, TemplateView):
             )
             .select_related("incident", "incident__severity", "role")
             .order_by("-started_at"),
-            my_reviews_panel=reviews_tag_available("my_reviews_panel"),
+            provided_panels=providers.render_panels(
+                providers.Slot.MY_WORK, request=self.request
+            ),
         )
         return context
