@@ -5,8 +5,10 @@
    timelines). The counts must stay flat: a count that grows with the data is an N+1
    and fails the run.
 2. Load on a real gunicorn server on loopback: an alert storm (many concurrent
-   deliveries over a few dedup keys — exactly one incident per key must result) and
-   concurrent API reads; throughput and latency percentiles.
+   deliveries over a few dedup keys — exactly one incident per key must result),
+   the Alertmanager intake workload (``benchmarks/ingest.py``: 1,000 new groups and
+   1,000 repeats, end to end, latency and CPU per delivery) and concurrent API
+   reads; throughput and latency percentiles.
 
 Uses ``DATABASE_URL`` (a ``<name>_bench`` database beside it, PostgreSQL) or a
 throw-away SQLite file under ``var/bench/``. Results are printed and written to
@@ -211,8 +213,10 @@ def run_load(jobs, *, concurrency: int) -> dict:
     }
 
 
-def load(env: dict, *, deliveries: int, reads: int) -> dict:
+def load(env: dict, *, deliveries: int, reads: int, only: str = "") -> dict:
     from rest_framework.authtoken.models import Token
+
+    from benchmarks import ingest
 
     from incidentops.models import User
     from incidents.models import Incident
@@ -224,6 +228,14 @@ def load(env: dict, *, deliveries: int, reads: int) -> dict:
         name="bench-generic",
         kind="generic",
         service_account=bot,
+        rate_limit_per_minute=1_000_000,
+    )
+    am_bot = User.objects.create(username="bench-am-bot", is_service_account=True)
+    alertmanager, am_secret = integration_create(
+        actor=None,
+        name="bench-alertmanager",
+        kind="alertmanager",
+        service_account=am_bot,
         rate_limit_per_minute=1_000_000,
     )
     token = Token.objects.create(user=User.objects.get(username="bench-manager")).key
@@ -257,6 +269,18 @@ def load(env: dict, *, deliveries: int, reads: int) -> dict:
                 if time.monotonic() > deadline:
                     raise SystemExit("the server did not start") from None
                 time.sleep(0.2)
+        results = {}
+        if only in ("", "alerts"):
+            results["alert intake (Alertmanager)"] = ingest.run(
+                base,
+                integration=alertmanager,
+                secret=am_secret,
+                server_pid=server.pid,
+                run_load=run_load,
+                request=request,
+            )
+        if only == "alerts":
+            return results
         before = Incident.objects.count()
         keys = 20
         ingest = f"{base}/api/v1/integrations/{integration.pk}/alerts/"
@@ -295,7 +319,7 @@ def load(env: dict, *, deliveries: int, reads: int) -> dict:
     finally:
         server.terminate()
         server.wait(timeout=30)
-    return {"alert storm": storm, "API list reads": reads_result}
+    return {**results, "alert storm": storm, "API list reads": reads_result}
 
 
 def main() -> None:
@@ -303,6 +327,12 @@ def main() -> None:
     parser.add_argument("--sizes", default="10,100,1000")
     parser.add_argument("--deliveries", type=int, default=2000)
     parser.add_argument("--reads", type=int, default=500)
+    parser.add_argument(
+        "--only",
+        choices=["alerts"],
+        default="",
+        help="run just this load workload (no query counts)",
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
 
@@ -325,7 +355,7 @@ def main() -> None:
 
     print(f"Database: {env['DATABASE_URL'].split('@')[-1]}")
     print("\n1. Queries (and median ms) per request as incidents grow")
-    counts = query_counts(sizes)
+    counts = query_counts(sizes) if not args.only else {}
     header = "".join(f"{size:>16}" for size in sizes)
     print(f"{'':28}{header}")
     flat = True
@@ -338,7 +368,7 @@ def main() -> None:
             print(f"  !! query count grows with the data: {queries}")
 
     print("\n2. Load on gunicorn (2 processes x 4 threads) over loopback")
-    loads = load(env, deliveries=args.deliveries, reads=args.reads)
+    loads = load(env, deliveries=args.deliveries, reads=args.reads, only=args.only)
     for label, result in loads.items():
         print(f"{label}: {json.dumps(result)}")
 

@@ -113,6 +113,9 @@ STORAGES = {
     },
 }
 
+# --- Alert ingestion: the body cap, checked before anything parses a delivery. ---
+INGEST_MAX_BODY_BYTES = env.int("INGEST_MAX_BODY_BYTES", default=10 * 1024 * 1024)
+
 # --- Cache: shared between processes (rate limits, ingestion budgets). ---
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
@@ -191,6 +194,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=15),
         "options": {"expires": 600},
     },
+    # Alert incidents whose after-commit follow-up a lost message left undone.
+    "incidents-alert-follow-up-sweep": {
+        "task": "incidents.tasks.alert_follow_up_sweep_task",
+        "schedule": timedelta(minutes=1),
+        "options": {"expires": 55},
+    },
     # Nightly, off-peak; stores a version only when labelled incidents changed.
     "incidents-retrain-triage-model": {
         "task": "incidents.tasks.retrain_triage_model_task",
@@ -259,7 +268,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "IncidentStatusEnum": "incidents.models.Incident.Status",
         "ActionItemStatusEnum": "incidents.models.ActionItem.Status",
-        "AlertStatusEnum": "incidents.ingestion.ALERT_STATUSES",
+        "AlertStatusEnum": "incidents.ingestion.batch.ALERT_STATUSES",
         "ReviewStatusEnum": "reviews.models.Review.Status",
     },
     # Alert ingestion authenticates integrations with their own bearer secret.

@@ -1,5 +1,6 @@
-"""API routes of this app, registered on the one ``/api/v1/`` router, and the
-alert ingestion endpoint.
+"""API routes of this app, registered on the one ``/api/v1/`` router. The alert
+intake endpoint lives in ``incidents.ingestion.api`` (``AlertIngestView``,
+re-exported here for the URL map).
 
 Views validate with an input serializer, call one service and render with an
 output serializer. Every access question goes to ``incidents.permissions``: what
@@ -7,14 +8,12 @@ a user may not see is a 404 (the queryset is ``visible_to(user)``); what they ma
 see but not do is the service's ``NotPermitted`` (403).
 """
 
-import json
 
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
-    PolymorphicProxySerializer,
     extend_schema,
     extend_schema_view,
 )
@@ -22,22 +21,23 @@ from rest_framework import filters, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from incidentops.exceptions import DomainError
-from incidents import analytics, ingestion, services
+from incidents import analytics, services
 from incidents import permissions as rules
 from incidents.filters import IncidentFilter, StrictOrderingFilter
+from incidents.ingestion.api import AlertIngestView  # noqa: F401 (the URL map)
 from incidents.models import (
     ActionItem,
+    Alert,
     Incident,
     IncidentType,
-    Integration,
     SeverityLevel,
     TimelineEntry,
 )
 from incidents.serializers import (
     ActionCreateInput,
+    AlertSerializer,
     ActionItemSerializer,
     ActionPatchInput,
     AssignRoleInput,
@@ -258,6 +258,19 @@ class IncidentViewSet(
         "entry's hash. `verification` names the first broken entry, if any.",
         responses={200: TimelineEvidenceSerializer, **READ_ERRORS},
     )
+    @extend_schema(
+        summary="The incident's alerts, firing first and most severe first",
+        description="Every alert its integration delivered, one per fingerprint "
+        "(repeats update the row and count `deliveries`). Paginated; the same "
+        "visibility as the incident (404 otherwise).",
+        responses={200: AlertSerializer(many=True), **READ_ERRORS},
+    )
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def alerts(self, request, pk=None):
+        incident = self.get_object()
+        page = self.paginate_queryset(Alert.objects.filter(incident=incident).for_table())
+        return self.get_paginated_response(AlertSerializer(page, many=True).data)
+
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def evidence(self, request, pk=None):
         incident = self.get_object()
@@ -410,130 +423,6 @@ class AnalyticsViewSet(viewsets.GenericViewSet):
         params = _validated(TrendsQueryInput, request.query_params)
         results = analytics.incident_trends(user=request.user, **params)
         return Response(TrendsSerializer({**params, "results": results}).data)
-
-
-# --- alert ingestion ---------------------------------------------------------------
-
-
-def _refusal(code: int, reason: str, error: str, headers=None) -> Response:
-    return Response({"detail": reason, "code": error}, status=code, headers=headers)
-
-
-def _read_body(request, *, limit: int) -> bytes:
-    """At most ``limit`` bytes of the request body.
-
-    With a Content-Length, Django's request stream is limited to it. Without one
-    (``Transfer-Encoding: chunked``: the server de-chunks and sends no length),
-    Django's stream reads nothing, so the body comes from the WSGI input, which
-    the server ends where the chunked body ends."""
-    if request.META.get("CONTENT_LENGTH"):
-        return request.read(limit)
-    stream = request.META.get("wsgi.input")
-    if stream is None:
-        return b""
-    chunks: list[bytes] = []
-    remaining = limit
-    while remaining > 0:
-        chunk = stream.read(min(remaining, 65536))
-        if not chunk:
-            break
-        chunks.append(chunk)
-        remaining -= len(chunk)
-    return b"".join(chunks)
-
-
-class AlertIngestView(APIView):
-    """``POST /api/v1/integrations/<id>/alerts/`` with ``Authorization: Bearer``.
-
-    The body is capped before anything parses it: Content-Length first, then at
-    most ``MAX_BODY_BYTES + 1`` bytes read from the stream (Django's own upload
-    limit never sees it, so an oversized body is always a 413). A chunked
-    delivery has no Content-Length: it is read from the WSGI input, with the
-    same cap (``_read_body``).
-    """
-
-    authentication_classes: list = []
-    permission_classes = [permissions.AllowAny]
-    parser_classes: list = []
-
-    @extend_schema(
-        operation_id="alerts_ingest",
-        summary="Deliver alerts from an integration",
-        description="Alertmanager integrations take the Prometheus Alertmanager "
-        "webhook body (version 4) unchanged; generic integrations take the "
-        "generic shape. One open incident per group key / dedup key.",
-        auth=[{"integrationBearer": []}],
-        request=PolymorphicProxySerializer(
-            component_name="AlertDelivery",
-            serializers=[
-                ingestion.AlertmanagerPayloadSerializer,
-                ingestion.GenericAlertSerializer,
-            ],
-            resource_type_field_name=None,
-        ),
-        responses={
-            202: ingestion.AlertAcceptedSerializer,
-            400: ERROR,
-            401: ERROR,
-            413: ERROR,
-            429: ERROR,
-        },
-    )
-    def post(self, request, pk: int):
-        integration = (
-            Integration.objects.filter(pk=pk, is_active=True)
-            .select_related("service_account", "default_incident_type")
-            .first()
-        )
-        header = request.META.get("HTTP_AUTHORIZATION", "")
-        scheme, _, secret = header.partition(" ")
-        if (
-            integration is None
-            or scheme.lower() != "bearer"
-            or not integration.check_secret(secret.strip())
-        ):
-            return _refusal(
-                401,
-                "A valid integration secret is required (Authorization: Bearer).",
-                "not_authenticated",
-                headers={"WWW-Authenticate": 'Bearer realm="alerts"'},
-            )
-        limit = ingestion.MAX_BODY_BYTES
-        try:
-            declared = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            declared = 0
-        if declared > limit:
-            return _refusal(413, "The body is over 1 MiB.", "too_large")
-        body = _read_body(request._request, limit=limit + 1)
-        if len(body) > limit:
-            return _refusal(413, "The body is over 1 MiB.", "too_large")
-        retry_after = ingestion.rate_limit_hit(integration=integration)
-        if retry_after:
-            return _refusal(
-                429,
-                f"Over {integration.rate_limit_per_minute} deliveries a minute.",
-                "throttled",
-                headers={"Retry-After": str(retry_after)},
-            )
-        try:
-            payload = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            return _refusal(400, f"The body is not JSON: {error}", "malformed")
-        try:
-            batch = ingestion.parse_alert_batch(
-                integration=integration, payload=payload
-            )
-        except ingestion.MalformedAlert as error:
-            return _refusal(400, error.message, error.code)
-        result = ingestion.alert_ingest(integration=integration, batch=batch)
-        return Response(
-            {
-                "incident": result.incident.reference if result.incident else None,
-                "created": result.created,
-            },
-            status=status.HTTP_202_ACCEPTED,
-        )
 
 
 def register(router) -> None:

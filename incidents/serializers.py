@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from incidents.models import (
     ActionItem,
+    Alert,
     Incident,
     IncidentType,
     Role,
@@ -224,6 +225,49 @@ class TimelineEntrySerializer(serializers.ModelSerializer):
             "recorded_at",
             "prev_hash",
             "hash",
+        ]
+        read_only_fields = fields
+
+
+class AlertLinkSerializer(serializers.Serializer):
+    href = serializers.CharField()
+    text = serializers.CharField()
+
+
+class AlertSerializer(serializers.ModelSerializer):
+    """One alert of an incident, as its sender last described it."""
+
+    severity = serializers.SlugRelatedField(
+        slug_field="code",
+        read_only=True,
+        allow_null=True,
+        help_text="The level the integration's label map suggests for "
+        "`severity_label` (a suggestion, never a confirmation).",
+    )
+    labels = serializers.DictField(child=serializers.CharField())
+    annotations = serializers.DictField(child=serializers.CharField())
+    links = AlertLinkSerializer(many=True)
+    details = serializers.DictField()
+
+    class Meta:
+        model = Alert
+        fields = [
+            "fingerprint",
+            "name",
+            "status",
+            "severity_label",
+            "severity",
+            "labels",
+            "annotations",
+            "links",
+            "details",
+            "starts_at",
+            "ends_at",
+            "generator_url",
+            "first_seen_at",
+            "last_seen_at",
+            "deliveries",
+            "acknowledged_at",
         ]
         read_only_fields = fields
 

@@ -9,10 +9,9 @@ from django.utils.text import slugify
 
 from incidentops.exceptions import DomainError
 from incidents import services
-from incidents.models import IncidentType, Integration, SeverityLevel
+from incidents.ingestion.severity import default_label_map
+from incidents.models import IncidentType, Integration
 
-# Alertmanager's conventional severity labels, as suggestions (a person confirms).
-DEFAULT_ALERTMANAGER_MAP = {"critical": "SEV-1", "error": "SEV-2", "warning": "SEV-3"}
 
 
 def _label_map(raw: str) -> dict[str, str]:
@@ -21,7 +20,7 @@ def _label_map(raw: str) -> dict[str, str]:
         label, sep, code = pair.partition("=")
         if not sep or not label.strip() or not code.strip():
             raise CommandError(f"Expected label=SEV-n, got {pair!r}.")
-        mapping[label.strip()] = code.strip()
+        mapping[label.strip().lower()] = code.strip()
     return mapping
 
 
@@ -40,9 +39,11 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--severity-map",
-            help="Alert severity label to SUGGESTED severity, e.g. "
-            '"critical=SEV-1,warning=SEV-3". Alertmanager integrations default to '
-            "critical=SEV-1,error=SEV-2,warning=SEV-3; pass an empty string for none.",
+            help="Alert severity words to SUGGESTED severities, e.g. "
+            '"critical=SEV-1,warning=SEV-3" (case does not matter). Default: the '
+            "common words (critical/page/emergency/p1 SEV-1, error/high/major/p2 "
+            "SEV-2, warning/medium/p3 SEV-3, info/low/p4/p5 SEV-4); pass an empty "
+            "string for none.",
         )
         parser.add_argument(
             "--resolve-moves-to-mitigated",
@@ -64,12 +65,7 @@ class Command(BaseCommand):
             if incident_type is None:
                 raise CommandError(f"Unknown incident type {type_slug!r}.")
         if severity_map is None:
-            known = set(SeverityLevel.objects.values_list("code", flat=True))
-            label_map = (
-                {k: v for k, v in DEFAULT_ALERTMANAGER_MAP.items() if v in known}
-                if kind == Integration.Kind.ALERTMANAGER
-                else {}
-            )
+            label_map = default_label_map()
         else:
             label_map = _label_map(severity_map)
         if options["rate_limit"] < 1:
