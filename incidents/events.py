@@ -23,6 +23,11 @@ Arguments (besides ``sender``), all keyword:
 ``stakeholder_update_posted``    update, actor
 ``action_changed``               action, actor, created (bool)
 ``playbook_applied``             application, actions (list), actor
+``severity_suggestion_raised``   incident, severity, previous (or None), reason,
+                                 alert (dict: fingerprint, name, labels, or None),
+                                 actor
+    The *suggested* severity rose (a worse alert fired): a person should look and
+    confirm; the confirmed severity is unchanged.
 
 ``actor`` is the acting user, or None for the system.
 
@@ -47,6 +52,7 @@ incident_resolved = Signal()
 stakeholder_update_posted = Signal()
 action_changed = Signal()
 playbook_applied = Signal()
+severity_suggestion_raised = Signal()
 
 # --- Importing history -------------------------------------------------------
 # Past incidents brought in from another tool (or the demo's history) go through

@@ -66,6 +66,31 @@ def on_severity_confirmed(sender, *, incident, previous_severity, actor, **kwarg
     )
 
 
+def on_suggestion_raised(
+    sender, *, incident, severity, previous, reason, alert, actor, **kwargs
+) -> None:
+    """A worse alert raised the suggested severity: the people running the
+    incident and its lists are told, so a person can confirm or raise it."""
+    if events.importing_history():
+        return
+    holders = list({a.user_id: a.user for a in incident.current_assignments()}.values())
+    source = f"Alert {alert['name'] or alert['fingerprint']}" if alert else "An alert"
+    services.notification_send(
+        incident=incident,
+        kind="severity_suggested",
+        event_key=f"incident:{incident.pk}:suggested:{severity.code}",
+        users=holders,
+        lists=_lists_for(incident),
+        actor=actor,
+        context={
+            "change": f"{source} suggests {severity.code} "
+            f"(was {previous.code if previous else 'no suggestion'})",
+            "reason": reason,
+            "suggested_code": severity.code,
+        },
+    )
+
+
 def on_role_assigned(sender, *, assignment, previous_assignment, actor, **kwargs):
     if events.importing_history():
         return
@@ -147,6 +172,7 @@ def connect() -> None:
     for signal, receiver in (
         (events.incident_declared, on_incident_declared),
         (events.incident_severity_confirmed, on_severity_confirmed),
+        (events.severity_suggestion_raised, on_suggestion_raised),
         (events.incident_role_assigned, on_role_assigned),
         (events.stakeholder_update_posted, on_update_posted),
         (events.incident_resolved, on_resolved),
