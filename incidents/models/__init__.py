@@ -12,7 +12,8 @@ One module per part, every model importable from here
 - ``integrations``: alert sources and their secrets;
 - ``incident``: incidents, role assignments, action items, stakeholder updates;
 - ``timeline``: the append-only, hash-chained timeline;
-- ``alerts``: what alert ingestion knows about an incident's alerts;
+- ``alerts``: every alert an integration delivered (``Alert``) and the
+  per-incident ingestion state (``AlertState``);
 - ``triage``: trained versions of the learned triage model.
 
 The ``Historical<Model>`` classes django-simple-history adds are importable
@@ -21,7 +22,7 @@ from here too.
 
 from __future__ import annotations
 
-from incidents.models.alerts import AlertState
+from incidents.models.alerts import Alert, AlertState
 from incidents.models.incident import (
     ActionItem,
     HistoricalActionItem,
@@ -81,6 +82,7 @@ __all__ = [
     "HistoricalRoleAssignment",
     "HistoricalStakeholderUpdate",
     "ActionItem",
+    "Alert",
     "AlertState",
     "AppendOnlyError",
     "BUILTIN_ROLES",

@@ -15,11 +15,13 @@ from incidents.models.taxonomy import IncidentType
 
 
 class Integration(models.Model):
-    """An alert source (Alertmanager or a generic webhook) with its secret."""
+    """An alert source (Alertmanager or Grafana, a generic webhook, or a
+    PagerDuty Events API v2 sender) with its secret."""
 
     class Kind(models.TextChoices):
-        ALERTMANAGER = "alertmanager", "Prometheus Alertmanager"
+        ALERTMANAGER = "alertmanager", "Prometheus Alertmanager or Grafana"
         GENERIC = "generic", "Generic JSON"
+        EVENTS_V2 = "events-v2", "PagerDuty Events API v2"
 
     name = models.CharField(max_length=120, unique=True)
     kind = models.CharField(max_length=20, choices=Kind.choices)

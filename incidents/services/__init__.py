@@ -12,8 +12,11 @@ default to the real time. ``actor=None`` means the system.
 The services live in one module per concern and are all importable from here
 (``from incidents import services; services.incident_declare``):
 
-- ``timeline``: ``timeline_record``, the one way to write the timeline;
+- ``timeline``: ``timeline_record``, the one way to write the timeline
+  (``timeline_append`` when the caller holds the incident's lock);
 - ``declare``: declaring an incident and editing its plain fields;
+- ``declare_alerts``: the deferred declaration alert ingestion uses
+  (``incident_number``, ``incident_complete_declaration``);
 - ``severity``: suggestion, confirmation and classification;
 - ``actions``: playbooks and action items;
 - ``roles``: role assignment and handover;
@@ -73,6 +76,10 @@ from incidents.services.declare import (
     incident_declare,
     incident_update,
 )
+from incidents.services.declare_alerts import (
+    incident_complete_declaration,
+    incident_number,
+)
 from incidents.services.integrations import (
     integration_create,
     integration_rotate_secret,
@@ -94,10 +101,12 @@ from incidents.services.severity import (
     incident_confirm_severity,
     incident_record_suggestion,
 )
-from incidents.services.timeline import timeline_record
+from incidents.services.timeline import timeline_append, timeline_record
 from incidents.triage import suggest_for
 
 __all__ = [
+    "incident_complete_declaration",
+    "incident_number",
     "ACTION_EDITABLE",
     "ActionItem",
     "COMMANDER",
@@ -154,5 +163,6 @@ __all__ = [
     "playbook_apply",
     "stakeholder_update_post",
     "suggest_for",
+    "timeline_append",
     "timeline_record",
 ]

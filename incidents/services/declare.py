@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from incidentops.exceptions import DomainError
@@ -33,6 +33,11 @@ from incidents.services.base import (
     _save,
     _tags,
 )
+from incidents.services.declare_alerts import (
+    _declare_deferred,
+    _insert_or_raise_duplicate,
+    _suggestion_summary,
+)
 from incidents.services.timeline import timeline_record
 from incidents.triage import suggest_for
 
@@ -56,6 +61,9 @@ def incident_declare(
     now: datetime | None = None,
     integration: Integration | None = None,
     dedup_key: str = "",
+    deferred: bool = False,
+    suggested_severity: SeverityLevel | None = None,
+    suggestion_rationale: str = "",
 ) -> Incident:
     """Declare an incident: it starts in ``triage``.
 
@@ -66,7 +74,15 @@ def incident_declare(
     ``restricted_by_default``), guardian grants to the reporter and the type's
     groups. ``detected_at``/``now`` back-date it. ``integration``/``dedup_key``
     come from alert ingestion.
-    Sends: ``incident_declared``, ``incident_changed("declared")``.
+    ``deferred`` (alert ingestion, which must answer a storm fast and in
+    parallel): the suggestion is only ``suggested_severity`` with
+    ``suggestion_rationale`` for now, and nothing is sent yet; the reference is
+    provisional until the caller draws it with ``incident_number`` as its
+    transaction's last write (so concurrent declares queue on the year's
+    counter only while committing); after commit, ``incident_complete_declaration``
+    adds the triage suggestion and sends what a declaration sends.
+    Sends: ``incident_declared``, ``incident_changed("declared")`` (deferred:
+    none).
     Raises: ``NotPermitted`` if ``actor`` may not declare; ``DomainError`` for a
     blank title or a dedup key without an integration; ``OpenIncidentExists`` if
     the integration already has an open incident for ``dedup_key`` (also when a
@@ -95,6 +111,32 @@ def incident_declare(
             raise OpenIncidentExists(existing.get())
     if restricted is None:
         restricted = bool(incident_type and incident_type.restricted_by_default)
+    if deferred:
+        return _declare_deferred(
+            actor=actor,
+            now=now,
+            suggested_severity=suggested_severity,
+            rationale=suggestion_rationale,
+            fields={
+                "title": title,
+                "description": description,
+                "impact": impact,
+                "status": Status.TRIAGE,
+                "created_at": now,
+                "detected_at": detected_at,
+                "customer_facing": customer_facing,
+                "data_exposed": data_exposed,
+                "regulatory": regulatory,
+                "affected_services": _tags(affected_services),
+                "affected_sites": _tags(affected_sites),
+                "affected_suppliers": _tags(affected_suppliers),
+                "restricted": restricted,
+                "incident_type": incident_type,
+                "reporter": actor,
+                "integration": integration,
+                "dedup_key": dedup_key,
+            },
+        )
 
     suggestion = suggest_for(
         title=title,
@@ -135,19 +177,7 @@ def incident_declare(
         integration=integration,
         dedup_key=dedup_key,
     )
-    try:
-        # A savepoint, so a lost race on the dedup constraint leaves the outer
-        # transaction usable for the caller's lookup.
-        with transaction.atomic():
-            _save(incident, actor)
-    except IntegrityError:
-        if integration is None or not dedup_key:
-            raise
-        winner = Incident.objects.open().filter(
-            integration=integration, dedup_key=dedup_key
-        )
-        raise OpenIncidentExists(winner.get()) from None
-
+    _insert_or_raise_duplicate(incident, actor)
     if restricted:
         _grant_restricted_access(incident)
     timeline_record(
@@ -173,16 +203,7 @@ def incident_declare(
         kind=Kind.SEVERITY_SUGGESTED,
         actor=None,
         occurred_at=now,
-        summary=(
-            f"Triage suggests {suggestion.severity or 'no severity'}"
-            " and type "
-            + (
-                f"“{incident.suggested_type.name}”"
-                if incident.suggested_type
-                else suggestion.incident_type or "unknown"
-            )
-            + f" ({suggestion.confidence:.0%} confidence); a person must confirm."
-        ),
+        summary=_suggestion_summary(suggestion.severity, incident, suggestion),
         data=suggestion.as_dict(),
     )
     events.incident_declared.send(sender=Incident, incident=incident, actor=actor)

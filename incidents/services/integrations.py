@@ -6,6 +6,7 @@ from django.db import transaction
 
 from incidentops.exceptions import DomainError
 from incidents import permissions
+from incidents.ingestion.severity import default_label_map
 from incidents.models import (
     IncidentType,
     Integration,
@@ -31,7 +32,9 @@ def integration_create(
 ) -> tuple[Integration, str]:
     """Create an alert integration; returns it and its secret, shown only now.
 
-    Changes: a new ``Integration`` storing only the secret's hash. Sends nothing.
+    Changes: a new ``Integration`` storing only the secret's hash; its label map
+    is ``severity_label_map`` with its words lower-cased (None: the default
+    words, ``ingestion.severity.DEFAULT_SEVERITY_LABEL_MAP``). Sends nothing.
     Raises: ``NotPermitted`` unless ``actor`` may manage integrations
     (``actor=None``: the system, e.g. a management command); ``DomainError`` for
     an unknown kind, a duplicate name, an account that is not a service account
@@ -50,7 +53,9 @@ def integration_create(
         )
     if Integration.objects.filter(name=name).exists():
         raise DomainError(f"An integration named {name!r} exists.", field="name")
-    label_map = dict(severity_label_map or {})
+    if severity_label_map is None:
+        severity_label_map = default_label_map()
+    label_map = {str(k).strip().lower(): v for k, v in severity_label_map.items()}
     unknown = set(label_map.values()) - set(
         SeverityLevel.objects.values_list("code", flat=True)
     )

@@ -146,12 +146,11 @@ def _refuse_second_open_for_alert(incident: Incident, *, fallback=False) -> None
     if other is not None:
         raise InvalidTransition(
             f"It cannot be reopened: {other.reference} is open for the same alert "
-            f"({incident.dedup_key}); work on that one instead.",
+            "group; work on that one instead.",
             field="status",
         )
     if fallback:
         raise InvalidTransition(
-            "It cannot be reopened: another incident is open for the same alert "
-            f"({incident.dedup_key}).",
+            "It cannot be reopened: another incident is open for the same alert group.",
             field="status",
         )

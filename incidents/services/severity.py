@@ -28,7 +28,7 @@ from incidents.services.base import (
     _save,
 )
 from incidents.services.declare import _incident_update
-from incidents.services.timeline import timeline_record
+from incidents.services.timeline import timeline_append, timeline_record
 
 
 @transaction.atomic
@@ -149,6 +149,8 @@ def incident_record_suggestion(
     label: str,
     actor,
     now: datetime | None = None,
+    locked: bool = False,
+    alert: dict | None = None,
 ) -> Incident:
     """An alert's label suggests a severity; only a person confirms one
     (control 2), so this touches the suggestion alone.
@@ -156,35 +158,56 @@ def incident_record_suggestion(
     Changes: under the incident's row lock, ``suggested_severity`` and the
     stored ``suggestion`` (its severity, and ``rationale`` prefixed to the one
     already stored), with ``actor`` (the integration's account) in the history;
-    a ``severity_suggested`` timeline entry. Nothing if the locked row already
-    suggests ``severity``.
-    Sends: nothing beyond the timeline entry's own signal.
+    a ``severity_suggested`` timeline entry naming ``alert`` (``{"fingerprint",
+    "name", "labels"}``) when given. Nothing if the locked row already suggests
+    ``severity``. ``locked``: the caller holds the row lock in its transaction
+    and ``incident`` is that locked row (alert ingestion): no re-read.
+    Sends: ``severity_suggestion_raised`` when the suggestion rises.
     Raises: nothing of its own.
     """
     now = now or timezone.now()
-    locked = _lock(incident)
-    if locked.suggested_severity_id == severity.pk:
-        _refresh_into(incident, locked)
+    row = incident if locked else _lock(incident)
+    if row.suggested_severity_id == severity.pk:
+        if not locked:
+            _refresh_into(incident, row)
         return incident
-    previous = locked.suggested_severity.code if locked.suggested_severity else None
-    suggestion = dict(locked.suggestion or {})
+    previous_level = row.suggested_severity
+    previous = previous_level.code if previous_level else None
+    suggestion = dict(row.suggestion or {})
     suggestion["severity"] = severity.code
     suggestion["rationale"] = "; ".join(
         filter(None, [rationale, suggestion.get("rationale", "")])
     )
-    locked.suggested_severity = severity
-    locked.suggestion = suggestion
-    _save(locked, actor, update_fields=["suggested_severity", "suggestion"])
-    timeline_record(
-        incident=locked,
+    row.suggested_severity = severity
+    row.suggestion = suggestion
+    _save(row, actor, update_fields=["suggested_severity", "suggestion"])
+    source = f"Alert {alert['name'] or alert['fingerprint']}" if alert else "The alert"
+    timeline_append(
+        incident=row,
         kind=Kind.SEVERITY_SUGGESTED,
         actor=None,
         occurred_at=now,
-        summary=f"The alert suggests {severity.code} (was {previous or 'none'}); "
+        summary=f"{source} suggests {severity.code} (was {previous or 'none'}); "
         "a person must confirm.",
-        data={"severity": severity.code, "previous": previous, "label": label},
+        data={
+            "severity": severity.code,
+            "previous": previous,
+            "label": label,
+            "alert": alert,
+        },
     )
-    _refresh_into(incident, locked)
+    if not locked:
+        _refresh_into(incident, row)
+    if severity.is_more_severe_than(previous_level):
+        events.severity_suggestion_raised.send(
+            sender=Incident,
+            incident=incident,
+            severity=severity,
+            previous=previous_level,
+            reason=rationale,
+            alert=alert,
+            actor=actor,
+        )
     return incident
 
 

@@ -1,4 +1,5 @@
-"""The one way to write an incident's hash-chained timeline."""
+"""The one way to write an incident's hash-chained timeline (``timeline_record``;
+``timeline_append`` for a caller already holding the incident's row lock)."""
 
 from __future__ import annotations
 
@@ -41,14 +42,43 @@ def timeline_record(
         .filter(pk=incident.pk)
         .values_list("pk", flat=True)
     )
-    last = (
-        TimelineEntry.objects.filter(incident_id=incident.pk)
-        .order_by("-sequence")
-        .values_list("sequence", "hash")
-        .first()
+    return timeline_append(
+        incident=incident,
+        kind=kind,
+        summary=summary,
+        actor=actor,
+        data=data,
+        occurred_at=occurred_at,
+        actor_label=actor_label,
     )
+
+
+def timeline_append(
+    *,
+    incident: Incident,
+    kind: str,
+    summary: str,
+    actor=None,
+    data: dict | None = None,
+    occurred_at: datetime | None = None,
+    actor_label: str | None = None,
+    tail: tuple[int, str] | None = None,
+) -> TimelineEntry:
+    """``timeline_record`` for a caller that already holds the incident's row lock
+    in its transaction (``select_for_update``), as alert ingestion does: no
+    re-lock and no savepoint. ``tail`` is the last entry's (sequence, hash) when
+    the caller knows it (it saves a read). Changes and sends as
+    ``timeline_record``; calling it without the lock could fork the chain.
+    """
+    if tail is None:
+        tail = (
+            TimelineEntry.objects.filter(incident_id=incident.pk)
+            .order_by("-sequence")
+            .values_list("sequence", "hash")
+            .first()
+        )
     sequence, prev_hash = (
-        (last[0] + 1, last[1]) if last else (1, TimelineEntry.GENESIS_HASH)
+        (tail[0] + 1, tail[1]) if tail else (1, TimelineEntry.GENESIS_HASH)
     )
     entry = TimelineEntry(
         incident=incident,

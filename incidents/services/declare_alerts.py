@@ -1,0 +1,206 @@
+"""Declaring an incident from alerts, in two steps around a fast transaction.
+
+Alert ingestion must answer a storm quickly and in parallel, so an incident it
+opens is declared ``deferred`` (``incident_declare(deferred=True)``): the row,
+its grants and its "declared" entry now, with a provisional reference;
+``incident_number`` draws the real reference as the transaction's last write
+(the year's counter is then locked only while committing); after commit,
+``incident_complete_declaration`` adds the triage suggestion and sends what a
+declaration sends. Also the two steps ``incident_declare`` shares with it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from incidents import events
+from incidents.models import (
+    Incident,
+    IncidentReferenceCounter,
+    IncidentType,
+    SeverityLevel,
+)
+from incidents.services.base import (
+    Kind,
+    OpenIncidentExists,
+    _changed,
+    _grant_restricted_access,
+    _json,
+    _label,
+    _lock,
+    _refresh_into,
+    _save,
+)
+from incidents.services.timeline import timeline_append, timeline_record
+from incidents.triage import suggest_for
+
+
+def _suggestion_summary(code: str | None, incident: Incident, suggestion) -> str:
+    return (
+        f"Triage suggests {code or 'no severity'}"
+        " and type "
+        + (
+            f"“{incident.suggested_type.name}”"
+            if incident.suggested_type
+            else suggestion.incident_type or "unknown"
+        )
+        + f" ({suggestion.confidence:.0%} confidence); a person must confirm."
+    )
+
+
+def _insert_or_raise_duplicate(incident: Incident, actor) -> None:
+    """Insert a new incident; a lost race on the one-open-per-key constraint
+    raises ``OpenIncidentExists`` naming the winner."""
+    try:
+        # A savepoint, so a lost race on the dedup constraint leaves the outer
+        # transaction usable for the caller's lookup.
+        with transaction.atomic():
+            _save(incident, actor)
+    except IntegrityError:
+        if incident.integration_id is None or not incident.dedup_key:
+            raise
+        winner = Incident.objects.open().filter(
+            integration_id=incident.integration_id, dedup_key=incident.dedup_key
+        )
+        raise OpenIncidentExists(winner.get()) from None
+
+
+def _declare_deferred(
+    *, actor, now: datetime, suggested_severity, rationale: str, fields: dict
+) -> Incident:
+    """``incident_declare(deferred=True)``: the row (provisional reference, its
+    history written by ``incident_number``), grants and the declared entry."""
+    incident = Incident(
+        reference="~" + uuid.uuid4().hex[:19],
+        suggested_severity=suggested_severity,
+        suggestion={
+            "severity": suggested_severity.code if suggested_severity else None,
+            "incident_type": None,
+            "confidence": 0.0,
+            "rationale": rationale,
+            "similar": [],
+        },
+        **fields,
+    )
+    incident.skip_history_when_saving = True
+    _insert_or_raise_duplicate(incident, actor)
+    del incident.skip_history_when_saving
+    if incident.restricted:
+        _grant_restricted_access(incident)
+    integration = fields["integration"]
+    declared = timeline_append(
+        incident=incident,
+        kind=Kind.DECLARED,
+        actor=actor,
+        occurred_at=now,
+        summary=f"{_label(actor)} declared an incident from alerts: {incident.title}",
+        data={
+            "title": incident.title,
+            "incident_type": getattr(fields["incident_type"], "slug", None),
+            "restricted": incident.restricted,
+            "detected_at": incident.detected_at,
+            "integration": integration.name if integration else None,
+            "dedup_key": incident.dedup_key,
+        },
+    )
+    if suggested_severity is not None:
+        timeline_append(
+            incident=incident,
+            kind=Kind.SEVERITY_SUGGESTED,
+            actor=None,
+            occurred_at=now,
+            summary=f"The alerts suggest {suggested_severity.code}; a person must "
+            "confirm.",
+            data={"severity": suggested_severity.code, "rationale": rationale},
+            tail=(declared.sequence, declared.hash),
+        )
+    return incident
+
+
+def incident_number(*, incident: Incident) -> Incident:
+    """Draw the reference of an incident declared with ``deferred=True``.
+
+    Call it as the last write of the declaring transaction: from here to the
+    commit the year's counter row is locked, so concurrent declarations queue
+    only for that moment, and the numbers stay gap-free (a rollback returns the
+    number). Changes: the counter, the incident's ``reference`` and its creation
+    record in history. Sends nothing. Raises nothing.
+    """
+    incident.reference = IncidentReferenceCounter.next_reference(
+        incident.created_at.year
+    )
+    incident.skip_history_when_saving = True
+    incident.save(update_fields=["reference"])
+    del incident.skip_history_when_saving
+    Incident.history.bulk_history_create(
+        [incident], default_user=incident.reporter, default_date=incident.created_at
+    )
+    return incident
+
+
+@transaction.atomic
+def incident_complete_declaration(
+    *, incident: Incident, now: datetime | None = None
+) -> Incident:
+    """Finish a ``deferred`` declaration once it committed: the triage suggestion
+    and the declaration's events.
+
+    Changes: under the incident's row lock, ``suggested_type`` and the stored
+    ``suggestion`` (type, confidence, similar incidents, the rationale after the
+    alerts' own); ``suggested_severity`` only if the alerts suggested none (an
+    alert's severity word is the better evidence); a ``severity_suggested``
+    timeline entry. Sends: ``incident_declared``, ``incident_changed("declared")``
+    (actor: the reporter). Raises nothing of its own.
+    """
+    now = now or timezone.now()
+    locked = _lock(incident)
+    suggestion = suggest_for(
+        title=locked.title,
+        description=locked.description,
+        impact=locked.impact,
+        customer_facing=locked.customer_facing,
+        data_exposed=locked.data_exposed,
+        regulatory=locked.regulatory,
+        incident_type=locked.incident_type.slug if locked.incident_type_id else None,
+        affected_services=locked.affected_services,
+        affected_sites=locked.affected_sites,
+        affected_suppliers=locked.affected_suppliers,
+    )
+    stored = suggestion.as_dict()
+    alerts_said = locked.suggested_severity
+    if alerts_said is not None:
+        stored["severity"] = alerts_said.code
+    else:
+        locked.suggested_severity = SeverityLevel.objects.filter(
+            code=suggestion.severity
+        ).first()
+    stored["rationale"] = "; ".join(
+        filter(None, [(locked.suggestion or {}).get("rationale"), stored["rationale"]])
+    )
+    locked.suggested_type = IncidentType.objects.filter(
+        slug=suggestion.incident_type
+    ).first()
+    locked.suggestion = _json(stored)
+    _save(
+        locked,
+        None,
+        update_fields=["suggested_severity", "suggested_type", "suggestion"],
+    )
+    timeline_record(
+        incident=locked,
+        kind=Kind.SEVERITY_SUGGESTED,
+        actor=None,
+        occurred_at=now,
+        summary=_suggestion_summary(stored["severity"], locked, suggestion),
+        data=stored,
+    )
+    _refresh_into(incident, locked)
+    events.incident_declared.send(
+        sender=Incident, incident=incident, actor=incident.reporter
+    )
+    _changed(incident, "declared", incident.reporter, {"reference": incident.reference})
+    return incident
