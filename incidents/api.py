@@ -252,13 +252,6 @@ class IncidentViewSet(
         )
 
     @extend_schema(
-        summary="The timeline as evidence: every entry with its hash, verified",
-        description="A third party can recompute the chain: each hash is sha256 "
-        "over the canonical JSON of its content, which includes the previous "
-        "entry's hash. `verification` names the first broken entry, if any.",
-        responses={200: TimelineEvidenceSerializer, **READ_ERRORS},
-    )
-    @extend_schema(
         summary="The incident's alerts, firing first and most severe first",
         description="Every alert its integration delivered, one per fingerprint "
         "(repeats update the row and count `deliveries`). Paginated; the same "
@@ -271,6 +264,13 @@ class IncidentViewSet(
         page = self.paginate_queryset(Alert.objects.filter(incident=incident).for_table())
         return self.get_paginated_response(AlertSerializer(page, many=True).data)
 
+    @extend_schema(
+        summary="The timeline as evidence: every entry with its hash, verified",
+        description="A third party can recompute the chain: each hash is sha256 "
+        "over the canonical JSON of its content, which includes the previous "
+        "entry's hash. `verification` names the first broken entry, if any.",
+        responses={200: TimelineEvidenceSerializer, **READ_ERRORS},
+    )
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def evidence(self, request, pk=None):
         incident = self.get_object()

@@ -31,12 +31,12 @@ def _wait_for(check, timeout: float = 30.0, what: str = "condition"):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def _config(url: str, secret: str) -> str:
+def _config(url: str, secret: str, group_by: list[str]) -> str:
     return json.dumps(  # JSON is YAML
         {
             "route": {
                 "receiver": "incidentops",
-                "group_by": ["alertname"],
+                "group_by": group_by,
                 "group_wait": "1s",
                 "group_interval": "1s",
                 "repeat_interval": "1h",
@@ -58,12 +58,17 @@ def _config(url: str, secret: str) -> str:
 
 
 @pytest.fixture
-def alertmanager(live_server, settings, tmp_path, capsys):
+def group_by():
+    return ["alertname"]
+
+
+@pytest.fixture
+def alertmanager(live_server, settings, tmp_path, capsys, group_by):
     settings.SITE_URL = live_server.url
     call_command("create_integration", "alertmanager-e2e", "--kind", "alertmanager")
     printed = json.loads(capsys.readouterr().out.strip())
     config = tmp_path / "alertmanager.yml"
-    config.write_text(_config(printed["url"], printed["secret"]))
+    config.write_text(_config(printed["url"], printed["secret"], group_by))
     port = _free_port()
     log = open(tmp_path / "alertmanager.log", "w")
     process = subprocess.Popen(
@@ -104,9 +109,13 @@ def _post_alert(base: str, *, ends_at: datetime | None = None) -> None:
     }
     if ends_at is not None:
         alert["endsAt"] = ends_at.isoformat()
+    _post_alerts(base, [alert])
+
+
+def _post_alerts(base: str, alerts: list[dict]) -> None:
     request = urllib.request.Request(
         f"{base}/api/v2/alerts",
-        data=json.dumps([alert]).encode(),
+        data=json.dumps(alerts).encode(),
         headers={"Content-Type": "application/json"},
         method="POST",
     )
@@ -141,3 +150,113 @@ def test_alertmanager_opens_an_incident_and_records_the_resolution(alertmanager)
     incident.refresh_from_db()
     assert incident.status == "triage"
     assert Incident.objects.count() == 1
+
+
+# --- group_by: ['...']: every label set is its own group --------------------------------
+
+def _checkout_alert(instance: str, severity: str, **extra) -> dict:
+    return {
+        "labels": {
+            "alertname": "CheckoutErrors",
+            "cluster": "eu-west-1-production-main",
+            "namespace": "payments",
+            "service": "checkout-api",
+            "instance": instance,
+            "severity": severity,
+        },
+        "annotations": {
+            "summary": f"Checkout errors on {instance}",
+            "runbook_url": "https://runbooks.example/checkout",
+        },
+        "startsAt": (datetime.now(UTC) - timedelta(minutes=5)).isoformat(),
+        **extra,
+    }
+
+
+@pytest.mark.parametrize("group_by", [["..."]])
+def test_group_by_every_label_keeps_groups_apart_with_their_own_alerts(
+    alertmanager, group_by
+):
+    from incidents.models import Alert
+
+    # when: three alerts of mixed severity, differing only in the last labels
+    alerts = [
+        _checkout_alert("web-1:8080", "warning"),
+        _checkout_alert("web-2:8080", "Critical"),
+        _checkout_alert("web-3:8080", "page"),
+    ]
+    _post_alerts(alertmanager, alerts)
+
+    # then: one incident per group, each with its alert and its severity
+    incidents = _wait_for(
+        lambda: (lambda found: found if len(found) == 3 else None)(
+            list(Incident.objects.filter(integration__name="alertmanager-e2e"))
+        ),
+        what="three incidents",
+    )
+    keys = [i.alert_state.group_key for i in incidents]
+    assert len(set(keys)) == 3
+    assert all(len(key) > 200 for key in keys)
+    by_instance = {
+        a.labels["instance"]: a for a in Alert.objects.select_related("incident")
+    }
+    assert set(by_instance) == {"web-1:8080", "web-2:8080", "web-3:8080"}
+    assert by_instance["web-1:8080"].incident.suggested_severity.code == "SEV-3"
+    assert by_instance["web-2:8080"].incident.suggested_severity.code == "SEV-1"
+    assert by_instance["web-3:8080"].incident.suggested_severity.code == "SEV-1"
+    assert all(i.severity is None for i in incidents)
+    for alert in by_instance.values():
+        assert alert.links == [
+            {"href": "https://runbooks.example/checkout", "text": "Runbook"}
+        ]
+        assert alert.incident.detected_at == alert.starts_at
+
+    # when: one group resolves
+    resolved = _checkout_alert(
+        "web-2:8080",
+        "Critical",
+        endsAt=(datetime.now(UTC) - timedelta(seconds=1)).isoformat(),
+    )
+    _post_alerts(alertmanager, [resolved])
+
+    # then: only its own incident hears of it
+    _wait_for(
+        lambda: Alert.objects.filter(
+            labels__instance="web-2:8080", status="resolved"
+        ).exists(),
+        what="the resolved alert",
+    )
+    assert Alert.objects.filter(status="firing").count() == 2
+    others = [by_instance["web-1:8080"].incident, by_instance["web-3:8080"].incident]
+    for incident in others:
+        assert not incident.timeline.filter(data__status="resolved").exists()
+    assert Incident.objects.count() == 3
+
+
+def test_one_group_of_mixed_severities_keeps_every_alert_and_follows_the_worst(
+    alertmanager,
+):
+    # when: a warning fires, then a critical alert of the same group joins
+    _post_alerts(alertmanager, [_checkout_alert("web-1:8080", "warning")])
+    incident = _wait_for(
+        lambda: Incident.objects.filter(integration__name="alertmanager-e2e").first(),
+        what="the incident",
+    )
+    assert incident.suggested_severity.code == "SEV-3"
+    _post_alerts(
+        alertmanager,
+        [
+            _checkout_alert("web-1:8080", "warning"),
+            _checkout_alert("web-2:8080", "critical"),
+        ],
+    )
+
+    # then: the same incident holds both alerts; the suggestion rose, nothing
+    # was confirmed
+    _wait_for(lambda: incident.alerts.count() == 2, what="the second alert")
+    incident.refresh_from_db()
+    assert Incident.objects.count() == 1
+    assert incident.suggested_severity.code == "SEV-1"
+    assert incident.severity is None
+    entry = incident.timeline.filter(kind="severity_suggested").latest("sequence")
+    assert entry.data["alert"]["labels"]["instance"] == "web-2:8080"

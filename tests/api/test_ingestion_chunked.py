@@ -21,7 +21,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from incidents.models import AlertState, Incident, TimelineEntry
+from incidents.models import Alert, AlertState, Incident, TimelineEntry
 from tests import workers
 from tests.factories import INTEGRATION_SECRET, IntegrationFactory
 
@@ -99,6 +99,7 @@ def counts():
         Incident.objects.count(),
         TimelineEntry.objects.count(),
         AlertState.objects.count(),
+        Alert.objects.count(),
     )
 
 
@@ -123,11 +124,11 @@ def test_a_small_chunked_delivery_is_read_and_opens_an_incident(gunicorn):
     assert incident.title == "Disk almost full on db-1"
 
 
-def test_a_chunked_delivery_over_1_mib_is_413_and_stores_nothing(gunicorn):
+def test_a_chunked_delivery_over_10_mib_is_413_and_stores_nothing(gunicorn):
     integration = IntegrationFactory(name="chunked-hook")
     before = counts()
     body = json.dumps(
-        {"title": "Huge", "dedup_key": "k", "description": "x" * (1024 * 1024)}
+        {"title": "Huge", "dedup_key": "k", "description": "x" * (10 * 1024 * 1024)}
     ).encode()
     chunks = [body[i : i + 65536] for i in range(0, len(body), 65536)]
 

@@ -8,11 +8,11 @@ from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 
-from incidents.models import AlertState, Incident
+from incidents.models import Alert, AlertState, Incident
 from incidents.timeline import verify_timeline
 from tests.factories import INTEGRATION_SECRET, IntegrationFactory
 
-THREADS = 8
+THREADS = 16
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -62,4 +62,5 @@ def test_concurrent_deliveries_of_one_key_make_exactly_one_incident():
     assert {reply["incident"] for _, reply in outcomes} == {incident.reference}
     assert sum(reply["created"] for _, reply in outcomes) == 1
     assert AlertState.objects.get(incident=incident).deliveries == THREADS
+    assert Alert.objects.get(incident=incident).deliveries == THREADS
     assert verify_timeline(incident).ok

@@ -56,7 +56,7 @@ GRAFANA_LINKS = {
 }
 
 
-class AlertSerializer(serializers.Serializer):
+class AlertmanagerAlertSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=ALERT_STATUSES)
     labels = TextMapField(required=True)
     annotations = TextMapField()
@@ -75,7 +75,7 @@ class AlertSerializer(serializers.Serializer):
     imageURL = serializers.CharField(required=False, allow_blank=True)  # noqa: N815
 
 
-class PayloadSerializer(serializers.Serializer):
+class AlertmanagerPayloadSerializer(serializers.Serializer):
     """The Alertmanager webhook body, version 4, as Alertmanager sends it; or
     Grafana's alerting webhook body, version 1 (same shape, a few more fields).
     """
@@ -93,12 +93,15 @@ class PayloadSerializer(serializers.Serializer):
     externalURL = serializers.CharField(  # noqa: N815
         required=False, allow_blank=True
     )
-    alerts = AlertSerializer(many=True, allow_empty=False)
+    alerts = AlertmanagerAlertSerializer(many=True, allow_empty=False)
     # Grafana only
     orgId = serializers.IntegerField(required=False)  # noqa: N815
     title = TextField(required=False)
     state = TextField(required=False)
     message = TextField(required=False)
+
+
+PayloadSerializer = AlertmanagerPayloadSerializer
 
 
 def _links(alert: dict, annotations: dict[str, str]) -> list[dict[str, str]]:
@@ -145,7 +148,7 @@ def parse(payload) -> AlertBatch:
     Raises ``MalformedAlert`` naming the first problem (no ``groupKey``, no
     alerts, an unknown version or status).
     """
-    data = validated(PayloadSerializer, payload)
+    data = validated(AlertmanagerPayloadSerializer, payload)
     common_labels = data["commonLabels"]
     common = data["commonAnnotations"]
     raw = data["alerts"]

@@ -47,7 +47,7 @@ ACTIONS = [TRIGGER, ACKNOWLEDGE, RESOLVE]
 PAYLOAD_LABELS = ("source", "component", "group", "class")
 
 
-class EventPayloadSerializer(serializers.Serializer):
+class EventsV2PayloadFieldsSerializer(serializers.Serializer):
     summary = TextField()
     source = TextField(required=False, default="")
     severity = TextField(required=False, default="")
@@ -64,18 +64,18 @@ class EventPayloadSerializer(serializers.Serializer):
         return value.strip()
 
 
-class LinkSerializer(serializers.Serializer):
+class EventsV2LinkSerializer(serializers.Serializer):
     href = serializers.CharField()
     text = TextField(required=False, default="")
 
 
-class ImageSerializer(serializers.Serializer):
+class EventsV2ImageSerializer(serializers.Serializer):
     src = serializers.CharField()
     href = serializers.CharField(required=False, allow_blank=True)
     alt = TextField(required=False, default="")
 
 
-class PayloadSerializer(serializers.Serializer):
+class EventsV2EventSerializer(serializers.Serializer):
     """A PagerDuty Events API v2 event."""
 
     routing_key = serializers.CharField(required=False, allow_blank=True)
@@ -83,11 +83,11 @@ class PayloadSerializer(serializers.Serializer):
     dedup_key = serializers.CharField(
         required=False, allow_blank=True, trim_whitespace=False
     )
-    payload = EventPayloadSerializer(required=False)
+    payload = EventsV2PayloadFieldsSerializer(required=False)
     client = TextField(required=False, default="")
     client_url = serializers.CharField(required=False, allow_blank=True)
-    links = LinkSerializer(many=True, required=False, default=list)
-    images = ImageSerializer(many=True, required=False, default=list)
+    links = EventsV2LinkSerializer(many=True, required=False, default=list)
+    images = EventsV2ImageSerializer(many=True, required=False, default=list)
 
     def validate(self, data):
         if data["event_action"] == TRIGGER and "payload" not in data:
@@ -101,14 +101,7 @@ class PayloadSerializer(serializers.Serializer):
         return data
 
 
-class AcceptedSerializer(serializers.Serializer):
-    """PagerDuty's reply, plus the incident and whether it was created."""
-
-    status = serializers.CharField(help_text='"success"')
-    message = serializers.CharField(help_text='"Event processed"')
-    dedup_key = serializers.CharField()
-    incident = serializers.CharField(allow_null=True)
-    created = serializers.BooleanField()
+PayloadSerializer = EventsV2EventSerializer
 
 
 def _links(data: dict) -> list[dict[str, str]]:
@@ -129,7 +122,7 @@ def parse(payload) -> AlertBatch:
     """Read an Events API v2 event. Raises ``MalformedAlert`` naming the first
     problem (no ``event_action``, a trigger without ``payload.summary``, an
     acknowledge or resolve without ``dedup_key``)."""
-    data = validated(PayloadSerializer, payload)
+    data = validated(EventsV2EventSerializer, payload)
     action = data["event_action"]
     key = data.get("dedup_key") or uuid.uuid4().hex
     event = data.get("payload") or {}

@@ -33,7 +33,7 @@ LABEL = "Generic JSON"
 SEVERITY_LABELS = ("severity", "priority")
 
 
-class PayloadSerializer(serializers.Serializer):
+class GenericAlertSerializer(serializers.Serializer):
     """The generic JSON alert: one alert per delivery, keyed by ``dedup_key``."""
 
     title = TextField()
@@ -49,10 +49,13 @@ class PayloadSerializer(serializers.Serializer):
         return value.strip()
 
 
+PayloadSerializer = GenericAlertSerializer
+
+
 def parse(payload) -> AlertBatch:
     """Read a generic JSON alert. Raises ``MalformedAlert`` naming the first
     problem (no title, no ``dedup_key``, an unknown status)."""
-    data = validated(PayloadSerializer, payload)
+    data = validated(GenericAlertSerializer, payload)
     title = data["title"]
     description = data["description"].strip()
     if len(title) > TITLE_LIMIT:
