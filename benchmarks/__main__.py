@@ -217,7 +217,6 @@ def load(env: dict, *, deliveries: int, reads: int, only: str = "") -> dict:
     from rest_framework.authtoken.models import Token
 
     from benchmarks import ingest
-
     from incidentops.models import User
     from incidents.models import Incident
     from incidents.services import integration_create

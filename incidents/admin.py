@@ -3,6 +3,7 @@ integrations, with history. Operational records (incidents, the timeline) are
 read-only here; changing them is the portal's and the API's job, through the
 services."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
@@ -13,6 +14,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from incidentops.admin import ReadOnlyAdminMixin
 from incidentops.exceptions import DomainError
 from incidents import permissions, services
+from incidents.ingestion.severity import normalise_map
 from incidents.models import (
     Incident,
     IncidentFamily,
@@ -97,16 +99,50 @@ class PlaybookAdmin(SimpleHistoryAdmin):
     ordering = ["incident_type__name", "severity__rank"]
 
 
+class IntegrationForm(forms.ModelForm):
+    class Meta:
+        model = Integration
+        fields = [
+            "name",
+            "kind",
+            "service_account",
+            "default_incident_type",
+            "severity_label_map",
+            "resolve_moves_to_mitigated",
+            "rate_limit_per_minute",
+            "is_active",
+        ]
+        help_texts = {
+            "severity_label_map": "Sender severity words to SUGGESTED severity "
+            'codes, e.g. {"critical": "SEV-1", "p2": "SEV-2"}. Case does not '
+            "matter; a person always confirms the severity.",
+        }
+
+    def clean_severity_label_map(self):
+        mapping = self.cleaned_data["severity_label_map"] or {}
+        if not isinstance(mapping, dict):
+            raise forms.ValidationError("A JSON object of word to severity code.")
+        known = set(SeverityLevel.objects.values_list("code", flat=True))
+        unknown = sorted({str(v) for v in mapping.values()} - known)
+        if unknown:
+            raise forms.ValidationError(
+                "Unknown severity codes: " + ", ".join(unknown) + "."
+            )
+        return normalise_map(mapping)
+
+
 @admin.register(Integration)
 class IntegrationAdmin(SimpleHistoryAdmin):
     """The secret is shown once, when created through ``create_integration`` (or
-    the rotate action); only its hash is stored, and never displayed."""
+    the rotate action); only its hash is stored, and never displayed. The
+    severity label map is edited here (words are stored lower-cased)."""
+
+    form = IntegrationForm
 
     list_display = ["name", "kind", "service_account", "is_active", "created_at"]
     list_filter = ["kind", "is_active"]
     search_fields = ["name", "service_account__username"]
     ordering = ["name"]
-    exclude = ["secret_hash"]
     readonly_fields = ["created_at"]
     actions = ["rotate_secret"]
 

@@ -8,7 +8,6 @@ a user may not see is a 404 (the queryset is ``visible_to(user)``); what they ma
 see but not do is the service's ``NotPermitted`` (403).
 """
 
-
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -37,9 +36,9 @@ from incidents.models import (
 )
 from incidents.serializers import (
     ActionCreateInput,
-    AlertSerializer,
     ActionItemSerializer,
     ActionPatchInput,
+    AlertSerializer,
     AssignRoleInput,
     ConfirmSeverityInput,
     ErrorSerializer,
@@ -261,7 +260,9 @@ class IncidentViewSet(
     @action(detail=True, methods=["get"], filter_backends=[])
     def alerts(self, request, pk=None):
         incident = self.get_object()
-        page = self.paginate_queryset(Alert.objects.filter(incident=incident).for_table())
+        page = self.paginate_queryset(
+            Alert.objects.filter(incident=incident).for_table()
+        )
         return self.get_paginated_response(AlertSerializer(page, many=True).data)
 
     @extend_schema(

@@ -13,9 +13,7 @@ _LINE_LIMIT = 300
 
 def _distinct_labels(alert: Alert, common: dict[str, str]) -> str:
     own = {
-        k: v
-        for k, v in alert.labels.items()
-        if k != "alertname" and common.get(k) != v
+        k: v for k, v in alert.labels.items() if k != "alertname" and common.get(k) != v
     }
     return ", ".join(f"{k}={v}" for k, v in sorted(own.items()))
 

@@ -64,9 +64,7 @@ _UPDATED = [
     "last_seen_at",
     "deliveries",
 ]
-_COMPARED = [
-    "severity_id" if name == "severity" else name for name in _UPDATED[:-2]
-]
+_COMPARED = ["severity_id" if name == "severity" else name for name in _UPDATED[:-2]]
 
 
 @dataclass(frozen=True)

@@ -74,9 +74,10 @@ def post(client, integration, body, **extra):
 
 def alert(name="HighErrorRate", severity_word="warning", status="firing", **extra):
     labels = {"alertname": name, "severity": severity_word, **extra.pop("labels", {})}
-    fingerprint = extra.pop("fingerprint", None) or hashlib.sha256(
-        json.dumps(labels, sort_keys=True).encode()
-    ).hexdigest()[:16]
+    fingerprint = (
+        extra.pop("fingerprint", None)
+        or hashlib.sha256(json.dumps(labels, sort_keys=True).encode()).hexdigest()[:16]
+    )
     return {
         "status": status,
         "labels": labels,
@@ -443,7 +444,9 @@ def test_detected_at_is_the_earliest_start_with_its_offset(client, am):
         [
             alert(labels={"i": "1"}, startsAt="2026-03-01T18:05:00+08:00"),
             alert(labels={"i": "2"}, startsAt="2026-03-01T18:00:00.5+08:00"),
-            alert(labels={"i": "3"}, status="resolved", startsAt="2026-03-01T09:00:00Z"),
+            alert(
+                labels={"i": "3"}, status="resolved", startsAt="2026-03-01T09:00:00Z"
+            ),
         ]
     )
 

@@ -154,6 +154,7 @@ def test_alertmanager_opens_an_incident_and_records_the_resolution(alertmanager)
 
 # --- group_by: ['...']: every label set is its own group --------------------------------
 
+
 def _checkout_alert(instance: str, severity: str, **extra) -> dict:
     return {
         "labels": {

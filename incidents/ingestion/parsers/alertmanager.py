@@ -334,7 +334,10 @@ SAMPLES = [
                     starts_at=datetime(2026, 3, 1, 10, 0, tzinfo=UTC),
                     generator_url="https://grafana.example/alerting/grafana/abc/view",
                     links=[
-                        {"href": "https://grafana.example/d/storage", "text": "Dashboard"},
+                        {
+                            "href": "https://grafana.example/d/storage",
+                            "text": "Dashboard",
+                        },
                         {
                             "href": "https://grafana.example/d/storage?viewPanel=3",
                             "text": "Panel",

@@ -33,7 +33,6 @@ from incidents.ingestion.batch import (
     Alert,
     AlertBatch,
     TextField,
-    TextMapField,
     as_text,
     clip,
     clip_fingerprint,
@@ -219,7 +218,10 @@ SAMPLES = [
                     severity_label="error",
                     links=[
                         {"href": "https://runbooks.example/latency", "text": "Runbook"},
-                        {"href": "https://monitor.example/42.png", "text": "Latency graph"},
+                        {
+                            "href": "https://monitor.example/42.png",
+                            "text": "Latency graph",
+                        },
                         {
                             "href": "https://monitor.example/checks/42",
                             "text": "Synthetic monitor",
@@ -235,7 +237,11 @@ SAMPLES = [
     ),
     (
         "events v2 acknowledge",
-        {"routing_key": "k", "event_action": "acknowledge", "dedup_key": "checkout/latency"},
+        {
+            "routing_key": "k",
+            "event_action": "acknowledge",
+            "dedup_key": "checkout/latency",
+        },
         AlertBatch(
             group_key="checkout/latency",
             status=FIRING,
@@ -248,7 +254,11 @@ SAMPLES = [
     ),
     (
         "events v2 resolve",
-        {"routing_key": "k", "event_action": "resolve", "dedup_key": "checkout/latency"},
+        {
+            "routing_key": "k",
+            "event_action": "resolve",
+            "dedup_key": "checkout/latency",
+        },
         AlertBatch(
             group_key="checkout/latency",
             status=RESOLVED,

@@ -13,7 +13,6 @@ from incidents.ingestion.severity import default_label_map
 from incidents.models import IncidentType, Integration
 
 
-
 def _label_map(raw: str) -> dict[str, str]:
     mapping = {}
     for pair in filter(None, (p.strip() for p in raw.split(","))):
