@@ -37,9 +37,9 @@ from incidents.services.declare_alerts import (
     _declare_deferred,
     _insert_or_raise_duplicate,
     _suggestion_summary,
+    triage_suggestion,
 )
 from incidents.services.timeline import timeline_record
-from incidents.triage import suggest_for
 
 
 @transaction.atomic
@@ -111,47 +111,7 @@ def incident_declare(
             raise OpenIncidentExists(existing.get())
     if restricted is None:
         restricted = bool(incident_type and incident_type.restricted_by_default)
-    if deferred:
-        return _declare_deferred(
-            actor=actor,
-            now=now,
-            suggested_severity=suggested_severity,
-            rationale=suggestion_rationale,
-            fields={
-                "title": title,
-                "description": description,
-                "impact": impact,
-                "status": Status.TRIAGE,
-                "created_at": now,
-                "detected_at": detected_at,
-                "customer_facing": customer_facing,
-                "data_exposed": data_exposed,
-                "regulatory": regulatory,
-                "affected_services": _tags(affected_services),
-                "affected_sites": _tags(affected_sites),
-                "affected_suppliers": _tags(affected_suppliers),
-                "restricted": restricted,
-                "incident_type": incident_type,
-                "reporter": actor,
-                "integration": integration,
-                "dedup_key": dedup_key,
-            },
-        )
-
-    suggestion = suggest_for(
-        title=title,
-        description=description,
-        impact=impact,
-        customer_facing=customer_facing,
-        data_exposed=data_exposed,
-        regulatory=regulatory,
-        incident_type=incident_type.slug if incident_type else None,
-        affected_services=affected_services or (),
-        affected_sites=affected_sites or (),
-        affected_suppliers=affected_suppliers or (),
-    )
     incident = Incident(
-        reference=IncidentReferenceCounter.next_reference(now.year),
         title=title,
         description=description,
         impact=impact,
@@ -166,17 +126,26 @@ def incident_declare(
         affected_suppliers=_tags(affected_suppliers),
         restricted=restricted,
         incident_type=incident_type,
-        suggested_severity=SeverityLevel.objects.filter(
-            code=suggestion.severity
-        ).first(),
-        suggested_type=IncidentType.objects.filter(
-            slug=suggestion.incident_type
-        ).first(),
-        suggestion=_json(suggestion.as_dict()),
         reporter=actor,
         integration=integration,
         dedup_key=dedup_key,
     )
+    if deferred:
+        return _declare_deferred(
+            incident=incident,
+            now=now,
+            suggested_severity=suggested_severity,
+            rationale=suggestion_rationale,
+        )
+    suggestion = triage_suggestion(incident)
+    incident.reference = IncidentReferenceCounter.next_reference(now.year)
+    incident.suggested_severity = SeverityLevel.objects.filter(
+        code=suggestion.severity
+    ).first()
+    incident.suggested_type = IncidentType.objects.filter(
+        slug=suggestion.incident_type
+    ).first()
+    incident.suggestion = _json(suggestion.as_dict())
     _insert_or_raise_duplicate(incident, actor)
     if restricted:
         _grant_restricted_access(incident)

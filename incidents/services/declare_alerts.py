@@ -69,29 +69,43 @@ def _insert_or_raise_duplicate(incident: Incident, actor) -> None:
         raise OpenIncidentExists(winner.get()) from None
 
 
+def triage_suggestion(incident: Incident):
+    """The triage suggester's ``Suggestion`` for an incident's fields."""
+    return suggest_for(
+        title=incident.title,
+        description=incident.description,
+        impact=incident.impact,
+        customer_facing=incident.customer_facing,
+        data_exposed=incident.data_exposed,
+        regulatory=incident.regulatory,
+        incident_type=incident.incident_type.slug if incident.incident_type else None,
+        affected_services=incident.affected_services,
+        affected_sites=incident.affected_sites,
+        affected_suppliers=incident.affected_suppliers,
+    )
+
+
 def _declare_deferred(
-    *, actor, now: datetime, suggested_severity, rationale: str, fields: dict
+    *, incident: Incident, now: datetime, suggested_severity, rationale: str
 ) -> Incident:
     """``incident_declare(deferred=True)``: the row (provisional reference, its
     history written by ``incident_number``), grants and the declared entry."""
-    incident = Incident(
-        reference="~" + uuid.uuid4().hex[:19],
-        suggested_severity=suggested_severity,
-        suggestion={
-            "severity": suggested_severity.code if suggested_severity else None,
-            "incident_type": None,
-            "confidence": 0.0,
-            "rationale": rationale,
-            "similar": [],
-        },
-        **fields,
-    )
+    actor = incident.reporter
+    incident.reference = "~" + uuid.uuid4().hex[:19]
+    incident.suggested_severity = suggested_severity
+    incident.suggestion = {
+        "severity": suggested_severity.code if suggested_severity else None,
+        "incident_type": None,
+        "confidence": 0.0,
+        "rationale": rationale,
+        "similar": [],
+    }
     incident.skip_history_when_saving = True
     _insert_or_raise_duplicate(incident, actor)
     del incident.skip_history_when_saving
     if incident.restricted:
         _grant_restricted_access(incident)
-    integration = fields["integration"]
+    integration = incident.integration
     declared = timeline_append(
         incident=incident,
         kind=Kind.DECLARED,
@@ -100,7 +114,7 @@ def _declare_deferred(
         summary=f"{_label(actor)} declared an incident from alerts: {incident.title}",
         data={
             "title": incident.title,
-            "incident_type": getattr(fields["incident_type"], "slug", None),
+            "incident_type": getattr(incident.incident_type, "slug", None),
             "restricted": incident.restricted,
             "detected_at": incident.detected_at,
             "integration": integration.name if integration else None,
@@ -158,18 +172,7 @@ def incident_complete_declaration(
     """
     now = now or timezone.now()
     locked = _lock(incident)
-    suggestion = suggest_for(
-        title=locked.title,
-        description=locked.description,
-        impact=locked.impact,
-        customer_facing=locked.customer_facing,
-        data_exposed=locked.data_exposed,
-        regulatory=locked.regulatory,
-        incident_type=locked.incident_type.slug if locked.incident_type_id else None,
-        affected_services=locked.affected_services,
-        affected_sites=locked.affected_sites,
-        affected_suppliers=locked.affected_suppliers,
-    )
+    suggestion = triage_suggestion(locked)
     stored = suggestion.as_dict()
     alerts_said = locked.suggested_severity
     if alerts_said is not None:
