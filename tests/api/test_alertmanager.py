@@ -162,6 +162,8 @@ def _checkout_alert(instance: str, severity: str, **extra) -> dict:
             "cluster": "eu-west-1-production-main",
             "namespace": "payments",
             "service": "checkout-api",
+            "prometheus": "monitoring/k8s-production-eu-west-1",
+            "job": "checkout-api-http-metrics",
             "instance": instance,
             "severity": severity,
         },
