@@ -259,15 +259,37 @@ def load(env: dict, *, deliveries: int, reads: int, only: str = "") -> dict:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90
         while True:
             try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=2).read()
+                urllib.request.urlopen(f"{base}/healthz", timeout=10).read()
                 break
-            except (urllib.error.URLError, ConnectionError):
+            except OSError:  # refused, reset or timed out while it boots
                 if time.monotonic() > deadline:
                     raise SystemExit("the server did not start") from None
                 time.sleep(0.2)
+        # Warm every worker thread (imports, database connection, broker) on the
+        # generic integration, so that the timed runs measure steady state.
+        warm = f"{base}/api/v1/integrations/{integration.pk}/alerts/"
+        warm_headers = {
+            "Authorization": f"Bearer {secret}",
+            "Content-Type": "application/json",
+        }
+        run_load(
+            [
+                (
+                    lambda n=n: request(
+                        warm,
+                        data=json.dumps(
+                            {"title": "Warm-up", "dedup_key": f"warm-up-{n % 4}"}
+                        ).encode(),
+                        headers=warm_headers,
+                    )
+                )
+                for n in range(64)
+            ],
+            concurrency=16,
+        )
         results = {}
         if only in ("", "alerts"):
             results["alert intake (Alertmanager)"] = ingest.run(

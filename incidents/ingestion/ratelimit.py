@@ -24,6 +24,16 @@ _cache_down_until = 0.0
 
 
 def _count(key: str) -> int:
+    """Add one to the window's counter and return it: on Redis one round trip
+    (INCR, then EXPIRE only if the key has none), elsewhere ``incr``/``add``."""
+    client = getattr(getattr(cache, "_cache", None), "get_client", None)
+    if client is not None:  # django.core.cache.backends.redis.RedisCache
+        full_key = cache.make_and_validate_key(key)
+        pipe = client(full_key, write=True).pipeline(transaction=False)
+        pipe.incr(full_key)
+        pipe.expire(full_key, WINDOW_SECONDS + 30, nx=True)
+        count, _ = pipe.execute()
+        return int(count)
     try:
         return cache.incr(key)
     except ValueError:  # not there yet, or expired between the calls

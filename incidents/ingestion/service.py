@@ -89,9 +89,13 @@ class _Changes:
 
 
 def _open_locked(integration: Integration, dedup_key: str) -> Incident | None:
+    # Not joined with its alert state: a read that waited for this lock would
+    # see the joined row as it was before the wait (PostgreSQL re-checks only
+    # the locked row), and counters would lose updates. ``_state`` reads it
+    # once the lock is held.
     return (
         Incident.objects.open()
-        .select_for_update(of=("self",))
+        .select_for_update()
         .filter(integration=integration, dedup_key=dedup_key)
         .first()
     )
@@ -205,18 +209,20 @@ def _merge(row: AlertRecord, alert: Alert, mapper, action: str, now) -> bool:
 
 
 def _upsert_alerts(
-    incident: Incident, integration, batch: AlertBatch, mapper, now
+    incident: Incident, integration, batch: AlertBatch, mapper, now, created: bool
 ) -> _Changes:
-    """New alerts inserted, changed ones updated, repeats counted: three
+    """New alerts inserted, changed ones updated, repeats counted: four
     statements at most, whatever the number of alerts."""
     changes = _Changes()
     alerts = {a.fingerprint: a for a in batch.alerts}  # last one wins
-    known = {
-        row.fingerprint: row
-        for row in AlertRecord.objects.filter(
-            incident=incident, fingerprint__in=list(alerts)
-        )
-    }
+    known = {}
+    if not created:  # a new incident has no alerts yet
+        known = {
+            row.fingerprint: row
+            for row in AlertRecord.objects.filter(
+                incident=incident, fingerprint__in=list(alerts)
+            )
+        }
     for fingerprint, alert in alerts.items():
         row = known.get(fingerprint)
         if row is None:
@@ -251,11 +257,11 @@ class _Timeline:
     """Appends ``alert`` entries to an incident whose row this transaction has
     locked: no re-lock and no savepoint per entry."""
 
-    def __init__(self, incident: Incident, integration: Integration, now):
+    def __init__(self, incident: Incident, integration: Integration, now, tail=None):
         self.incident = incident
         self.actor = integration.service_account
         self.now = now
-        self.tail = None
+        self.tail = tail  # (sequence, hash) of the last entry, when known
 
     def add(self, summary: str, data: dict, kind=TimelineEntry.Kind.ALERT):
         entry = services.timeline_append(
@@ -397,11 +403,13 @@ def _follow_worst_alert(
 
 
 def _state(incident: Incident, batch: AlertBatch, created: bool, now) -> AlertState:
+    """The incident's ingestion state (saved by the caller), new for a new
+    incident, and for one raised before alert states existed."""
     if not created:
         state = AlertState.objects.filter(incident=incident).first()
         if state is not None:
             return state
-    return AlertState.objects.create(
+    return AlertState(
         incident=incident,
         group_key=batch.group_key,
         status=batch.status,
@@ -420,11 +428,13 @@ def _attach(
     now: datetime,
 ) -> None:
     state = _state(incident, batch, created, now)
-    changes = _upsert_alerts(incident, integration, batch, mapper, now)
+    changes = _upsert_alerts(incident, integration, batch, mapper, now, created)
     group_changed = (
         not created and batch.action != ACKNOWLEDGE and state.status != batch.status
     )
-    timeline = _Timeline(incident, integration, now)
+    timeline = _Timeline(
+        incident, integration, now, tail=getattr(incident, "declared_tail", None)
+    )
     if changes.new:
         _log_new(timeline, integration, batch, changes)
     _log_changes(timeline, integration, batch, changes, group_changed)

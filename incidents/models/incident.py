@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import models
+from django.db import connection, models
 from django.db.models import Max, Prefetch, Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -39,15 +39,24 @@ class IncidentReferenceCounter(models.Model):
     def next_reference(cls, year: int) -> str:
         """Draw the next ``INC-<year>-<nnnn>``; call inside a transaction.
 
-        get_or_create survives a concurrent first insert of the year's row (it
-        retries the get after the unique violation); the row lock then makes
-        concurrent declares take numbers one at a time.
+        One statement increments and returns the number (``UPDATE ...
+        RETURNING``): it takes the row lock, which concurrent declares then wait
+        on until this transaction ends, so numbers are never shared and never
+        skipped (a rollback returns the number). The year's first draw creates
+        the row; ``get_or_create`` survives a concurrent first insert.
         """
-        cls.objects.get_or_create(year=year)
-        counter = cls.objects.select_for_update().get(year=year)
-        counter.last_number += 1
-        counter.save(update_fields=["last_number"])
-        return f"INC-{year}-{counter.last_number:04d}"
+        table = connection.ops.quote_name(cls._meta.db_table)
+        sql = (
+            f"UPDATE {table} SET last_number = last_number + 1 "  # noqa: S608
+            "WHERE year = %s RETURNING last_number"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [year])
+            row = cursor.fetchone()
+        if row is None:
+            cls.objects.get_or_create(year=year)
+            return cls.next_reference(year)
+        return f"INC-{year}-{row[0]:04d}"
 
 
 class IncidentQuerySet(models.QuerySet):

@@ -103,7 +103,8 @@ def incident_declare(
         raise DomainError(
             "Detection time cannot be in the future.", field="detected_at"
         )
-    if integration is not None and dedup_key:
+    if integration is not None and dedup_key and not deferred:
+        # (deferred: the caller looked under its lock; the constraint decides)
         existing = Incident.objects.open().filter(
             integration=integration, dedup_key=dedup_key
         )

@@ -106,12 +106,13 @@ def _declare_deferred(
     if incident.restricted:
         _grant_restricted_access(incident)
     integration = incident.integration
-    declared = timeline_append(
+    entry = declared = timeline_append(
         incident=incident,
         kind=Kind.DECLARED,
         actor=actor,
         occurred_at=now,
         summary=f"{_label(actor)} declared an incident from alerts: {incident.title}",
+        tail=(),  # a new incident: the chain starts here
         data={
             "title": incident.title,
             "incident_type": getattr(incident.incident_type, "slug", None),
@@ -122,7 +123,7 @@ def _declare_deferred(
         },
     )
     if suggested_severity is not None:
-        timeline_append(
+        entry = timeline_append(
             incident=incident,
             kind=Kind.SEVERITY_SUGGESTED,
             actor=None,
@@ -132,6 +133,8 @@ def _declare_deferred(
             data={"severity": suggested_severity.code, "rationale": rationale},
             tail=(declared.sequence, declared.hash),
         )
+    # The caller holds the new row's lock: it may append from here.
+    incident.declared_tail = (entry.sequence, entry.hash)
     return incident
 
 

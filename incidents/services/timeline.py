@@ -67,7 +67,8 @@ def timeline_append(
     """``timeline_record`` for a caller that already holds the incident's row lock
     in its transaction (``select_for_update``), as alert ingestion does: no
     re-lock and no savepoint. ``tail`` is the last entry's (sequence, hash) when
-    the caller knows it (it saves a read). Changes and sends as
+    the caller knows it, ``()`` for an incident without entries (it saves a
+    read). Changes and sends as
     ``timeline_record``; calling it without the lock could fork the chain.
     """
     if tail is None:

@@ -64,3 +64,25 @@ def test_concurrent_deliveries_of_one_key_make_exactly_one_incident():
     assert AlertState.objects.get(incident=incident).deliveries == THREADS
     assert Alert.objects.get(incident=incident).deliveries == THREADS
     assert verify_timeline(incident).ok
+
+
+def test_concurrent_repeats_of_an_open_group_count_every_delivery():
+    cache.clear()
+    integration = IntegrationFactory(name="repeats")
+    body = {"title": "Disk filling on db-1", "dedup_key": "disk-db-1"}
+    first = Client().post(
+        f"/api/v1/integrations/{integration.pk}/alerts/",
+        data=json.dumps(body),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {INTEGRATION_SECRET}",
+    )
+    assert first.status_code == 202
+
+    outcomes = _deliver_at_once(integration, body)
+
+    assert {status for status, _ in outcomes} == {202}
+    incident = Incident.objects.get()
+    # every delivery counted on the group and on its alert: no lost update
+    assert AlertState.objects.get(incident=incident).deliveries == THREADS + 1
+    assert Alert.objects.get(incident=incident).deliveries == THREADS + 1
+    assert verify_timeline(incident).ok
