@@ -23,13 +23,35 @@ RETRY_CACHE_AFTER = 10.0
 _cache_down_until = 0.0
 
 
+# One redis-py client per connection pool: Django's Redis cache builds a new
+# client object (and its table of response callbacks) for every operation,
+# which costs more than the round trip itself.
+_redis_clients: dict[int, object] = {}
+
+
+def _redis(full_key: str):
+    """A redis-py client for Django's Redis cache backend, or None for any
+    other backend. (It reads that backend's connection pool, a private detail
+    of ``django.core.cache.backends.redis``; anything unexpected means None.)"""
+    backend = getattr(cache, "_cache", None)
+    get_pool = getattr(backend, "_get_connection_pool", None)
+    factory = getattr(backend, "_client", None)
+    if get_pool is None or factory is None:
+        return None
+    pool = get_pool(write=True)
+    client = _redis_clients.get(id(pool))
+    if client is None:
+        client = _redis_clients[id(pool)] = factory(connection_pool=pool)
+    return client
+
+
 def _count(key: str) -> int:
     """Add one to the window's counter and return it: on Redis one round trip
     (INCR, then EXPIRE only if the key has none), elsewhere ``incr``/``add``."""
-    client = getattr(getattr(cache, "_cache", None), "get_client", None)
-    if client is not None:  # django.core.cache.backends.redis.RedisCache
-        full_key = cache.make_and_validate_key(key)
-        pipe = client(full_key, write=True).pipeline(transaction=False)
+    full_key = cache.make_and_validate_key(key)
+    client = _redis(full_key)
+    if client is not None:
+        pipe = client.pipeline(transaction=False)
         pipe.incr(full_key)
         pipe.expire(full_key, WINDOW_SECONDS + 30, nx=True)
         count, _ = pipe.execute()

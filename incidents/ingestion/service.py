@@ -29,6 +29,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from incidents import services
+from incidents.ingestion.auth import first_row
 from incidents.ingestion.batch import (
     ACKNOWLEDGE,
     FIRING,
@@ -93,11 +94,10 @@ def _open_locked(integration: Integration, dedup_key: str) -> Incident | None:
     # see the joined row as it was before the wait (PostgreSQL re-checks only
     # the locked row), and counters would lose updates. ``_state`` reads it
     # once the lock is held.
-    return (
+    return first_row(
         Incident.objects.open()
         .select_for_update()
         .filter(integration=integration, dedup_key=dedup_key)
-        .first()
     )
 
 
@@ -406,7 +406,7 @@ def _state(incident: Incident, batch: AlertBatch, created: bool, now) -> AlertSt
     """The incident's ingestion state (saved by the caller), new for a new
     incident, and for one raised before alert states existed."""
     if not created:
-        state = AlertState.objects.filter(incident=incident).first()
+        state = first_row(AlertState.objects.filter(incident=incident))
         if state is not None:
             return state
     return AlertState(

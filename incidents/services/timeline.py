@@ -72,11 +72,13 @@ def timeline_append(
     ``timeline_record``; calling it without the lock could fork the chain.
     """
     if tail is None:
-        tail = (
-            TimelineEntry.objects.filter(incident_id=incident.pk)
-            .order_by("-sequence")
-            .values_list("sequence", "hash")
-            .first()
+        tail = next(
+            iter(
+                TimelineEntry.objects.filter(incident_id=incident.pk)
+                .order_by("-sequence")
+                .values_list("sequence", "hash")[:1]
+            ),
+            None,
         )
     sequence, prev_hash = (
         (tail[0] + 1, tail[1]) if tail else (1, TimelineEntry.GENESIS_HASH)

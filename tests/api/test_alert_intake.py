@@ -571,3 +571,31 @@ def test_the_follow_up_runs_once_after_commit_and_the_sweep_catches_misses(
     assert incident.alert_state.followed_up_at == later
     assert "confidence" in incident.suggestion
     assert incident.timeline.filter(kind="severity_suggested").exists()
+
+
+@pytest.mark.redis
+def test_the_rate_limit_counts_in_redis_with_an_expiring_window(am, settings):
+    import os
+
+    from django.core.cache import cache as shared
+
+    from incidents.ingestion import ratelimit
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["REDIS_URL"],
+            "KEY_PREFIX": "incidentops-test-ratelimit",
+        }
+    }
+    shared.clear()
+    am.rate_limit_per_minute = 2
+
+    hits = [ratelimit.rate_limit_hit(integration=am, now=1200.0 + i) for i in range(3)]
+
+    assert hits == [0, 0, 58]
+    key = shared.make_and_validate_key(f"ingest-rate:{am.pk}:20")
+    client = ratelimit._redis(key)
+    assert client is not None
+    assert 0 < client.ttl(key) <= ratelimit.WINDOW_SECONDS + 30
+    shared.clear()

@@ -1,8 +1,11 @@
 """Every sender format's samples read as documented (parsers/<format>.py)."""
 
+import copy
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from incidents.ingestion import parsers
 from incidents.ingestion.batch import MalformedAlert, key_hash, parse_time
@@ -118,3 +121,54 @@ def test_json_nested_too_deep_is_refused():
     with pytest.raises(MalformedAlert, match="nests deeper"):
         decode_json(b"[" * 100_000 + b"]" * 100_000)
     assert decode_json(b'{"a": [[1]]}') == {"a": [[1]]}
+
+
+# --- the Alertmanager fast path agrees with the serializer -------------------------
+
+_scalar = st.one_of(
+    st.none(), st.booleans(), st.integers(-5, 5), st.floats(allow_nan=False),
+    st.text(max_size=8), st.sampled_from(["4", "1", "firing", "resolved", " x "]),
+)  # fmt: skip
+_value = st.one_of(_scalar, st.lists(_scalar, max_size=2), st.dictionaries(
+    st.text(max_size=4), _scalar, max_size=2))  # fmt: skip
+_text_maps = st.one_of(st.dictionaries(st.text(max_size=6), _value, max_size=3), _value)
+
+
+@st.composite
+def _alertmanager_bodies(draw):
+    body = copy.deepcopy(alertmanager.SAMPLE_ALERTMANAGER)
+    if draw(st.booleans()):
+        body = copy.deepcopy(alertmanager.SAMPLE_GRAFANA)
+    for _ in range(draw(st.integers(0, 4))):
+        target = body
+        alerts = body.get("alerts")
+        if isinstance(alerts, list) and alerts and draw(st.booleans()):
+            target = alerts[draw(st.integers(0, len(alerts) - 1))]
+            if not isinstance(target, dict):
+                continue
+        key = draw(st.sampled_from(sorted(target) + ["extra"]))
+        change = draw(st.sampled_from(["drop", "scalar", "map"]))
+        if change == "drop":
+            target.pop(key, None)
+        elif change == "scalar":
+            target[key] = draw(_value)
+        else:
+            target[key] = draw(_text_maps)
+    return body
+
+
+@given(_alertmanager_bodies())
+@settings(max_examples=300, deadline=None)
+def test_the_alertmanager_fast_path_reads_what_the_serializer_reads(body):
+    fast = alertmanager._canonical(body)
+    serializer = alertmanager.AlertmanagerPayloadSerializer(data=body)
+    valid = serializer.is_valid()
+
+    if fast is not None:
+        assert valid, serializer.errors
+        assert fast == serializer.validated_data
+
+
+def test_the_samples_take_the_fast_path():
+    for _, payload, _ in alertmanager.SAMPLES:
+        assert alertmanager._canonical(json.loads(json.dumps(payload))) is not None
