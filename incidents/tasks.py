@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.utils import timezone
 
-from incidents.ingestion.service import alert_follow_up, alert_follow_up_sweep
+from incidents.ingestion.service import alert_follow_up_drain, alert_follow_up_sweep
 from incidents.triage_model import triage_model_train
 
 
@@ -17,11 +17,11 @@ def retrain_triage_model_task() -> None:
 
 
 @shared_task(acks_late=True, ignore_result=True)
-def alert_follow_up_task(incident_id: int) -> None:
-    """After a delivery opened an incident: its triage suggestion and the
-    "declared" notifications (``ingestion.alert_follow_up``). Idempotent: a
-    second run finds the follow-up done and does nothing."""
-    alert_follow_up(incident_id=incident_id, now=timezone.now())
+def alert_follow_up_task() -> None:
+    """After deliveries opened incidents: each one's triage suggestion and
+    "declared" notifications (``ingestion.alert_follow_up_drain``). Idempotent:
+    what is done is not done again."""
+    alert_follow_up_drain()
 
 
 @shared_task(acks_late=True, ignore_result=True)

@@ -12,15 +12,10 @@ from incidents.ingestion.batch import MalformedAlert
 from incidents.ingestion.body import decode_json, read_capped_body
 from incidents.ingestion.parsers import events_v2
 from incidents.ingestion.ratelimit import rate_limit_hit
+from incidents.ingestion.sharedcache import first_row
 from incidents.models import Integration
 
 REALM = 'Bearer realm="alerts"'
-
-
-def first_row(queryset):
-    """The first row without an ORDER BY (``first()`` adds one): for lookups
-    that match one row at most, on every delivery."""
-    return next(iter(queryset.order_by()[:1]), None)
 
 
 class IntegrationBearerAuthentication(BaseAuthentication):

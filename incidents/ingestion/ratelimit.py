@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 
-from django.core.cache import cache
+from incidents.ingestion import sharedcache
 
 logger = logging.getLogger(__name__)
 WINDOW_SECONDS = 60
@@ -21,47 +21,6 @@ WINDOW_SECONDS = 60
 # decides how soon to ask again, never what the budget is.
 RETRY_CACHE_AFTER = 10.0
 _cache_down_until = 0.0
-
-
-# One redis-py client per connection pool: Django's Redis cache builds a new
-# client object (and its table of response callbacks) for every operation,
-# which costs more than the round trip itself.
-_redis_clients: dict[int, object] = {}
-
-
-def _redis(full_key: str):
-    """A redis-py client for Django's Redis cache backend, or None for any
-    other backend. (It reads that backend's connection pool, a private detail
-    of ``django.core.cache.backends.redis``; anything unexpected means None.)"""
-    backend = getattr(cache, "_cache", None)
-    get_pool = getattr(backend, "_get_connection_pool", None)
-    factory = getattr(backend, "_client", None)
-    if get_pool is None or factory is None:
-        return None
-    pool = get_pool(write=True)
-    client = _redis_clients.get(id(pool))
-    if client is None:
-        client = _redis_clients[id(pool)] = factory(connection_pool=pool)
-    return client
-
-
-def _count(key: str) -> int:
-    """Add one to the window's counter and return it: on Redis one round trip
-    (INCR, then EXPIRE only if the key has none), elsewhere ``incr``/``add``."""
-    full_key = cache.make_and_validate_key(key)
-    client = _redis(full_key)
-    if client is not None:
-        pipe = client.pipeline(transaction=False)
-        pipe.incr(full_key)
-        pipe.expire(full_key, WINDOW_SECONDS + 30, nx=True)
-        count, _ = pipe.execute()
-        return int(count)
-    try:
-        return cache.incr(key)
-    except ValueError:  # not there yet, or expired between the calls
-        if cache.add(key, 1, timeout=WINDOW_SECONDS + 30):
-            return 1
-        return cache.incr(key)
 
 
 def rate_limit_hit(*, integration, now: float | None = None) -> int:
@@ -78,7 +37,7 @@ def rate_limit_hit(*, integration, now: float | None = None) -> int:
     window = int(now // WINDOW_SECONDS)
     key = f"ingest-rate:{integration.pk}:{window}"
     try:
-        count = _count(key)
+        count = sharedcache.count(key, expire=WINDOW_SECONDS + 30)
     except Exception as error:  # noqa: BLE001 - any cache failure fails open
         _cache_down_until = time.monotonic() + RETRY_CACHE_AFTER
         logger.warning(

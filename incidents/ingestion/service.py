@@ -22,14 +22,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import partial
 
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from incidents import services
-from incidents.ingestion.auth import first_row
+from incidents.ingestion import sharedcache
 from incidents.ingestion.batch import (
     ACKNOWLEDGE,
     FIRING,
@@ -40,6 +39,7 @@ from incidents.ingestion.batch import (
 )
 from incidents.ingestion.describe import incident_description
 from incidents.ingestion.severity import SeverityMapper
+from incidents.ingestion.sharedcache import first_row
 from incidents.models import Alert as AlertRecord
 from incidents.models import AlertState, Incident, Integration, TimelineEntry
 
@@ -497,8 +497,9 @@ def alert_ingest(
     ``acknowledged_at`` or a commander, which only a person does. A resolve or
     acknowledge for a group without an open incident is recorded on the
     group's latest incident, if any; it opens nothing.
-    Sends: after commit, the new incident's follow-up (``alert_follow_up_task``:
-    triage suggestion and the ``incident_declared`` notifications); what
+    Sends: after commit, the new incident's follow-up (a debounced
+    ``alert_follow_up_task`` drain: triage suggestion and the
+    ``incident_declared`` notifications); what
     ``incident_record_suggestion`` / ``incident_transition`` send.
     Raises: ``NotPermitted`` if the integration's account may not declare.
     """
@@ -514,24 +515,34 @@ def alert_ingest(
         incident, created = _declare(integration, batch, mapper, now)
     _attach(incident, integration, batch, mapper, created, now)
     if created:
-        transaction.on_commit(partial(_enqueue_follow_up, incident.pk))
+        transaction.on_commit(_enqueue_follow_up)
         # The year's reference counter is locked from here to the commit: last.
         services.incident_number(incident=incident)
     return IngestResult(incident=incident, created=created)
 
 
 # --- after commit --------------------------------------------------------------------
+# A new incident's follow-up runs in a worker. A storm opens hundreds of incidents
+# a second, so a request does not queue a task per incident: it queues one drain
+# unless one was queued in the last FOLLOW_UP_DEBOUNCE seconds (a flag in the
+# shared cache), and the drain follows up every incident still waiting. The
+# drain clears the flag before its last look, so an incident committed after
+# that look queues a new drain; the beat sweep catches what a lost message or a
+# stopped worker left.
+
+FOLLOW_UP_DEBOUNCE = 2  # seconds
+FOLLOW_UP_FLAG = "ingest-follow-up-queued"
 
 
-def _enqueue_follow_up(incident_id: int) -> None:
+def _enqueue_follow_up() -> None:
     from incidents.tasks import alert_follow_up_task
 
     try:
-        alert_follow_up_task.delay(incident_id)
-    except Exception:  # noqa: BLE001 - the broker is down: the sweep catches up
+        if sharedcache.add_flag(FOLLOW_UP_FLAG, seconds=FOLLOW_UP_DEBOUNCE):
+            alert_follow_up_task.delay()
+    except Exception:  # noqa: BLE001 - broker or cache down: the sweep catches up
         logger.warning(
-            "Could not queue the follow-up of incident %s; the sweep will do it.",
-            incident_id,
+            "Could not queue the alert follow-up; the sweep will do it.",
             exc_info=True,
         )
 
@@ -543,31 +554,52 @@ def alert_follow_up(*, incident_id: int, now: datetime | None = None) -> bool:
     stays the worst alert's when one mapped) and the ``incident_declared``
     notifications, through ``incident_complete_declaration``.
 
-    Changes: that, and ``AlertState.followed_up_at``, under the state's row
-    lock; returns False (changing nothing) when already done or gone.
+    Changes: that, and ``AlertState.followed_up_at``, under the incident's row
+    lock (taken first, as ``alert_ingest`` does); returns False (changing
+    nothing) when already done or gone.
     Sends: ``incident_declared``, ``incident_changed("declared")``.
     """
     now = now or timezone.now()
-    state = (
-        AlertState.objects.select_for_update()
-        .filter(incident_id=incident_id, followed_up_at__isnull=True)
-        .first()
+    incident = first_row(Incident.objects.select_for_update().filter(pk=incident_id))
+    state = first_row(
+        AlertState.objects.filter(incident_id=incident_id, followed_up_at__isnull=True)
     )
-    if state is None:
+    if incident is None or state is None:
         return False
-    services.incident_complete_declaration(
-        incident=Incident.objects.get(pk=incident_id), now=now
-    )
+    services.incident_complete_declaration(incident=incident, now=now)
     state.followed_up_at = now
     state.save(update_fields=["followed_up_at"])
     return True
+
+
+def _waiting(older_than: datetime | None = None) -> list[int]:
+    waiting = AlertState.objects.filter(followed_up_at__isnull=True)
+    if older_than is not None:
+        waiting = waiting.filter(first_seen_at__lte=older_than)
+    return list(waiting.order_by("pk").values_list("incident_id", flat=True)[:500])
+
+
+def alert_follow_up_drain(*, now: datetime | None = None) -> int:
+    """Follow up every alert incident still waiting, until none is; returns how
+    many it did. Clears the queued flag before its last look (see above)."""
+    done = 0
+    cleared = False
+    while True:
+        waiting = _waiting()
+        if not waiting and not cleared:
+            sharedcache.delete(FOLLOW_UP_FLAG)
+            cleared = True
+            waiting = _waiting()
+        if not waiting:
+            return done
+        done += sum(
+            alert_follow_up(incident_id=pk, now=now or timezone.now()) for pk in waiting
+        )
 
 
 def alert_follow_up_sweep(*, now: datetime) -> int:
     """Follow up every alert incident whose follow-up has waited longer than
     ``FOLLOW_UP_GRACE`` (a lost broker message, a worker down). Returns how many
     it did; running it again does nothing new."""
-    waiting = AlertState.objects.filter(
-        followed_up_at__isnull=True, first_seen_at__lte=now - FOLLOW_UP_GRACE
-    ).values_list("incident_id", flat=True)
-    return sum(alert_follow_up(incident_id=pk, now=now) for pk in list(waiting))
+    waiting = _waiting(older_than=now - FOLLOW_UP_GRACE)
+    return sum(alert_follow_up(incident_id=pk, now=now) for pk in waiting)

@@ -94,8 +94,27 @@ class Alert(models.Model):
         return ""
 
     @property
-    def other_annotations(self) -> dict:
-        """Annotations besides the text shown and the links."""
+    def web_links(self) -> list[dict[str, str]]:
+        """The links a browser may follow: http(s) only (a sender's
+        ``javascript:`` link is never made clickable), the source last."""
+        links = [
+            link
+            for link in self.links
+            if str(link.get("href", "")).startswith(("https://", "http://"))
+        ]
+        if self.generator_url.startswith(("https://", "http://")):
+            links.append({"href": self.generator_url, "text": "Source"})
+        return links
+
+    @property
+    def label_pairs(self) -> list[tuple[str, str]]:
+        """The labels as (name, value) pairs, for templates (where a label
+        called ``items`` would shadow the dict's method)."""
+        return list(self.labels.items())
+
+    @property
+    def other_annotations(self) -> list[tuple[str, str]]:
+        """Annotations besides the text shown and the links, as pairs."""
         shown = {
             "summary",
             "description",
@@ -105,7 +124,7 @@ class Alert(models.Model):
             "dashboard",
             "dashboard_url",
         }
-        return {k: v for k, v in self.annotations.items() if k not in shown}
+        return [(k, v) for k, v in self.annotations.items() if k not in shown]
 
 
 class AlertState(models.Model):

@@ -106,12 +106,18 @@ def _declare_deferred(
     if incident.restricted:
         _grant_restricted_access(incident)
     integration = incident.integration
-    entry = declared = timeline_append(
+    suggests = (
+        f" The alerts suggest {suggested_severity.code}; a person must confirm."
+        if suggested_severity is not None
+        else ""
+    )
+    entry = timeline_append(
         incident=incident,
         kind=Kind.DECLARED,
         actor=actor,
         occurred_at=now,
-        summary=f"{_label(actor)} declared an incident from alerts: {incident.title}",
+        summary=f"{_label(actor)} declared an incident from alerts: "
+        f"{incident.title}.{suggests}",
         tail=(),  # a new incident: the chain starts here
         data={
             "title": incident.title,
@@ -120,19 +126,10 @@ def _declare_deferred(
             "detected_at": incident.detected_at,
             "integration": integration.name if integration else None,
             "dedup_key": incident.dedup_key,
+            "suggested_severity": incident.suggestion["severity"],
+            "rationale": rationale,
         },
     )
-    if suggested_severity is not None:
-        entry = timeline_append(
-            incident=incident,
-            kind=Kind.SEVERITY_SUGGESTED,
-            actor=None,
-            occurred_at=now,
-            summary=f"The alerts suggest {suggested_severity.code}; a person must "
-            "confirm.",
-            data={"severity": suggested_severity.code, "rationale": rationale},
-            tail=(declared.sequence, declared.hash),
-        )
     # The caller holds the new row's lock: it may append from here.
     incident.declared_tail = (entry.sequence, entry.hash)
     return incident

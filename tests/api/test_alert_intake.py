@@ -528,8 +528,7 @@ def test_the_rate_limit_fails_open_when_the_cache_is_down(
     def down(*args, **kwargs):
         raise ConnectionError("Redis is down")
 
-    monkeypatch.setattr(ratelimit.cache, "incr", down)
-    monkeypatch.setattr(ratelimit.cache, "add", down)
+    monkeypatch.setattr(ratelimit.sharedcache, "count", down)
     monkeypatch.setattr(ratelimit, "_cache_down_until", 0.0)
     Integration.objects.filter(pk=am.pk).update(rate_limit_per_minute=1)
 
@@ -553,18 +552,20 @@ def test_the_follow_up_runs_once_after_commit_and_the_sweep_catches_misses(
     IncidentTypeFactory(slug="service-outage")
     queued = []
     monkeypatch.setattr(
-        "incidents.tasks.alert_follow_up_task.delay", lambda pk: queued.append(pk)
+        "incidents.tasks.alert_follow_up_task.delay", lambda: queued.append(1)
     )
     with django_capture_on_commit_callbacks(execute=True):
-        reference = post(client, am, am_body([alert()])).json()["incident"]
-    incident = Incident.objects.get(reference=reference)
-    assert queued == [incident.pk]
+        first = post(client, am, am_body([alert()], group="a")).json()["incident"]
+        post(client, am, am_body([alert()], group="b"))
+    incident = Incident.objects.get(reference=first)
+    # a storm queues one drain, not one task per incident
+    assert queued == [1]
     assert incident.alert_state.followed_up_at is None
 
     # the message was lost: the sweep does it once the grace period passed
     assert ingestion_service.alert_follow_up_sweep(now=timezone.now()) == 0
     later = timezone.now() + ingestion_service.FOLLOW_UP_GRACE
-    assert ingestion_service.alert_follow_up_sweep(now=later) == 1
+    assert ingestion_service.alert_follow_up_sweep(now=later) == 2
     assert ingestion_service.alert_follow_up_sweep(now=later) == 0
 
     incident.refresh_from_db()
@@ -573,13 +574,50 @@ def test_the_follow_up_runs_once_after_commit_and_the_sweep_catches_misses(
     assert incident.timeline.filter(kind="severity_suggested").exists()
 
 
+def test_the_drain_follows_up_everything_waiting_and_clears_its_flag(
+    client, am, django_capture_on_commit_callbacks, monkeypatch
+):
+    from incidents.ingestion import sharedcache
+
+    monkeypatch.setattr("incidents.tasks.alert_follow_up_task.delay", lambda: None)
+    with django_capture_on_commit_callbacks(execute=True):
+        for group in ("a", "b", "c"):
+            post(client, am, am_body([alert()], group=group))
+    assert cache.get(ingestion_service.FOLLOW_UP_FLAG) is not None
+
+    assert ingestion_service.alert_follow_up_drain() == 3
+
+    assert not AlertState.objects.filter(followed_up_at__isnull=True).exists()
+    assert cache.get(ingestion_service.FOLLOW_UP_FLAG) is None
+    assert sharedcache.add_flag(ingestion_service.FOLLOW_UP_FLAG, seconds=2)
+    assert ingestion_service.alert_follow_up_drain() == 0
+
+
+def test_the_follow_up_announces_the_declaration_once(client, am):
+    from notifications.models import Notification
+    from tests.notifications.factories import StakeholderListFactory
+
+    watcher = UserFactory(email="triage@example.com")
+    StakeholderListFactory(triage=True, users=[watcher])
+    reference = post(client, am, am_body([alert()])).json()["incident"]
+    incident = Incident.objects.get(reference=reference)
+    assert not Notification.objects.filter(incident=incident).exists()
+
+    ingestion_service.alert_follow_up_drain()
+    ingestion_service.alert_follow_up_drain()
+
+    declared = Notification.objects.get(incident=incident, kind="incident_declared")
+    assert "triage@example.com" in {d.recipient for d in declared.deliveries.all()}
+    assert incident.timeline.filter(kind="severity_suggested").count() == 1
+
+
 @pytest.mark.redis
 def test_the_rate_limit_counts_in_redis_with_an_expiring_window(am, settings):
     import os
 
     from django.core.cache import cache as shared
 
-    from incidents.ingestion import ratelimit
+    from incidents.ingestion import ratelimit, sharedcache
 
     settings.CACHES = {
         "default": {
@@ -595,7 +633,30 @@ def test_the_rate_limit_counts_in_redis_with_an_expiring_window(am, settings):
 
     assert hits == [0, 0, 58]
     key = shared.make_and_validate_key(f"ingest-rate:{am.pk}:20")
-    client = ratelimit._redis(key)
+    client = sharedcache.redis_client()
     assert client is not None
     assert 0 < client.ttl(key) <= ratelimit.WINDOW_SECONDS + 30
+    assert sharedcache.add_flag("flag", seconds=2)
+    assert not sharedcache.add_flag("flag", seconds=2)
     shared.clear()
+
+
+def test_the_page_links_only_web_addresses_from_a_sender(client, am):
+    body = am_body(
+        [
+            alert(
+                annotations={
+                    "summary": "Disk full",
+                    "runbook_url": "https://runbooks.example/disk",
+                },
+                generatorURL="javascript:alert(1)",
+            )
+        ]
+    )
+    reference = post(client, am, body).json()["incident"]
+    client.force_login(UserFactory(groups=["Responders"]))
+
+    page = client.get(f"/incidents/{reference}/").content.decode()
+
+    assert 'href="https://runbooks.example/disk"' in page
+    assert "javascript:alert(1)" not in page
