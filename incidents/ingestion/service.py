@@ -357,6 +357,38 @@ def _log_group_status(
     )
 
 
+# --- the detection time ---------------------------------------------------------------
+
+
+def _follow_earliest_start(
+    incident: Incident, integration, batch: AlertBatch, timeline: _Timeline, now
+) -> None:
+    """A firing alert that started before the open incident's ``detected_at``
+    moves it earlier (one comparison when it does not: the usual repeat)."""
+    started = batch.earliest_start()
+    if started is None or min(started, now) >= incident.detected_at:
+        return
+    first = min(
+        (a for a in batch.firing if a.starts_at is not None),
+        key=lambda a: a.starts_at,
+        default=None,
+    )
+    named = None
+    if first is not None:
+        named = {"fingerprint": first.fingerprint, "name": first.name}
+        named["labels"] = first.labels
+    entry = services.incident_detected_earlier(
+        incident=incident,
+        detected_at=started,
+        actor=integration.service_account,
+        now=now,
+        alert=named,
+        tail=timeline.tail,
+    )
+    if entry is not None:
+        timeline.tail = (entry.sequence, entry.hash)
+
+
 # --- the suggestion -------------------------------------------------------------------
 
 
@@ -451,6 +483,7 @@ def _attach(
         _log_group_status(timeline, incident, integration, batch)
     state.save()
     if not created:
+        _follow_earliest_start(incident, integration, batch, timeline, now)
         _follow_worst_alert(incident, integration, mapper, changes, now)
     if group_changed and batch.status == RESOLVED:
         _resolved_moves_to_mitigated(incident, integration, now)
@@ -490,7 +523,9 @@ def alert_ingest(
     entries for new alerts, status changes, an acknowledgement, the group
     resolving or firing again, and at most one repeat summary per
     ``REPEAT_SUMMARY_INTERVAL``. A worse firing alert raises the suggested
-    severity (``incident_record_suggestion``). A resolved group moves an
+    severity (``incident_record_suggestion``); a firing alert that started
+    before the open incident's ``detected_at`` moves it earlier
+    (``incident_detected_earlier``). A resolved group moves an
     investigating incident to mitigated when ``resolve_moves_to_mitigated`` is
     set, never further. An ``acknowledge`` (Events API v2) marks the alerts
     acknowledged by their sender and nothing else: it never sets the incident's

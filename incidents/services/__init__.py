@@ -16,7 +16,8 @@ The services live in one module per concern and are all importable from here
   (``timeline_append`` when the caller holds the incident's lock);
 - ``declare``: declaring an incident and editing its plain fields;
 - ``declare_alerts``: the deferred declaration alert ingestion uses
-  (``incident_number``, ``incident_complete_declaration``);
+  (``incident_number``, ``incident_complete_declaration``,
+  ``incident_detected_earlier``);
 - ``severity``: suggestion, confirmation and classification;
 - ``actions``: playbooks and action items;
 - ``roles``: role assignment and handover;
@@ -78,6 +79,7 @@ from incidents.services.declare import (
 )
 from incidents.services.declare_alerts import (
     incident_complete_declaration,
+    incident_detected_earlier,
     incident_number,
 )
 from incidents.services.integrations import (
@@ -106,6 +108,7 @@ from incidents.triage import suggest_for
 
 __all__ = [
     "incident_complete_declaration",
+    "incident_detected_earlier",
     "incident_number",
     "ACTION_EDITABLE",
     "ActionItem",

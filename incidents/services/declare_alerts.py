@@ -6,13 +6,14 @@ its grants and its "declared" entry now, with a provisional reference;
 ``incident_number`` draws the real reference as the transaction's last write
 (the year's counter is then locked only while committing); after commit,
 ``incident_complete_declaration`` adds the triage suggestion and sends what a
-declaration sends. Also the two steps ``incident_declare`` shares with it.
+declaration sends. Also the two steps ``incident_declare`` shares with it, and
+``incident_detected_earlier`` for a later delivery whose alert started sooner.
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -37,6 +38,8 @@ from incidents.services.base import (
 )
 from incidents.services.timeline import timeline_append, timeline_record
 from incidents.triage import suggest_for
+
+_SHOWN = "%Y-%m-%d %H:%M:%S UTC"
 
 
 def _suggestion_summary(code: str | None, incident: Incident, suggestion) -> str:
@@ -207,3 +210,52 @@ def incident_complete_declaration(
     )
     _changed(incident, "declared", incident.reporter, {"reference": incident.reference})
     return incident
+
+
+def incident_detected_earlier(
+    *,
+    incident: Incident,
+    detected_at: datetime,
+    actor,
+    now: datetime | None = None,
+    alert: dict | None = None,
+    tail: tuple[int, str] | None = None,
+):
+    """An alert of an open incident started before the incident's recorded
+    detection time: ``detected_at`` moves back to it (never later than ``now``,
+    never forward), so response times count from when the trouble began.
+
+    For a caller that holds the incident's row lock in its transaction, with
+    ``incident`` that locked row (alert ingestion; ``tail`` as for
+    ``timeline_append``). ``alert`` (``{"fingerprint", "name", "labels"}``)
+    names the alert that started first. Changes: ``detected_at`` (history
+    records ``actor``, the integration's account) and a ``field_change``
+    timeline entry from/to (UTC). Returns that entry, or None when nothing
+    moved (not earlier, or the incident is closed). Sends nothing. Raises
+    nothing of its own.
+    """
+    now = now or timezone.now()
+    detected_at = min(detected_at, now).astimezone(UTC)
+    if not incident.is_open or detected_at >= incident.detected_at:
+        return None
+    previous = incident.detected_at
+    incident.detected_at = detected_at
+    _save(incident, actor, update_fields=["detected_at"])
+    source = f"alert {alert['name'] or alert['fingerprint']}" if alert else "an alert"
+    return timeline_append(
+        incident=incident,
+        kind=Kind.FIELD_CHANGE,
+        actor=actor,
+        occurred_at=now,
+        summary=f"Detection time moved earlier to {_utc(detected_at)} "
+        f"(was {_utc(previous)}): {source} started then.",
+        data={
+            "changes": {"detected_at": {"from": previous, "to": detected_at}},
+            "alert": alert,
+        },
+        tail=tail,
+    )
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime(_SHOWN)

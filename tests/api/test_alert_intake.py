@@ -16,6 +16,7 @@ from incidents.ingestion import service as ingestion_service
 from incidents.ingestion.parsers import alertmanager as am_format
 from incidents.ingestion.parsers import events_v2 as ev2_format
 from incidents.models import Alert, AlertState, Incident, Integration, TimelineEntry
+from incidents.timeline import verify_timeline
 from tests.api.conftest import client_for
 from tests.factories import (
     INTEGRATION_SECRET,
@@ -464,6 +465,86 @@ def test_detected_at_is_never_later_than_the_delivery(client, am):
 
     incident = Incident.objects.get(reference=reference)
     assert incident.detected_at <= timezone.now()
+
+
+def test_a_later_alert_that_started_sooner_moves_detection_earlier(client, am):
+    first = alert(labels={"i": "1"}, startsAt="2026-03-01T10:00:00Z")
+    reference = post(client, am, am_body([first])).json()["incident"]
+    incident = Incident.objects.get(reference=reference)
+    assert incident.detected_at == datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
+
+    sooner = alert("DiskFull", labels={"i": "2"}, startsAt="2026-03-01T17:45:00+08:00")
+    post(client, am, am_body([first, sooner]))
+    post(client, am, am_body([first, sooner]))  # a repeat moves nothing
+
+    incident.refresh_from_db()
+    assert incident.detected_at == datetime(2026, 3, 1, 9, 45, tzinfo=UTC)
+    moved = incident.timeline.filter(kind="field_change")
+    assert moved.count() == 1
+    entry = moved.get()
+    assert "DiskFull" in entry.summary
+    assert "2026-03-01 09:45:00 UTC" in entry.summary
+    assert entry.data["changes"]["detected_at"]["to"].startswith("2026-03-01T09:45")
+    assert entry.actor == am.service_account
+    assert incident.history.latest().history_user == am.service_account
+    assert verify_timeline(incident).ok
+
+
+def test_a_later_alert_never_moves_detection_later_or_into_the_future(client, am):
+    first = alert(labels={"i": "1"}, startsAt="2026-03-01T10:00:00Z")
+    reference = post(client, am, am_body([first])).json()["incident"]
+    later = alert(labels={"i": "2"}, startsAt="2026-03-01T11:00:00Z")
+    future = alert(labels={"i": "3"}, startsAt="2099-01-01T00:00:00Z")
+    resolved_sooner = alert(
+        labels={"i": "4"}, status="resolved", startsAt="2026-03-01T08:00:00Z"
+    )
+
+    post(client, am, am_body([first, later, future, resolved_sooner]))
+
+    incident = Incident.objects.get(reference=reference)
+    assert incident.detected_at == datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
+    assert not incident.timeline.filter(kind="field_change").exists()
+
+
+def test_a_closed_incident_keeps_its_detection_time(client, am):
+    first = alert(labels={"i": "1"}, startsAt="2026-03-01T10:00:00Z")
+    reference = post(client, am, am_body([first])).json()["incident"]
+    incident = Incident.objects.get(reference=reference)
+    Incident.objects.filter(pk=incident.pk).update(status="closed")
+    sooner = alert(labels={"i": "2"}, startsAt="2026-03-01T08:00:00Z")
+
+    post(client, am, am_body([first, sooner], status="resolved"))
+
+    incident.refresh_from_db()
+    assert incident.detected_at == datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
+
+
+def test_events_v2_detection_is_the_earliest_trigger_timestamp(client, events):
+    def trigger(timestamp):
+        return {
+            "routing_key": INTEGRATION_SECRET,
+            "event_action": "trigger",
+            "dedup_key": "disk/db-1",
+            "payload": {
+                "summary": "Disk almost full on db-1",
+                "source": "db-1",
+                "severity": "warning",
+                "timestamp": timestamp,
+            },
+        }
+
+    def send(body):
+        return client.post(
+            PATH.format(id=events.pk), json.dumps(body), content_type="application/json"
+        ).json()
+
+    opened = send(trigger("2026-03-01T18:30:00+08:00"))
+    send(trigger("2026-03-01T18:10:00+08:00"))  # a retry that started sooner
+    send(trigger("2026-03-01T18:50:00+08:00"))
+
+    incident = Incident.objects.get(reference=opened["incident"])
+    assert incident.detected_at == datetime(2026, 3, 1, 10, 10, tzinfo=UTC)
+    assert incident.timeline.filter(kind="field_change").count() == 1
 
 
 # --- refusals store nothing -------------------------------------------------------------------
