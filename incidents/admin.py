@@ -8,7 +8,8 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
 from django.http import Http404
-from django.utils.html import format_html
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
 from incidentops.admin import ReadOnlyAdminMixin
@@ -16,6 +17,7 @@ from incidentops.exceptions import DomainError
 from incidents import permissions, services
 from incidents.ingestion.severity import normalise_map
 from incidents.models import (
+    Alert,
     Incident,
     IncidentFamily,
     IncidentType,
@@ -209,6 +211,42 @@ class IncidentAdmin(SimpleHistoryAdmin):
     def portal_link(self, obj):
         return format_html('<a href="{}">open</a>', obj.get_absolute_url())
 
+    @admin.display(description="Alerts")
+    def alert_table(self, obj):
+        """The incident's alert records, firing and worst first: the first
+        ``ALERTS_SHOWN``, and a link to all of them in the read-only list."""
+        total = obj.alerts.count()
+        if not total:
+            return "No alerts (not raised by an integration)."
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
+            "<td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    alert.name or alert.fingerprint,
+                    alert.get_status_display(),
+                    alert.severity_label or "–",
+                    alert.severity.code if alert.severity else "–",
+                    alert.starts_at or "–",
+                    alert.last_seen_at,
+                    alert.deliveries,
+                )
+                for alert in obj.alerts.for_table()[:ALERTS_SHOWN]
+            ),
+        )
+        listing = reverse("admin:incidents_alert_changelist")
+        return format_html(
+            "<table><thead><tr><th>Alert</th><th>Status</th><th>Sender severity"
+            "</th><th>Suggests</th><th>Started</th><th>Last seen</th>"
+            "<th>Deliveries</th></tr></thead><tbody>{}</tbody></table>"
+            '<p><a href="{}?incident__id__exact={}">All {} alert record(s)</a></p>',
+            rows,
+            listing,
+            obj.pk,
+            total,
+        )
+
     def get_queryset(self, request):
         return super().get_queryset(request).visible_to(request.user)
 
@@ -243,7 +281,7 @@ class IncidentAdmin(SimpleHistoryAdmin):
         return super().has_change_history_permission(request, obj)
 
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
+        return [f.name for f in self.model._meta.fields] + ["alert_table"]
 
     def has_add_permission(self, request):
         return False
@@ -254,6 +292,55 @@ class IncidentAdmin(SimpleHistoryAdmin):
     def has_change_permission(self, request, obj=None):
         # Viewable, never saved here: the change form is all read-only fields.
         return False
+
+
+ALERTS_SHOWN = 50  # on the incident's admin page; the alert list has them all
+
+
+@admin.register(Alert)
+class AlertAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Every alert record an integration delivered, read-only (written only by
+    alert ingestion), limited to the incidents the user may see."""
+
+    list_display = [
+        "__str__",
+        "incident",
+        "status",
+        "severity_label",
+        "severity",
+        "starts_at",
+        "last_seen_at",
+        "deliveries",
+    ]
+    list_filter = ["status", "integration", "severity"]
+    search_fields = ["incident__reference", "name", "fingerprint"]
+    ordering = ["-last_seen_at", "-pk"]
+    list_select_related = ["incident", "severity"]
+    readonly_fields = [
+        "incident",
+        "integration",
+        "fingerprint",
+        "name",
+        "status",
+        "severity_label",
+        "severity",
+        "labels",
+        "annotations",
+        "links",
+        "details",
+        "starts_at",
+        "ends_at",
+        "generator_url",
+        "first_seen_at",
+        "last_seen_at",
+        "deliveries",
+        "acknowledged_at",
+    ]
+    fields = readonly_fields
+
+    def get_queryset(self, request):
+        visible = Incident.objects.visible_to(request.user)
+        return super().get_queryset(request).filter(incident__in=visible)
 
 
 @admin.register(TimelineEntry)

@@ -130,3 +130,112 @@ def test_admin_history_pages_still_show_visible_incidents(client, staff_manager)
         ).status_code
         == 404
     )
+
+
+# --- alert intake in the admin -------------------------------------------------------
+
+
+def _alert_incident(restricted_type=None):
+    from incidents.ingestion.parsers import alertmanager as am_format
+    from incidents.ingestion.service import alert_ingest
+    from tests.factories import IntegrationFactory
+
+    integration = IntegrationFactory(
+        alertmanager=True, default_incident_type=restricted_type
+    )
+    batch = am_format.parse(am_format.SAMPLE_ALERTMANAGER)
+    return integration, alert_ingest(integration=integration, batch=batch).incident
+
+
+def test_admin_incident_page_shows_its_alert_records(client, staff_manager):
+    integration, incident = _alert_incident()
+    client.force_login(staff_manager)
+
+    page = client.get(reverse("admin:incidents_incident_change", args=[incident.pk]))
+    listing = client.get(
+        reverse("admin:incidents_alert_changelist"),
+        {"incident__id__exact": incident.pk},
+    )
+    record = incident.alerts.get(fingerprint="0f1e2d3c4b5a6978")
+    detail = client.get(reverse("admin:incidents_alert_change", args=[record.pk]))
+
+    assert page.status_code == 200
+    assert "HighErrorRate" in page.text
+    assert "Warning" in page.text and "critical" in page.text
+    assert f"?incident__id__exact={incident.pk}" in page.text
+    assert "All 2 alert record(s)" in page.text
+    assert listing.status_code == 200
+    assert "2 alerts" in listing.text
+    assert detail.status_code == 200
+    assert "5xx at 31% on web-2" in detail.text
+    # read-only: the services (alert ingestion) are the only writers
+    assert (
+        client.post(
+            reverse("admin:incidents_alert_change", args=[record.pk]),
+            {"status": "resolved"},
+        ).status_code
+        == 403
+    )
+    record.refresh_from_db()
+    assert record.status == "firing"
+
+
+def test_admin_alert_list_hides_restricted_incidents_alerts(client, db):
+    from tests.factories import IncidentTypeFactory
+
+    secret_type = IncidentTypeFactory(restricted_by_default=True)
+    _, secret = _alert_incident(restricted_type=secret_type)
+    outsider = UserFactory(is_staff=True, groups=[groups.RESPONDERS])
+    client.force_login(outsider)
+
+    listing = client.get(reverse("admin:incidents_alert_changelist"))
+    record = secret.alerts.first()
+    detail = client.get(reverse("admin:incidents_alert_change", args=[record.pk]))
+
+    assert listing.status_code == 200
+    assert "0 alerts" in listing.text
+    assert detail.status_code in (302, 404)
+
+
+def test_configurator_edits_the_severity_words_case_free_in_the_admin(client, db):
+    from incidents.models import Integration
+    from tests.factories import IntegrationFactory
+
+    integration = IntegrationFactory(alertmanager=True)
+    configurator = UserFactory(is_staff=True, groups=[groups.CONFIGURATORS])
+    client.force_login(configurator)
+    url = reverse("admin:incidents_integration_change", args=[integration.pk])
+    form = {
+        "name": integration.name,
+        "kind": integration.kind,
+        "service_account": integration.service_account_id,
+        "default_incident_type": "",
+        "resolve_moves_to_mitigated": "",
+        "rate_limit_per_minute": 1200,
+        "is_active": "on",
+    }
+
+    refused = client.post(url, {**form, "severity_label_map": '{"Disaster": "SEV-9"}'})
+    saved = client.post(
+        url,
+        {**form, "severity_label_map": '{"Disaster": "SEV-1", " P2 ": "SEV-2"}'},
+    )
+
+    assert refused.status_code == 200
+    assert "Unknown severity codes: SEV-9." in refused.text
+    assert saved.status_code == 302
+    integration = Integration.objects.get(pk=integration.pk)
+    assert integration.severity_label_map == {"disaster": "SEV-1", "p2": "SEV-2"}
+    assert integration.history.latest().history_user == configurator
+    from incidents.ingestion.parsers import alertmanager as am_format
+    from incidents.ingestion.service import alert_ingest
+
+    body = dict(am_format.SAMPLE_ALERTMANAGER)
+    body["alerts"] = [
+        {**body["alerts"][0], "labels": {"alertname": "X", "severity": "DISASTER"}}
+    ]
+    incident = alert_ingest(
+        integration=integration, batch=am_format.parse(body)
+    ).incident
+    assert incident.suggested_severity.code == "SEV-1"
+    assert incident.severity is None
