@@ -90,26 +90,15 @@ def incident_declare(
     """
     now = now or timezone.now()
     detected_at = detected_at or now
-    _require(
-        permissions.can_declare(actor, integration=integration),
-        "You may not declare incidents.",
+    title = _check_declaration(
+        actor=actor,
+        title=title,
+        integration=integration,
+        dedup_key=dedup_key,
+        detected_at=detected_at,
+        now=now,
+        deferred=deferred,
     )
-    title = (title or "").strip()
-    if not title:
-        raise DomainError("An incident needs a title.", field="title")
-    if dedup_key and integration is None:
-        raise DomainError("A dedup key needs an integration.", field="dedup_key")
-    if detected_at > now:
-        raise DomainError(
-            "Detection time cannot be in the future.", field="detected_at"
-        )
-    if integration is not None and dedup_key and not deferred:
-        # (deferred: the caller looked under its lock; the constraint decides)
-        existing = Incident.objects.open().filter(
-            integration=integration, dedup_key=dedup_key
-        )
-        if existing.exists():
-            raise OpenIncidentExists(existing.get())
     if restricted is None:
         restricted = bool(incident_type and incident_type.restricted_by_default)
     incident = Incident(
@@ -138,6 +127,39 @@ def incident_declare(
             suggested_severity=suggested_severity,
             rationale=suggestion_rationale,
         )
+    return _declare_now(incident=incident, actor=actor, now=now)
+
+
+def _check_declaration(
+    *, actor, title, integration, dedup_key, detected_at, now, deferred
+) -> str:
+    """``incident_declare``'s preconditions; returns the stripped title."""
+    _require(
+        permissions.can_declare(actor, integration=integration),
+        "You may not declare incidents.",
+    )
+    title = (title or "").strip()
+    if not title:
+        raise DomainError("An incident needs a title.", field="title")
+    if dedup_key and integration is None:
+        raise DomainError("A dedup key needs an integration.", field="dedup_key")
+    if detected_at > now:
+        raise DomainError(
+            "Detection time cannot be in the future.", field="detected_at"
+        )
+    if integration is not None and dedup_key and not deferred:
+        # (deferred: the caller looked under its lock; the constraint decides)
+        existing = Incident.objects.open().filter(
+            integration=integration, dedup_key=dedup_key
+        )
+        if existing.exists():
+            raise OpenIncidentExists(existing.get())
+    return title
+
+
+def _declare_now(*, incident: Incident, actor, now: datetime) -> Incident:
+    """``incident_declare`` without ``deferred``: the triage suggestion, the
+    reference, the row, its grants, both entries and the events, at once."""
     suggestion = triage_suggestion(incident)
     incident.reference = IncidentReferenceCounter.next_reference(now.year)
     incident.suggested_severity = SeverityLevel.objects.filter(
@@ -148,24 +170,26 @@ def incident_declare(
     ).first()
     incident.suggestion = _json(suggestion.as_dict())
     _insert_or_raise_duplicate(incident, actor)
-    if restricted:
+    if incident.restricted:
         _grant_restricted_access(incident)
+    incident_type = incident.incident_type
+    integration = incident.integration
     timeline_record(
         incident=incident,
         kind=Kind.DECLARED,
         actor=actor,
         occurred_at=now,
-        summary=f"{_label(actor)} declared {incident.reference}: {title}",
+        summary=f"{_label(actor)} declared {incident.reference}: {incident.title}",
         data={
-            "title": title,
+            "title": incident.title,
             "incident_type": incident_type.slug if incident_type else None,
-            "customer_facing": customer_facing,
-            "data_exposed": data_exposed,
-            "regulatory": regulatory,
-            "restricted": restricted,
-            "detected_at": detected_at,
+            "customer_facing": incident.customer_facing,
+            "data_exposed": incident.data_exposed,
+            "regulatory": incident.regulatory,
+            "restricted": incident.restricted,
+            "detected_at": incident.detected_at,
             "integration": integration.name if integration else None,
-            "dedup_key": dedup_key,
+            "dedup_key": incident.dedup_key,
         },
     )
     timeline_record(
