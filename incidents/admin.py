@@ -18,6 +18,7 @@ from incidents import permissions, services
 from incidents.ingestion.severity import normalise_map
 from incidents.models import (
     Alert,
+    AlertState,
     Incident,
     IncidentFamily,
     IncidentType,
@@ -236,15 +237,18 @@ class IncidentAdmin(SimpleHistoryAdmin):
             ),
         )
         listing = reverse("admin:incidents_alert_changelist")
+        state = AlertState.objects.filter(incident=obj).first()
         return format_html(
             "<table><thead><tr><th>Alert</th><th>Status</th><th>Sender severity"
             "</th><th>Suggests</th><th>Started</th><th>Last seen</th>"
             "<th>Deliveries</th></tr></thead><tbody>{}</tbody></table>"
-            '<p><a href="{}?incident__id__exact={}">All {} alert record(s)</a></p>',
+            '<p><a href="{}?incident__id__exact={}">All {} alert record(s)</a></p>'
+            "<p>Group key: <code>{}</code></p>",
             rows,
             listing,
             obj.pk,
             total,
+            state.group_key if state else "–",
         )
 
     def get_queryset(self, request):

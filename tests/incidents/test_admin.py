@@ -164,6 +164,7 @@ def test_admin_incident_page_shows_its_alert_records(client, staff_manager):
     assert "Warning" in page.text and "critical" in page.text
     assert f"?incident__id__exact={incident.pk}" in page.text
     assert "All 2 alert record(s)" in page.text
+    assert "{}/{severity=~&quot;critical|warning&quot;}" in page.text  # group key
     assert listing.status_code == 200
     assert "2 alerts" in listing.text
     assert detail.status_code == 200
