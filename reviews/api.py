@@ -21,10 +21,12 @@ from rest_framework.response import Response
 from incidentops.exceptions import DomainError
 from incidents.serializers import ErrorSerializer
 from reviews import services
+from reviews.drafting import present
 from reviews.models import FollowUp, Review
 from reviews.serializers import (
     ApprovalRequirementSerializer,
     CommentInput,
+    DraftAcceptInput,
     FollowUpInput,
     FollowUpSerializer,
     FollowUpUpdateInput,
@@ -216,6 +218,49 @@ class ReviewViewSet(
         """Publish an approved review."""
         review = services.review_publish(review=self.get_object(), actor=request.user)
         return self._respond(review)
+
+    @extend_schema(request=None, responses={200: ReviewSerializer, **WRITE_ERRORS})
+    @action(detail=True, methods=["post"])
+    def redraft(self, request, pk=None):
+        """Redraft from the record: sections still holding their unaccepted
+        draft (or nothing) are redrafted; a person's text stays, and a differing
+        newer draft waits beside it (``drafts[].pending_text``)."""
+        review = self.get_object()
+        services.review_draft(review=review, actor=request.user)
+        return self._respond(review)
+
+    @extend_schema(
+        request=DraftAcceptInput, responses={200: ReviewSerializer, **WRITE_ERRORS}
+    )
+    @action(detail=True, methods=["post"], url_path="accept-draft")
+    def accept_draft(self, request, pk=None):
+        """Accept drafted sections as the review's (who and when are kept)."""
+        data = DraftAcceptInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        review = self.get_object()
+        services.review_draft_accept(
+            review=review,
+            actor=request.user,
+            sections=data.validated_data.get("sections"),
+        )
+        return self._respond(review)
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: OpenApiResponse(
+                description="`{factors, five_whys, "
+                "follow_ups}`: the draft's suggestions the caller may see."
+            ),
+            **READ_ERRORS,
+        },
+    )
+    @action(detail=True, methods=["get"], url_path="draft-suggestions")
+    def draft_suggestions(self, request, pk=None):
+        """Suggested contributing factors, five-whys starters and follow-up
+        candidates from similar earlier reviews, each with the earlier
+        incident's reference and review; only those the caller may see."""
+        return Response(present.suggestions(self.get_object(), request.user))
 
     @extend_schema(request=FollowUpInput, responses={201: FollowUpSerializer})
     @action(detail=True, methods=["post"], url_path="follow-ups")

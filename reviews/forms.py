@@ -14,6 +14,7 @@ CONTENT_FIELDS = (
     "went_poorly",
     "got_lucky",
     "lessons",
+    "response",
 )
 
 
@@ -42,6 +43,11 @@ class ContentForm(forms.Form):
         required=False,
     )
     lessons = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    response = forms.CharField(
+        label="How the response went",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+    )
 
 
 class WhyForm(forms.Form):
@@ -90,6 +96,24 @@ class FollowUpForm(forms.Form):
 class FollowUpStatusForm(forms.Form):
     follow_up = forms.IntegerField(widget=forms.HiddenInput)
     status = forms.ChoiceField(choices=FollowUp.Status.choices)
+
+
+class DraftForm(forms.Form):
+    """One thing done with the draft from the record: ``target`` names the
+    section, or the suggestion's position in its list."""
+
+    op = forms.ChoiceField(
+        choices=[
+            ("redraft", "Redraft from the record"),
+            ("accept", "Accept"),
+            ("accept_all", "Accept all drafted sections"),
+            ("take", "Replace my text with the newer draft"),
+            ("dismiss", "Keep my text"),
+            ("add_follow_up", "Add as a follow-up"),
+            ("add_factor", "Add as a contributing factor"),
+        ]
+    )
+    target = forms.CharField(required=False, max_length=40)
 
 
 class WorkflowForm(forms.Form):

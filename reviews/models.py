@@ -226,6 +226,11 @@ class Review(models.Model):
     went_poorly = models.TextField("what went poorly", blank=True)
     got_lucky = models.TextField("where we got lucky", blank=True)
     lessons = models.TextField(blank=True)
+    response = models.TextField(
+        "how the response went",
+        blank=True,
+        help_text="Who held which role when, actions, stakeholder updates.",
+    )
 
     # Each submission opens a round; approvals count only in the current round.
     round = models.PositiveIntegerField(default=0)
@@ -625,3 +630,80 @@ class BatchReviewItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.incident.reference} in {self.batch}"
+
+
+# --- Drafting from the record ------------------------------------------------------
+
+
+class DraftSection(models.Model):
+    """What ``reviews.drafting`` drafted for one section of a review, with the
+    source of every sentence, and whether a person accepted it.
+
+    Text sections (``summary``, ``customer_impact``, ``business_impact``,
+    ``response``) put their text into the review's field of the same name; the
+    field reads as a draft while it still equals ``text`` and nobody accepted it
+    (``is_draft``). A person's edit makes the field differ from ``text``: it is
+    then theirs, and a redraft that would change it waits in ``pending_*`` until
+    a person takes or dismisses it. Suggestion sections (``factors``,
+    ``five_whys``, ``follow_ups``) only hold ``items``: they are shown, never
+    written into the review by themselves.
+
+    ``sentences``: ``[{"text": str, "sources": [{"kind", "id", "label", ...}]}]``
+    (``reviews.drafting.Source``). Written only by ``reviews.services``.
+    """
+
+    review = models.ForeignKey(
+        Review, on_delete=models.CASCADE, related_name="draft_sections"
+    )
+    section = models.CharField(max_length=40)
+    text = models.TextField(blank=True)
+    sentences = models.JSONField(default=list, blank=True)
+    items = models.JSONField(default=list, blank=True)
+    drafted_at = models.DateTimeField(default=timezone.now)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    pending_text = models.TextField(blank=True)
+    pending_sentences = models.JSONField(default=list, blank=True)
+    pending_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["review", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["review", "section"], name="draftsection_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.section} of {self.review}"
+
+    @staticmethod
+    def normalise(text: str) -> str:
+        """Text as compared: browsers send CRLF, services strip."""
+        return (text or "").replace("\r\n", "\n").strip()
+
+    def current(self, review: Review | None = None) -> str:
+        return getattr(review or self.review, self.section, "") or ""
+
+    def is_draft(self, review: Review | None = None) -> bool:
+        """The review's field still holds the drafted text nobody accepted."""
+        return (
+            bool(self.text)
+            and self.accepted_at is None
+            and self.normalise(self.current(review)) == self.normalise(self.text)
+        )
+
+    def is_persons(self, review: Review | None = None) -> bool:
+        """The field holds a person's text: edited, or drafted and accepted."""
+        current = self.normalise(self.current(review))
+        if not current:
+            return False
+        return self.accepted_at is not None or current != self.normalise(self.text)

@@ -354,11 +354,20 @@ def _disposition(index: int, item, *, promote: bool) -> tuple[str, str, str]:
 
 def _seed_reviews(people: dict, now: datetime) -> dict[str, int]:
     counts = {"published": 0, "in review": 0, "draft": 0}
-    blank = list(
-        Review.objects.filter(status=Review.Status.DRAFT, summary="")
+    # Blank: nobody wrote a word yet (the summary is empty or still the
+    # unaccepted first draft from the record).
+    blank = [
+        review
+        for review in Review.objects.filter(status=Review.Status.DRAFT)
         .select_related("incident", "owner")
+        .prefetch_related("draft_sections")
         .order_by("due_at", "pk")
-    )
+        if not review.summary
+        or any(
+            row.section == "summary" and row.is_draft(review)
+            for row in review.draft_sections.all()
+        )
+    ]
     if not blank:
         return counts
     categories = {c.slug: c for c in ContributingFactorCategory.objects.all()}

@@ -5,6 +5,8 @@ from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from reviews.drafting import TEXT_SECTIONS
+from reviews.drafting.present import text_sections
 from reviews.models import (
     ContributingFactor,
     ContributingFactorCategory,
@@ -93,6 +95,7 @@ class ReviewSerializer(serializers.ModelSerializer):
     contributing_factors = FactorSerializer(source="factors", many=True)
     follow_ups = FollowUpSerializer(many=True)
     approvals = serializers.SerializerMethodField()
+    drafts = serializers.SerializerMethodField()
 
     class Meta:
         model = Review
@@ -112,6 +115,8 @@ class ReviewSerializer(serializers.ModelSerializer):
             "went_poorly",
             "got_lucky",
             "lessons",
+            "response",
+            "drafts",
             "timeline",
             "root_cause",
             "contributing_factors",
@@ -132,6 +137,28 @@ class ReviewSerializer(serializers.ModelSerializer):
 
     def get_approvals(self, review) -> list[dict]:
         return ApprovalRequirementSerializer(review.approval_progress(), many=True).data
+
+    def get_drafts(self, review) -> list[dict]:
+        """The drafted text sections: ``state`` "draft" (unaccepted, the field
+        still holds it), "accepted" or "edited" (a person's text), each
+        sentence with its sources, and a newer draft waiting beside a person's
+        text (``pending_text``)."""
+        return [
+            {
+                "section": section["name"],
+                "state": section["state"],
+                "text": section["row"].text,
+                "sentences": section["row"].sentences,
+                "drafted_at": section["row"].drafted_at,
+                "accepted_by": section["row"].accepted_by.username
+                if section["row"].accepted_by
+                else None,
+                "accepted_at": section["row"].accepted_at,
+                "pending_text": section["row"].pending_text,
+                "pending_sentences": section["row"].pending_sentences,
+            }
+            for section in text_sections(review)
+        ]
 
 
 class KeyEntrySerializer(serializers.ModelSerializer):
@@ -166,7 +193,7 @@ class ReviewLinksSerializer(serializers.Serializer):
 class ReviewListSerializer(ReviewSerializer):
     """A review in a list: everything but the offered timeline, which is
     summarised; ``timeline`` holds only the key entries, compact. The detail
-    (``ReviewSerializer``) carries every offered entry.
+    (``ReviewSerializer``) carries every offered entry and the ``drafts``.
 
     Expects the list queryset (``ReviewQuerySet.for_list``): key entries
     prefetched as ``key_items`` and the counts annotated."""
@@ -176,7 +203,13 @@ class ReviewListSerializer(ReviewSerializer):
     links = serializers.SerializerMethodField()
 
     class Meta(ReviewSerializer.Meta):
-        fields = [*ReviewSerializer.Meta.fields, "timeline_summary", "links"]
+        # The drafts' sentences and sources are the detail's: a list row
+        # carries the text fields only.
+        fields = [
+            *(name for name in ReviewSerializer.Meta.fields if name != "drafts"),
+            "timeline_summary",
+            "links",
+        ]
         read_only_fields = fields
 
     def get_timeline_summary(self, review) -> dict:
@@ -328,6 +361,7 @@ class ReviewUpdateInput(serializers.Serializer):
     went_poorly = serializers.CharField(required=False, allow_blank=True)
     got_lucky = serializers.CharField(required=False, allow_blank=True)
     lessons = serializers.CharField(required=False, allow_blank=True)
+    response = serializers.CharField(required=False, allow_blank=True)
     owner = serializers.SlugRelatedField(
         slug_field="username", queryset=User.objects.all(), required=False
     )
@@ -342,6 +376,14 @@ class ReviewUpdateInput(serializers.Serializer):
                 {"five_whys": ["Give the five whys once: here or in root_cause."]}
             )
         return attrs
+
+
+class DraftAcceptInput(serializers.Serializer):
+    sections = serializers.ListField(
+        child=serializers.ChoiceField(choices=TEXT_SECTIONS),
+        required=False,
+        help_text="The sections to accept; omitted: every section still in draft.",
+    )
 
 
 class CommentInput(serializers.Serializer):

@@ -15,11 +15,14 @@ from django.views.generic import ListView, TemplateView, View
 from incidentops.exceptions import DomainError
 from incidents.models import Incident
 from reviews import permissions, services
+from reviews.drafting.present import LABELS as DRAFT_LABELS
+from reviews.drafting.present import draft_context, drafted_sections
 from reviews.forms import (
     CONTENT_FIELDS,
     BatchCompleteForm,
     BatchDecisionForm,
     ContentForm,
+    DraftForm,
     FactorFormSet,
     FollowUpForm,
     FollowUpStatusForm,
@@ -27,7 +30,7 @@ from reviews.forms import (
     WhyFormSet,
     WorkflowForm,
 )
-from reviews.models import BatchReview, FollowUp, Review
+from reviews.models import BatchReview, ContributingFactorCategory, FollowUp, Review
 
 
 class ReviewListView(LoginRequiredMixin, ListView):
@@ -95,6 +98,8 @@ def review_context(review: Review, user) -> dict:
         "recurrences": review.recurrences(user),
         "approvals": review.approval_records.select_related("user"),
         "progress": review.approval_progress(),
+        # Sections still reading as a draft nobody accepted: marked as such.
+        "drafted": drafted_sections(review),
     }
 
 
@@ -144,6 +149,9 @@ class ReviewDetailView(ReviewMixin, TemplateView):
             "workflow_form": WorkflowForm(
                 data if data and data.get("section") == "workflow" else None
             ),
+            "draft_form": DraftForm(
+                data if data and data.get("section") == "draft" else None
+            ),
         }
 
     def get_context_data(self, **kwargs):
@@ -155,6 +163,7 @@ class ReviewDetailView(ReviewMixin, TemplateView):
             "editing": review.is_editable and permissions.can_edit(user, review),
             "approval_refusal": permissions.approval_refusal(user, review),
             "follow_up_statuses": FollowUp.Status.choices,
+            "draft": draft_context(review, user),
             **kwargs,
         }
         for name, form in self.forms_for(review).items():
@@ -169,6 +178,7 @@ class ReviewDetailView(ReviewMixin, TemplateView):
         "follow_up": "follow_up_form",
         "workflow": "workflow_form",
         "follow_up_status": "follow_up_status_form",
+        "draft": "draft_form",
     }
 
     def post(self, request, pk):
@@ -199,6 +209,8 @@ class ReviewDetailView(ReviewMixin, TemplateView):
         )
 
     def apply(self, section, form, review, user) -> str:
+        if section == "draft":
+            return apply_draft(form.cleaned_data, review, user)
         if section == "content":
             services.review_update(review=review, actor=user, **form.cleaned_data)
             return "Review saved."
@@ -256,6 +268,67 @@ class ReviewDetailView(ReviewMixin, TemplateView):
             return "Changes requested; the review is back in draft."
         services.review_publish(review=review, actor=user)
         return "Published."
+
+
+def apply_draft(data: dict, review: Review, user) -> str:
+    """Redraft, accept, take or dismiss drafted text, or add a suggestion."""
+    op, target = data["op"], data.get("target", "")
+    if op == "redraft":
+        outcome = services.review_draft(review=review, actor=user)
+        redrafted = [DRAFT_LABELS[n] for n, r in outcome.items() if r == "drafted"]
+        kept = [DRAFT_LABELS[n] for n, r in outcome.items() if r == "kept"]
+        message = "Redrafted from the record: " + (
+            ", ".join(redrafted) if redrafted else "nothing had changed"
+        )
+        if kept:
+            message += (
+                f". Your text stands in {', '.join(kept)}; the newer draft waits "
+                "beside it"
+            )
+        return message + "."
+    if op in ("accept", "accept_all"):
+        accepted = services.review_draft_accept(
+            review=review, actor=user, sections=[target] if op == "accept" else None
+        )
+        names = ", ".join(DRAFT_LABELS[n] for n in accepted) or "nothing"
+        return f"Accepted: {names}."
+    if op == "take":
+        services.review_draft_take(review=review, actor=user, section=target)
+        return "Replaced with the newer draft (still to be accepted)."
+    if op == "dismiss":
+        services.review_draft_dismiss(review=review, actor=user, section=target)
+        return "Kept your text."
+    return _apply_suggestion(op, target, review, user)
+
+
+def _apply_suggestion(op: str, target: str, review: Review, user) -> str:
+    kind = "follow_ups" if op == "add_follow_up" else "factors"
+    items = draft_context(review, user)["suggestions"][kind]
+    if not target.isdigit() or int(target) >= len(items):
+        raise DomainError("That suggestion is no longer offered; reload the page.")
+    item = items[int(target)]
+    if kind == "follow_ups":
+        origin = (
+            f"Open action of {review.incident.reference}"
+            if item["kind"] == "action"
+            else f"Still open from {item['reference']}'s review"
+        )
+        services.follow_up_add(
+            review=review, actor=user, title=item["title"], description=origin
+        )
+        return f"Follow-up added: {item['title']}."
+    category = ContributingFactorCategory.objects.filter(
+        slug=item["category"], is_active=True
+    ).first()
+    if category is None:
+        raise DomainError(f"{item['category_name']} is no longer a factor category.")
+    current = [(f.category, f.description) for f in review.factors.all()]
+    services.review_set_factors(
+        review=review,
+        actor=user,
+        factors=[*current, (category, item["description"])],
+    )
+    return f"Contributing factor added: {item['category_name']}."
 
 
 class ReviewPrintView(ReviewMixin, TemplateView):

@@ -13,6 +13,7 @@ The services live in one module per concern and are all importable from here
 - ``authoring``: opening a review on resolve, its content, follow-ups;
 - ``workflow``: submit, approve, request changes, publish;
 - ``batch``: batch reviews and severity changes after resolve;
+- ``drafting``: the first draft from the record, redrafts, accepting drafts;
 - ``sweep``: reminders, overdue alerts and escalations (``review_sweep``);
 - ``base``: the helpers they share.
 """
@@ -85,6 +86,12 @@ from reviews.services.batch import (
     batch_complete,
     batch_item_decide,
     review_apply_severity_change,
+)
+from reviews.services.drafting import (
+    review_draft,
+    review_draft_accept,
+    review_draft_dismiss,
+    review_draft_take,
 )
 from reviews.services.sweep import (
     ReviewAlert,
@@ -161,6 +168,10 @@ __all__ = [
     "org_zone",
     "reminder_instants",
     "review_apply_severity_change",
+    "review_draft",
+    "review_draft_accept",
+    "review_draft_dismiss",
+    "review_draft_take",
     "review_approve",
     "review_open_for_incident",
     "review_publish",

@@ -45,6 +45,7 @@ from reviews.services.base import (
     _require_editable,
     _save,
 )
+from reviews.services.drafting import review_draft
 
 
 @transaction.atomic
@@ -66,6 +67,10 @@ def review_open_for_incident(
     existing = Review.objects.filter(incident=incident).first()
     if existing is not None:
         review_refresh_timeline(review=existing)
+        if existing.is_editable:
+            # The record grew (reopened and resolved again): untouched drafted
+            # sections follow it; a person's text stays, a newer draft waits.
+            review_draft(review=existing, now=now)
         return existing
     existing_item = BatchReviewItem.objects.filter(incident=incident).first()
     if existing_item is not None:
@@ -98,6 +103,7 @@ def _create_review(
     )
     _save(review, actor)
     review_refresh_timeline(review=review)
+    review_draft(review=review, now=now)
     _log(
         review,
         actor=actor if why else None,

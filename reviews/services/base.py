@@ -43,6 +43,7 @@ CONTENT_FIELDS = (
     "went_poorly",
     "got_lucky",
     "lessons",
+    "response",
 )
 FOLLOW_UP_FIELDS = ("title", "description", "owner", "due_at", "status", "ticket_url")
 

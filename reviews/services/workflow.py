@@ -23,6 +23,11 @@ from reviews.services.base import (
     _review_context,
     _save,
 )
+from reviews.services.drafting import (
+    LABELS,
+    accept_on_submit,
+    drafts_pending_acceptance,
+)
 
 
 @transaction.atomic
@@ -33,6 +38,9 @@ def review_submit(*, review: Review, actor, now: datetime | None = None) -> Revi
     policy asks no approvals), ``round``, ``submitted_by/at``; a ``review``
     timeline entry. Sends: a ``review_submitted`` notification to the approver
     groups.
+    Drafted sections nobody accepted yet are accepted on ``actor``'s name
+    (``DraftSection.accepted_by``), except the summary: an unaccepted drafted
+    summary counts as missing.
     Raises: ``NotPermitted`` if ``actor`` may not edit; ``InvalidTransition``
     unless it is a draft with a summary and a root cause.
     """
@@ -45,18 +53,25 @@ def review_submit(*, review: Review, actor, now: datetime | None = None) -> Revi
             f"Only a draft can be submitted; this review is "
             f"{locked.get_status_display().lower()}."
         )
+    drafted = drafts_pending_acceptance(locked)
     missing = [
         label
         for label, value in (
-            ("a summary", locked.summary),
+            ("a summary", "" if "summary" in drafted else locked.summary),
             ("a root cause", locked.root_cause),
         )
         if not value.strip()
     ]
     if missing:
         raise InvalidTransition(
-            f"Write {' and '.join(missing)} before submitting the review."
+            f"Write {' and '.join(missing)} before submitting the review"
+            + (
+                " (the drafted summary is not accepted yet)."
+                if "summary" in drafted
+                else "."
+            )
         )
+    accepted = accept_on_submit(locked, actor, now)
     locked.round += 1
     locked.submitted_by, locked.submitted_at = actor, now
     locked.status = Status.IN_REVIEW
@@ -68,8 +83,13 @@ def review_submit(*, review: Review, actor, now: datetime | None = None) -> Revi
         actor=actor,
         now=now,
         summary=f"{_label(actor)} submitted the review for approval (round "
-        f"{locked.round})",
-        data={"change": "submitted", "round": locked.round},
+        f"{locked.round})"
+        + (
+            f", accepting the drafted {', '.join(LABELS[n] for n in accepted)}"
+            if accepted
+            else ""
+        ),
+        data={"change": "submitted", "round": locked.round, "accepted": accepted},
     )
     groups = Group.objects.filter(
         name__in=[req["group"] for req in locked.required_approvals]
