@@ -149,6 +149,22 @@ class IncidentTypeForm(IncidentPageForm):
     )
 
 
+class RestrictionForm(IncidentPageForm):
+    """Restrict the incident, or lift its restriction, saying why
+    (``incident_set_restriction``)."""
+
+    id_prefix = "restriction"
+
+    restricted = forms.TypedChoiceField(
+        choices=[("true", "Restrict"), ("false", "Lift the restriction")],
+        coerce=lambda value: value == "true",
+    )
+    reason = forms.CharField(
+        max_length=1000,
+        widget=forms.TextInput(attrs={"placeholder": "Why?"}),
+    )
+
+
 class TransitionForm(IncidentPageForm):
     id_prefix = "status"
 

@@ -122,9 +122,22 @@ def can_edit(user, incident: Incident) -> bool:
     )
 
 
+def can_lift_restrictions(user) -> bool:
+    """Whether ``user`` may expose restricted content at all: incident managers
+    (the global ``change_incident`` right) and superusers. It decides lifting a
+    restriction and declaring a restricted-by-default type unrestricted."""
+    return _active(user) and (user.is_superuser or user.has_perm(CHANGE))
+
+
 def can_change_restriction(user, incident: Incident) -> bool:
     """Lifting a restriction exposes the incident: incident managers only."""
-    return can_view(user, incident) and (user.is_superuser or user.has_perm(CHANGE))
+    return can_view(user, incident) and can_lift_restrictions(user)
+
+
+def can_restrict(user, incident: Incident) -> bool:
+    """Restricting hides the incident from most responders: anyone who may edit
+    it may do that (the safe direction)."""
+    return can_edit(user, incident)
 
 
 def can_confirm_severity(user, incident: Incident) -> bool:

@@ -28,6 +28,11 @@ urlpatterns = [
         name="change_type",
     ),
     path(
+        "incidents/<str:reference>/restriction/",
+        views.RestrictionView.as_view(),
+        name="restriction",
+    ),
+    path(
         "incidents/<str:reference>/status/",
         views.TransitionView.as_view(),
         name="transition",

@@ -283,6 +283,9 @@ class Delivery(models.Model):
         PENDING = "pending", "Pending"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
+        # Re-checked at send time: the incident became restricted (or the
+        # recipient lost the right to see it) after it was queued. Never sent.
+        WITHHELD = "withheld", "Withheld"
 
     notification = models.ForeignKey(
         Notification, on_delete=models.CASCADE, related_name="deliveries"
@@ -301,6 +304,9 @@ class Delivery(models.Model):
         related_name="+",
     )
     idempotency_key = models.CharField(max_length=64, unique=True)
+    # An external address or broadcast channel reached through a list (or
+    # channel) that may receive restricted content: re-checked at send time.
+    may_receive_restricted = models.BooleanField(default=False)
     status = models.CharField(
         max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
     )

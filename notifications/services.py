@@ -317,6 +317,7 @@ def notification_send(
             recipient=target.recipient,
             recipient_name=target.name,
             user=target.user,
+            may_receive_restricted=target.opted_in,
             idempotency_key=_idempotency_key(
                 event_key, target.channel, target.recipient
             ),
@@ -429,6 +430,25 @@ def _claim(delivery_id: int, now: datetime) -> Delivery | None:
         return delivery
 
 
+WITHHELD_AT_SEND = (
+    "Withheld: the incident is restricted and this recipient may not see it "
+    "(checked when sending)."
+)
+
+
+def _still_cleared(delivery: Delivery) -> bool:
+    """The send-time re-check: may this recipient hear of the incident as it
+    is now? A person must be able to see it (``can_view``, which also
+    answers False for a deactivated account); an external address or broadcast
+    channel needs its list's or channel's opt-in recorded when it was queued."""
+    incident = Incident.objects.get(pk=delivery.notification.incident_id)
+    if not incident.restricted:
+        return True
+    if delivery.user_id is not None:
+        return can_view(delivery.user, incident)
+    return delivery.may_receive_restricted
+
+
 def _log_outcome_if_settled(notification: Notification, now: datetime) -> None:
     """Once no delivery is pending, one timeline entry says how it went."""
     deliveries = list(notification.deliveries.select_related("channel"))
@@ -438,12 +458,23 @@ def _log_outcome_if_settled(notification: Notification, now: datetime) -> None:
         return
     sent = [d for d in deliveries if d.status == Delivery.Status.SENT]
     failed = [d for d in deliveries if d.status == Delivery.Status.FAILED]
-    status = "delivered" if not failed else "failed" if not sent else "partial"
+    withheld = [d for d in deliveries if d.status == Delivery.Status.WITHHELD]
+    if not failed:
+        status = "delivered" if sent or not withheld else "withheld"
+    else:
+        status = "failed" if not sent else "partial"
     per_channel: dict[str, dict[str, int]] = {}
     for d in deliveries:
-        counts = per_channel.setdefault(d.channel.name, {"sent": 0, "failed": 0})
+        counts = per_channel.setdefault(
+            d.channel.name, {"sent": 0, "failed": 0, "withheld": 0}
+        )
         counts[d.status] += 1
     summary = f"“{notification.subject}”: {len(sent)} delivered"
+    if withheld:
+        summary += (
+            f", {len(withheld)} withheld (the incident is now restricted to "
+            "people who may see it)"
+        )
     if failed:
         summary += f", {len(failed)} failed (" + "; ".join(
             f"{d.recipient_name or d.recipient} via {d.channel.name}: {d.last_error}"
@@ -462,6 +493,7 @@ def _log_outcome_if_settled(notification: Notification, now: datetime) -> None:
             "status": status,
             "sent": len(sent),
             "failed": len(failed),
+            "withheld": len(withheld),
             "channels": per_channel,
             "failures": [
                 {
@@ -494,6 +526,10 @@ def delivery_send(*, delivery_id: int, now: datetime | None = None) -> str | Non
     its type name only (logged with its traceback). Error texts are passed
     through ``channels.redact`` so the channel's URL and secret never reach
     ``last_error`` or the timeline.
+    Before sending, the recipient is checked again against the incident as it
+    is now (``_still_cleared``): if it became restricted since the delivery
+    was queued and the recipient may not see it, the delivery becomes
+    ``withheld`` (``last_error`` says why) and nothing is sent.
     Sends: the message. Returns the new status, or None if it skipped the row.
     Raises: ``TransientDeliveryError`` (with ``retry_in`` seconds) when the
     delivery should be retried.
@@ -503,7 +539,10 @@ def delivery_send(*, delivery_id: int, now: datetime | None = None) -> str | Non
     if delivery is None:
         return None
     error: transports.DeliveryError | None = None
-    if not delivery.channel.is_enabled:
+    withheld = not _still_cleared(delivery)
+    if withheld:
+        pass  # never sent; recorded below
+    elif not delivery.channel.is_enabled:
         error = transports.PermanentDeliveryError("The channel is disabled.")
     else:
         try:
@@ -534,7 +573,10 @@ def delivery_send(*, delivery_id: int, now: datetime | None = None) -> str | Non
         )
         delivery = Delivery.objects.select_for_update().get(pk=delivery.pk)
         delivery.claimed_until = None
-        if error is None:
+        if withheld:
+            delivery.status = Delivery.Status.WITHHELD
+            delivery.last_error = WITHHELD_AT_SEND
+        elif error is None:
             delivery.status = Delivery.Status.SENT
             delivery.sent_at = now
         elif retry:

@@ -20,6 +20,8 @@ The services live in one module per concern and are all importable from here
   ``incident_detected_earlier``);
 - ``severity``: suggestion, confirmation and classification;
 - ``actions``: playbooks and action items;
+- ``restriction``: restriction follows the type (fail-closed), and
+  ``incident_set_restriction`` to restrict or lift by hand;
 - ``roles``: role assignment and handover;
 - ``lifecycle``: status transitions;
 - ``notes``: notes and stakeholder updates;
@@ -95,6 +97,7 @@ from incidents.services.notes import (
     incident_add_note,
     stakeholder_update_post,
 )
+from incidents.services.restriction import incident_set_restriction
 from incidents.services.roles import incident_assign_role
 from incidents.services.severity import (
     _KEEP,
@@ -159,6 +162,7 @@ __all__ = [
     "incident_confirm_severity",
     "incident_declare",
     "incident_record_suggestion",
+    "incident_set_restriction",
     "incident_transition",
     "incident_update",
     "integration_create",

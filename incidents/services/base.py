@@ -83,13 +83,15 @@ def _grant(user, incident: Incident) -> None:
 
 
 def _grant_restricted_access(incident: Incident) -> None:
-    """Reporter, current role holders and the type's groups may see it."""
+    """Reporter, current role holders and the type's groups may see it (the
+    suggested type's groups while the type is left to triage)."""
     if incident.reporter_id:
         _grant(incident.reporter, incident)
     for assignment in incident.current_assignments():
         _grant(assignment.user, incident)
-    if incident.incident_type_id:
-        for group in incident.incident_type.restricted_groups.all():
+    incident_type = incident.incident_type or incident.suggested_type
+    if incident_type is not None:
+        for group in incident_type.restricted_groups.all():
             assign_perm("incidents.view_incident", group, incident)
 
 

@@ -39,6 +39,10 @@ from incidents.services.declare_alerts import (
     _suggestion_summary,
     triage_suggestion,
 )
+from incidents.services.restriction import (
+    restriction_on_declare,
+    restriction_on_type_change,
+)
 from incidents.services.timeline import timeline_record
 
 
@@ -70,9 +74,11 @@ def incident_declare(
     Changes: a new ``Incident`` with the next ``INC-<year>-<nnnn>`` reference
     (year of ``now``), the triage suggestion stored on it (type, severity,
     confidence, rationale, similar), timeline entries ``declared`` and
-    ``severity_suggested``; when restricted (default: the type's
-    ``restricted_by_default``), guardian grants to the reporter and the type's
-    groups. ``detected_at``/``now`` back-date it. ``integration``/``dedup_key``
+    ``severity_suggested``; when restricted, guardian grants to the reporter
+    and the type's groups. ``restricted`` None lets the type decide: a type
+    restricted by default restricts it, and so does a suggested one when the
+    type is left to triage (the rationale says why; see
+    ``services.restriction``). ``detected_at``/``now`` back-date it. ``integration``/``dedup_key``
     come from alert ingestion.
     ``deferred`` (alert ingestion, which must answer a storm fast and in
     parallel): the suggestion is only ``suggested_severity`` with
@@ -83,7 +89,9 @@ def incident_declare(
     adds the triage suggestion and sends what a declaration sends.
     Sends: ``incident_declared``, ``incident_changed("declared")`` (deferred:
     none).
-    Raises: ``NotPermitted`` if ``actor`` may not declare; ``DomainError`` for a
+    Raises: ``NotPermitted`` if ``actor`` may not declare, or declares a
+    restricted-by-default type unrestricted without being allowed to lift
+    restrictions; ``DomainError`` for a
     blank title or a dedup key without an integration; ``OpenIncidentExists`` if
     the integration already has an open incident for ``dedup_key`` (also when a
     concurrent declare won the race).
@@ -99,8 +107,13 @@ def incident_declare(
         now=now,
         deferred=deferred,
     )
-    if restricted is None:
-        restricted = bool(incident_type and incident_type.restricted_by_default)
+    asked_restricted = restricted
+    restricted, _ = restriction_on_declare(
+        actor=actor,
+        restricted=asked_restricted,
+        incident_type=incident_type,
+        suggested_type=None,
+    )
     incident = Incident(
         title=title,
         description=description,
@@ -127,7 +140,9 @@ def incident_declare(
             suggested_severity=suggested_severity,
             rationale=suggestion_rationale,
         )
-    return _declare_now(incident=incident, actor=actor, now=now)
+    return _declare_now(
+        incident=incident, actor=actor, now=now, asked_restricted=asked_restricted
+    )
 
 
 def _check_declaration(
@@ -157,9 +172,13 @@ def _check_declaration(
     return title
 
 
-def _declare_now(*, incident: Incident, actor, now: datetime) -> Incident:
+def _declare_now(
+    *, incident: Incident, actor, now: datetime, asked_restricted: bool | None
+) -> Incident:
     """``incident_declare`` without ``deferred``: the triage suggestion, the
-    reference, the row, its grants, both entries and the events, at once."""
+    reference, the row, its grants, both entries and the events, at once.
+    ``asked_restricted``: what the reporter asked (the suggested type may
+    restrict it)."""
     suggestion = triage_suggestion(incident)
     incident.reference = IncidentReferenceCounter.next_reference(now.year)
     incident.suggested_severity = SeverityLevel.objects.filter(
@@ -168,7 +187,17 @@ def _declare_now(*, incident: Incident, actor, now: datetime) -> Incident:
     incident.suggested_type = IncidentType.objects.filter(
         slug=suggestion.incident_type
     ).first()
-    incident.suggestion = _json(suggestion.as_dict())
+    # Fail-closed: a suggested type that is restricted by default restricts it.
+    incident.restricted, why = restriction_on_declare(
+        actor=actor,
+        restricted=asked_restricted,
+        incident_type=incident.incident_type,
+        suggested_type=incident.suggested_type,
+    )
+    stored = suggestion.as_dict()
+    if why:
+        stored["rationale"] = "; ".join(filter(None, [stored["rationale"], why]))
+    incident.suggestion = _json(stored)
     _insert_or_raise_duplicate(incident, actor)
     if incident.restricted:
         _grant_restricted_access(incident)
@@ -197,8 +226,9 @@ def _declare_now(*, incident: Incident, actor, now: datetime) -> Incident:
         kind=Kind.SEVERITY_SUGGESTED,
         actor=None,
         occurred_at=now,
-        summary=_suggestion_summary(suggestion.severity, incident, suggestion),
-        data=suggestion.as_dict(),
+        summary=_suggestion_summary(suggestion.severity, incident, suggestion)
+        + (f" {why}" if why else ""),
+        data=stored,
     )
     events.incident_declared.send(sender=Incident, incident=incident, actor=actor)
     _changed(incident, "declared", actor, {"reference": incident.reference})
@@ -242,7 +272,9 @@ def incident_update(
 
     Changes: the incident (history records ``actor``), one ``field_change``
     timeline entry listing every change from/to; making it restricted grants
-    access to the reporter, role holders and the type's groups. A new type on an
+    access to the reporter, role holders and the type's groups. A new type that
+    is restricted by default restricts the incident (unless the same call lifts
+    it and ``actor`` may). A new type on an
     open incident whose severity is confirmed applies the playbook for (new
     type, severity) once, as confirming the severity would have (see
     ``playbook_apply``; the type change is what is authorised here).
@@ -250,8 +282,9 @@ def incident_update(
     something changed), and the playbook's events when one is applied.
     Raises: ``DomainError`` for ``severity``, ``commander``, ``status`` or any
     other field (they change only through their own services), a blank title;
-    ``NotPermitted`` if ``actor`` may not edit, or lifts a restriction without
-    being an incident manager.
+    ``NotPermitted`` if ``actor`` may not edit, or lifts a restriction (or
+    keeps a restricted-by-default new type unrestricted) without being an
+    incident manager.
     """
     return _incident_update(
         incident=incident, actor=actor, now=now, fields=fields, apply_playbook=True
@@ -286,6 +319,7 @@ def _incident_update(
     for name in ("affected_services", "affected_sites", "affected_suppliers"):
         if name in fields:
             fields[name] = _tags(fields[name])
+    restriction_on_type_change(actor=actor, locked=locked, fields=fields)
     if fields.get("restricted") is False and locked.restricted:
         _require(
             permissions.can_change_restriction(actor, locked),

@@ -36,6 +36,7 @@ from incidents.services.base import (
     _refresh_into,
     _save,
 )
+from incidents.services.restriction import suggested_restriction_reason
 from incidents.services.timeline import timeline_append, timeline_record
 from incidents.triage import suggest_for
 
@@ -169,8 +170,9 @@ def incident_complete_declaration(
     Changes: under the incident's row lock, ``suggested_type`` and the stored
     ``suggestion`` (type, confidence, similar incidents, the rationale after the
     alerts' own); ``suggested_severity`` only if the alerts suggested none (an
-    alert's severity word is the better evidence); a ``severity_suggested``
-    timeline entry. Sends: ``incident_declared``, ``incident_changed("declared")``
+    alert's severity word is the better evidence); ``restricted`` (with grants)
+    when the incident has no type and the suggested one is restricted by
+    default, the rationale saying why; a ``severity_suggested`` timeline entry. Sends: ``incident_declared``, ``incident_changed("declared")``
     (actor: the reporter). Raises nothing of its own.
     """
     now = now or timezone.now()
@@ -190,19 +192,32 @@ def incident_complete_declaration(
     locked.suggested_type = IncidentType.objects.filter(
         slug=suggestion.incident_type
     ).first()
+    fields = ["suggested_severity", "suggested_type", "suggestion"]
+    why = ""
+    if (
+        not locked.restricted
+        and locked.incident_type_id is None
+        and locked.suggested_type is not None
+        and locked.suggested_type.restricted_by_default
+    ):
+        # Fail-closed before the declaration is sent: the suggested type is
+        # restricted by default.
+        why = suggested_restriction_reason(locked.suggested_type)
+        stored["rationale"] = "; ".join(filter(None, [stored["rationale"], why]))
+        locked.restricted = True
+        fields.append("restricted")
     locked.suggestion = _json(stored)
-    _save(
-        locked,
-        None,
-        update_fields=["suggested_severity", "suggested_type", "suggestion"],
-    )
+    _save(locked, None, update_fields=fields)
+    if why:
+        _grant_restricted_access(locked)
     timeline_record(
         incident=locked,
         kind=Kind.SEVERITY_SUGGESTED,
         actor=None,
         occurred_at=now,
-        summary=_suggestion_summary(stored["severity"], locked, suggestion),
-        data=stored,
+        summary=_suggestion_summary(stored["severity"], locked, suggestion)
+        + (f" {why}" if why else ""),
+        data=stored | ({"restricted": True} if why else {}),
     )
     _refresh_into(incident, locked)
     events.incident_declared.send(

@@ -52,6 +52,7 @@ from incidents.views.commands import (
     IncidentCommandView,
     IncidentTypeView,
     NoteView,
+    RestrictionView,
     StakeholderUpdateView,
     TransitionView,
 )
@@ -96,6 +97,7 @@ __all__ = [
     "NoteForm",
     "NoteView",
     "OPEN_ACTION_STATUSES",
+    "RestrictionView",
     "Role",
     "RoleAssignment",
     "SeverityLevel",

@@ -16,6 +16,7 @@ from incidents.forms import (
     ConfirmSeverityForm,
     IncidentTypeForm,
     NoteForm,
+    RestrictionForm,
     StakeholderUpdateForm,
     TransitionForm,
 )
@@ -107,6 +108,26 @@ class IncidentTypeView(IncidentCommandView):
         if new_type is None:
             return "The incident is no longer classified."
         return f"Type is now {new_type.name}."
+
+
+class RestrictionView(IncidentCommandView):
+    """Restrict the incident or lift its restriction, with the reason on the
+    timeline (``incident_set_restriction``)."""
+
+    form_class = RestrictionForm
+    form_context_name = "restriction_form"
+
+    def perform(self, form):
+        restricted = form.cleaned_data["restricted"]
+        services.incident_set_restriction(
+            incident=self.incident,
+            actor=self.request.user,
+            restricted=restricted,
+            reason=form.cleaned_data["reason"],
+        )
+        if restricted:
+            return "The incident is restricted."
+        return "The restriction is lifted."
 
 
 class TransitionView(IncidentCommandView):

@@ -18,6 +18,7 @@ from incidents.forms import (
     ConfirmSeverityForm,
     IncidentTypeForm,
     NoteForm,
+    RestrictionForm,
     StakeholderUpdateForm,
     TransitionForm,
 )
@@ -168,6 +169,13 @@ def incident_page_context(request, incident: Incident, **forms) -> dict:
             }
         ),
         "transition_form": TransitionForm(),
+        "restriction_form": RestrictionForm(
+            initial={"restricted": "false" if incident.restricted else "true"}
+        ),
+        "can_restrict": not incident.restricted
+        and permissions.can_restrict(user, incident),
+        "can_lift": incident.restricted
+        and permissions.can_change_restriction(user, incident),
         "assign_form": AssignRoleForm(),
         "action_form": ActionCreateForm(),
         "update_form": StakeholderUpdateForm(

@@ -106,10 +106,19 @@ def test_declare_restricts_by_type_and_grants_reporter_and_type_groups(responder
     assert [g.name for g in get_groups_with_perms(incident)] == [groups.EXECUTIVES]
 
 
-def test_declare_restricted_can_be_overridden_by_reporter(responder):
+def test_declare_restricted_type_unrestricted_is_refused_to_a_responder(responder):
+    breach = IncidentTypeFactory(restricted=True)
+    with pytest.raises(NotPermitted, match="restricted by default"):
+        services.incident_declare(
+            actor=responder, title="Test", incident_type=breach, restricted=False
+        )
+    assert not Incident.objects.exists()
+
+
+def test_declare_restricted_type_unrestricted_by_a_manager(manager):
     breach = IncidentTypeFactory(restricted=True)
     incident = services.incident_declare(
-        actor=responder, title="Test", incident_type=breach, restricted=False
+        actor=manager, title="Test", incident_type=breach, restricted=False
     )
     assert incident.restricted is False
 
