@@ -160,8 +160,9 @@ class RestrictionForm(IncidentPageForm):
         coerce=lambda value: value == "true",
     )
     reason = forms.CharField(
+        label="Why",
         max_length=1000,
-        widget=forms.TextInput(attrs={"placeholder": "Why?"}),
+        widget=forms.TextInput(attrs={"placeholder": "e.g. personal data involved"}),
     )
 
 
