@@ -58,6 +58,10 @@ class Suggestion:
     confidence: float
     rationale: str
     similar: list[SimilarIncident] = field(default_factory=list)
+    # The type's and the severity's own confidence (``confidence`` is the
+    # lower of the two); None when the suggester does not give one.
+    type_confidence: float | None = None
+    severity_confidence: float | None = None
 
     def as_dict(self) -> dict:
         """The JSON stored on ``Incident.suggestion`` and returned by the API."""
@@ -259,6 +263,10 @@ class BaselineSuggester:
             confidence=confidence,
             rationale="; ".join(reasons) + ".",
             similar=similar,
+            type_confidence=round(verdict.type_confidence, 2)
+            if verdict.type_slug
+            else None,
+            severity_confidence=round(verdict.severity_confidence, 2),
         )
 
     def classify(self, report: Report, context: RuleContext) -> RuleVerdict:
