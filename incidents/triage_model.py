@@ -672,9 +672,7 @@ class LearnedSuggester:
             confidence=round(confidence, 2),
             rationale="; ".join(reasons) + ".",
             similar=similar,
-            type_confidence=round(type_part.confidence, 2)
-            if type_part.value
-            else None,
+            type_confidence=round(type_part.confidence, 2) if type_part.value else None,
             severity_confidence=round(severity_part.confidence, 2),
         )
 
