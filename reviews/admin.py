@@ -24,6 +24,8 @@ from reviews.models import (
     FollowUp,
     Review,
     ReviewPolicy,
+    ReviewTemplate,
+    ReviewTemplateSection,
 )
 
 # --- configuration ----------------------------------------------------------------
@@ -294,3 +296,59 @@ class BatchReviewAdmin(ReadOnlyAdmin):
     @admin.display(description="portal")
     def portal_link(self, obj):
         return format_html('<a href="{}">open</a>', obj.get_absolute_url())
+
+
+# --- review templates ----------------------------------------------------------------
+
+
+class ReviewTemplateSectionInline(admin.TabularInline):
+    model = ReviewTemplateSection
+    extra = 0
+    fields = ["order", "key", "title", "guidance", "required"]
+    ordering = ["order", "pk"]
+    verbose_name = "section"
+    verbose_name_plural = (
+        "sections (a key naming a review field gives that field this guidance; "
+        "any other key is a question of this template's own)"
+    )
+
+
+@admin.register(ReviewTemplate)
+class ReviewTemplateAdmin(SimpleHistoryAdmin):
+    """What a review asks, per incident type (or family) and severity: the
+    most specific active template applies (type, then family, then any; a named
+    severity before any)."""
+
+    list_display = [
+        "name",
+        "incident_type",
+        "family",
+        "severity",
+        "section_count",
+        "required_count",
+        "is_active",
+    ]
+    list_filter = ["is_active", "family", "severity", "incident_type"]
+    search_fields = ["name", "sections__title"]
+    inlines = [ReviewTemplateSectionInline]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("incident_type", "family", "severity")
+            .annotate(
+                sections_total=Count("sections", distinct=True),
+                sections_required=Count(
+                    "sections", filter=Q(sections__required=True), distinct=True
+                ),
+            )
+        )
+
+    @admin.display(description="sections", ordering="sections_total")
+    def section_count(self, template):
+        return template.sections_total
+
+    @admin.display(description="required", ordering="sections_required")
+    def required_count(self, template):
+        return template.sections_required

@@ -156,7 +156,12 @@ class ReviewViewSet(
         whys = values.pop("five_whys", cause.get("five_whys"))
         factors = values.pop("contributing_factors", None)
         timeline = values.pop("timeline", None)
+        answers = values.pop("answers", None)
         with transaction.atomic():
+            if answers is not None:
+                services.review_set_answers(
+                    review=review, actor=request.user, answers=answers
+                )
             if values:
                 review = services.review_update(
                     review=review, actor=request.user, **values

@@ -50,6 +50,30 @@ class ContentForm(forms.Form):
     )
 
 
+class AnswersForm(forms.Form):
+    """The review template's own questions, one text each."""
+
+    def __init__(self, *args, questions=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        for section in questions:
+            self.fields[section.key] = forms.CharField(
+                label=section.title + (" (required)" if section.required else ""),
+                help_text=section.guidance,
+                widget=forms.Textarea(attrs={"rows": 2}),
+                required=False,
+            )
+
+
+def apply_template(form: forms.Form, sections) -> None:
+    """Give the content form's fields the template's titles and guidance."""
+    for section in sections:
+        field = form.fields.get(section.key)
+        if field is None:
+            continue
+        field.label = section.title + (" (required)" if section.required else "")
+        field.help_text = section.guidance
+
+
 class WhyForm(forms.Form):
     why = forms.CharField(required=False)
     because = forms.CharField(required=False)

@@ -16,7 +16,13 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from incidents.models import Incident, SeverityLevel, TimelineEntry
+from incidents.models import (
+    Incident,
+    IncidentFamily,
+    IncidentType,
+    SeverityLevel,
+    TimelineEntry,
+)
 
 # --- Configuration ------------------------------------------------------------
 
@@ -226,6 +232,9 @@ class Review(models.Model):
     went_poorly = models.TextField("what went poorly", blank=True)
     got_lucky = models.TextField("where we got lucky", blank=True)
     lessons = models.TextField(blank=True)
+    # Answers to the questions of the review's template that are not one of
+    # the fields above: {"<section key>": "text"}.
+    answers = models.JSONField(default=dict, blank=True)
     response = models.TextField(
         "how the response went",
         blank=True,
@@ -707,3 +716,127 @@ class DraftSection(models.Model):
         if not current:
             return False
         return self.accepted_at is not None or current != self.normalise(self.text)
+
+
+# --- Templates ----------------------------------------------------------------------
+
+
+class ReviewTemplateQuerySet(models.QuerySet):
+    def for_incident(self, incident: Incident) -> ReviewTemplate | None:
+        """The most specific active template for the incident's type (or its
+        family) and confirmed severity: type beats family beats any; a named
+        severity beats any severity; then the lowest id."""
+        incident_type = incident.incident_type
+        family_id = incident_type.family_id if incident_type else None
+        candidates = self.filter(is_active=True).filter(
+            models.Q(incident_type__isnull=True)
+            | models.Q(incident_type_id=incident.incident_type_id),
+            models.Q(family__isnull=True) | models.Q(family_id=family_id),
+            models.Q(severity__isnull=True)
+            | models.Q(severity_id=incident.severity_id),
+        )
+
+        def specificity(template) -> tuple:
+            return (
+                -(template.incident_type_id is not None),
+                -(template.family_id is not None),
+                -(template.severity_id is not None),
+                template.pk,
+            )
+
+        ordered = sorted(candidates, key=specificity)
+        return ordered[0] if ordered else None
+
+
+class ReviewTemplate(models.Model):
+    """The sections a review asks for, per incident type (or family) and
+    severity; blank type, family or severity: any. Configured in the admin."""
+
+    name = models.CharField(max_length=120)
+    incident_type = models.ForeignKey(
+        IncidentType,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="review_templates",
+        help_text="Blank: any type (of the family, if one is set).",
+    )
+    family = models.ForeignKey(
+        IncidentFamily,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="review_templates",
+        help_text="Blank: any family.",
+    )
+    severity = models.ForeignKey(
+        SeverityLevel,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="review_templates",
+        help_text="Blank: any severity.",
+    )
+    guidance = models.TextField(blank=True, help_text="Shown above the review.")
+    is_active = models.BooleanField(default=True)
+
+    objects = ReviewTemplateQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ReviewTemplateSection(models.Model):
+    """One section a template asks for: one of the review's own fields (with
+    this template's guidance) or a question of its own, answered in
+    ``Review.answers``."""
+
+    FIELD_CHOICES = [
+        ("summary", "Summary"),
+        ("customer_impact", "Customer impact"),
+        ("business_impact", "Business impact"),
+        ("response", "How the response went"),
+        ("root_cause", "Root cause"),
+        ("went_well", "What went well"),
+        ("went_poorly", "What went poorly"),
+        ("got_lucky", "Where we got lucky"),
+        ("lessons", "Lessons"),
+    ]
+
+    template = models.ForeignKey(
+        ReviewTemplate, on_delete=models.CASCADE, related_name="sections"
+    )
+    order = models.PositiveSmallIntegerField(default=0)
+    key = models.SlugField(
+        max_length=60,
+        help_text="A review field (summary, customer_impact, business_impact, "
+        "response, root_cause, went_well, went_poorly, got_lucky, lessons) or a "
+        "key of this template's own question (e.g. data-exposed).",
+    )
+    title = models.CharField(max_length=200)
+    guidance = models.TextField(blank=True)
+    required = models.BooleanField(
+        default=False, help_text="Submitting is refused while it is empty."
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["template", "order", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["template", "key"], name="reviewtemplatesection_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_field(self) -> bool:
+        """The section is one of the review's own fields."""
+        return self.key in {name for name, _ in self.FIELD_CHOICES}

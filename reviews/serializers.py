@@ -116,6 +116,7 @@ class ReviewSerializer(serializers.ModelSerializer):
             "got_lucky",
             "lessons",
             "response",
+            "answers",
             "drafts",
             "timeline",
             "root_cause",
@@ -362,6 +363,12 @@ class ReviewUpdateInput(serializers.Serializer):
     got_lucky = serializers.CharField(required=False, allow_blank=True)
     lessons = serializers.CharField(required=False, allow_blank=True)
     response = serializers.CharField(required=False, allow_blank=True)
+    answers = serializers.DictField(
+        child=serializers.CharField(allow_blank=True),
+        required=False,
+        help_text="Answers to the template's own questions, by section key; "
+        "the keys named replace their answers (empty clears one).",
+    )
     owner = serializers.SlugRelatedField(
         slug_field="username", queryset=User.objects.all(), required=False
     )

@@ -14,11 +14,12 @@ from django.views.generic import ListView, TemplateView, View
 
 from incidentops.exceptions import DomainError
 from incidents.models import Incident
-from reviews import permissions, services
+from reviews import permissions, review_templates, services
 from reviews.drafting.present import LABELS as DRAFT_LABELS
 from reviews.drafting.present import draft_context, drafted_sections
 from reviews.forms import (
     CONTENT_FIELDS,
+    AnswersForm,
     BatchCompleteForm,
     BatchDecisionForm,
     ContentForm,
@@ -29,6 +30,7 @@ from reviews.forms import (
     TimelineFormSet,
     WhyFormSet,
     WorkflowForm,
+    apply_template,
 )
 from reviews.models import BatchReview, ContributingFactorCategory, FollowUp, Review
 
@@ -85,8 +87,23 @@ class ReviewMixin(LoginRequiredMixin):
         )
 
 
+def answers_of(review: Review, template) -> list[tuple[str, str]]:
+    """(title, answer) of the template's own questions, then any answer to a
+    question the template no longer asks."""
+    questions = [s for s in review_templates.sections_of(template) if not s.is_field]
+    shown = [(s.title, review.answers.get(s.key, "")) for s in questions]
+    asked = {s.key for s in questions}
+    shown += [
+        (key.replace("-", " ").replace("_", " ").capitalize(), text)
+        for key, text in review.answers.items()
+        if key not in asked
+    ]
+    return shown
+
+
 def review_context(review: Review, user) -> dict:
     """What the review page, the print page and the Markdown share."""
+    template = review_templates.template_for(review)
     return {
         "review": review,
         "incident": review.incident,
@@ -100,6 +117,8 @@ def review_context(review: Review, user) -> dict:
         "progress": review.approval_progress(),
         # Sections still reading as a draft nobody accepted: marked as such.
         "drafted": drafted_sections(review),
+        "template": template,
+        "answers": answers_of(review, template),
     }
 
 
@@ -110,10 +129,18 @@ class ReviewDetailView(ReviewMixin, TemplateView):
 
     def forms_for(self, review: Review, data=None) -> dict:
         items = review.timeline_items.select_related("entry")
+        sections = review_templates.sections_of(review_templates.template_for(review))
+        content_form = ContentForm(
+            data if data and data.get("section") == "content" else None,
+            initial={name: getattr(review, name) for name in CONTENT_FIELDS},
+        )
+        apply_template(content_form, sections)
         return {
-            "content_form": ContentForm(
-                data if data and data.get("section") == "content" else None,
-                initial={name: getattr(review, name) for name in CONTENT_FIELDS},
+            "content_form": content_form,
+            "answers_form": AnswersForm(
+                data if data and data.get("section") == "answers" else None,
+                questions=[s for s in sections if not s.is_field],
+                initial=review.answers,
             ),
             "why_formset": WhyFormSet(
                 data if data and data.get("section") == "whys" else None,
@@ -179,6 +206,7 @@ class ReviewDetailView(ReviewMixin, TemplateView):
         "workflow": "workflow_form",
         "follow_up_status": "follow_up_status_form",
         "draft": "draft_form",
+        "answers": "answers_form",
     }
 
     def post(self, request, pk):
@@ -211,6 +239,11 @@ class ReviewDetailView(ReviewMixin, TemplateView):
     def apply(self, section, form, review, user) -> str:
         if section == "draft":
             return apply_draft(form.cleaned_data, review, user)
+        if section == "answers":
+            services.review_set_answers(
+                review=review, actor=user, answers=form.cleaned_data
+            )
+            return "Answers saved."
         if section == "content":
             services.review_update(review=review, actor=user, **form.cleaned_data)
             return "Review saved."

@@ -30,6 +30,7 @@ from reviews.policy import (
     effective_policy,
     local_instant,
 )
+from reviews.review_templates import questions
 from reviews.services.base import (
     CONTENT_FIELDS,
     FOLLOW_UP_FIELDS,
@@ -415,4 +416,35 @@ def follow_up_update(
                 "to": locked.status,
             },
         )
+    return locked
+
+
+@transaction.atomic
+def review_set_answers(*, review: Review, actor, answers: dict[str, str]) -> Review:
+    """Answer the questions of the review's template that are not one of its
+    own fields (e.g. a breach review's "Which authority was told, and when?").
+
+    ``answers``: ``{section key: text}``; the keys named replace their answers
+    (an empty text clears one), the others stay. Changes: ``Review.answers``
+    (history records ``actor``). Sends nothing. Raises ``DomainError`` for a
+    key that is not a question of the review's template; ``NotPermitted`` /
+    ``InvalidTransition`` as ``review_update``.
+    """
+    locked = _lock(review)
+    _require_editable(actor, locked)
+    known = {section.key for section in questions(locked)}
+    for key in answers:
+        if key not in known:
+            raise DomainError(
+                f"{key} is not a question of this review's template.", field=key
+            )
+    merged = dict(locked.answers)
+    for key, text in answers.items():
+        text = (text or "").strip()
+        if text:
+            merged[key] = text
+        else:
+            merged.pop(key, None)
+    locked.answers = merged
+    _save(locked, actor, update_fields=["answers"])
     return locked

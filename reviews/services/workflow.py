@@ -14,6 +14,7 @@ from reviews.models import (
     Approval,
     Review,
 )
+from reviews.review_templates import missing_required
 from reviews.services.base import (
     Status,
     _label,
@@ -42,7 +43,9 @@ def review_submit(*, review: Review, actor, now: datetime | None = None) -> Revi
     (``DraftSection.accepted_by``), except the summary: an unaccepted drafted
     summary counts as missing.
     Raises: ``NotPermitted`` if ``actor`` may not edit; ``InvalidTransition``
-    unless it is a draft with a summary and a root cause.
+    unless it is a draft with a summary, a root cause and every section its
+    template (``reviews.review_templates``) requires (an unaccepted draft does
+    not count).
     """
     if not permissions.can_edit(actor, review):
         raise NotPermitted("You may not submit this review.")
@@ -62,9 +65,20 @@ def review_submit(*, review: Review, actor, now: datetime | None = None) -> Revi
         )
         if not value.strip()
     ]
+    # The template's required sections, besides the two every review needs.
+    missing += [
+        f"“{title}”"
+        for title in missing_required(locked, drafted)
+        if title.lower() not in ("summary", "root cause")
+    ]
     if missing:
+        listed = (
+            " and ".join(missing)
+            if len(missing) < 3
+            else f"{', '.join(missing[:-1])} and {missing[-1]}"
+        )
         raise InvalidTransition(
-            f"Write {' and '.join(missing)} before submitting the review"
+            f"Write {listed} before submitting the review"
             + (
                 " (the drafted summary is not accepted yet)."
                 if "summary" in drafted
