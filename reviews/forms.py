@@ -140,6 +140,11 @@ class DraftForm(forms.Form):
     target = forms.CharField(required=False, max_length=40)
 
 
+class AdoptLessonForm(forms.Form):
+    lesson = forms.IntegerField(widget=forms.HiddenInput)
+    step = forms.IntegerField(required=False)
+
+
 class WorkflowForm(forms.Form):
     action = forms.ChoiceField(
         choices=[

@@ -840,3 +840,7 @@ class ReviewTemplateSection(models.Model):
     def is_field(self) -> bool:
         """The section is one of the review's own fields."""
         return self.key in {name for name, _ in self.FIELD_CHOICES}
+
+
+# The lessons index lives in its own module; imported here so Django finds it.
+from reviews.lesson_models import Lesson  # noqa: E402, F401

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.utils import timezone
 
 from incidents import providers
-from reviews import permissions
+from reviews import lessons, permissions
 from reviews.models import BatchReviewItem, FollowUp, Review
 
 
@@ -57,8 +57,29 @@ def my_reviews_context(*, request) -> dict:
     return my_reviews(request.user)
 
 
+def last_time_context(*, request, incident) -> dict | None:
+    """``providers.Slot.INCIDENT`` context of "Last time": the lessons of the
+    earlier incidents most like this one that the viewer may see, and what
+    fixed them; ``None`` (no panel) when there are none."""
+    earlier = lessons.last_time(incident, request.user)
+    if not earlier:
+        return None
+    return {"incident": incident, "earlier": earlier}
+
+
 def register() -> None:
-    """Register the incident page's review panel and /my/'s reviews panel."""
+    """Register the incident page's review and "Last time" panels and /my/'s
+    reviews panel."""
+    providers.register_panel(
+        providers.Slot.INCIDENT,
+        providers.Panel(
+            key="last-time",
+            title="Last time",
+            template="reviews/_last_time_panel.html",
+            context=last_time_context,
+            order=50,
+        ),
+    )
     providers.register_panel(
         providers.Slot.INCIDENT,
         providers.Panel(

@@ -45,6 +45,16 @@ def can_edit(user, review: Review) -> bool:
     )
 
 
+def can_adopt_lesson(user, lesson) -> bool:
+    """Reviewers (and others who may edit reviews) who may see its incident."""
+    return (
+        user is not None
+        and user.is_authenticated
+        and user.has_perm(CHANGE)
+        and incident_permissions.can_view(user, lesson.incident)
+    )
+
+
 def can_update_follow_up(user, follow_up: FollowUp) -> bool:
     """Its owner may move it along, as may anyone who may edit the review."""
     review = follow_up.review

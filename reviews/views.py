@@ -13,12 +13,13 @@ from django.utils import timezone
 from django.views.generic import ListView, TemplateView, View
 
 from incidentops.exceptions import DomainError
-from incidents.models import Incident
+from incidents.models import Incident, PlaybookStep
 from reviews import permissions, review_templates, services
 from reviews.drafting.present import LABELS as DRAFT_LABELS
 from reviews.drafting.present import draft_context, drafted_sections
 from reviews.forms import (
     CONTENT_FIELDS,
+    AdoptLessonForm,
     AnswersForm,
     BatchCompleteForm,
     BatchDecisionForm,
@@ -179,6 +180,9 @@ class ReviewDetailView(ReviewMixin, TemplateView):
             "draft_form": DraftForm(
                 data if data and data.get("section") == "draft" else None
             ),
+            "adopt_form": AdoptLessonForm(
+                data if data and data.get("section") == "adopt" else None
+            ),
         }
 
     def get_context_data(self, **kwargs):
@@ -191,6 +195,7 @@ class ReviewDetailView(ReviewMixin, TemplateView):
             "approval_refusal": permissions.approval_refusal(user, review),
             "follow_up_statuses": FollowUp.Status.choices,
             "draft": draft_context(review, user),
+            **lessons_context(review, user),
             **kwargs,
         }
         for name, form in self.forms_for(review).items():
@@ -207,6 +212,7 @@ class ReviewDetailView(ReviewMixin, TemplateView):
         "follow_up_status": "follow_up_status_form",
         "draft": "draft_form",
         "answers": "answers_form",
+        "adopt": "adopt_form",
     }
 
     def post(self, request, pk):
@@ -239,6 +245,8 @@ class ReviewDetailView(ReviewMixin, TemplateView):
     def apply(self, section, form, review, user) -> str:
         if section == "draft":
             return apply_draft(form.cleaned_data, review, user)
+        if section == "adopt":
+            return adopt_lesson(form.cleaned_data, review, user)
         if section == "answers":
             services.review_set_answers(
                 review=review, actor=user, answers=form.cleaned_data
@@ -301,6 +309,43 @@ class ReviewDetailView(ReviewMixin, TemplateView):
             return "Changes requested; the review is back in draft."
         services.review_publish(review=review, actor=user)
         return "Published."
+
+
+def lessons_context(review: Review, user) -> dict:
+    """The review's indexed lessons and, for those who may mark them adopted,
+    the steps of its incident type's playbooks."""
+    lessons = list(review.lesson_items.select_related("playbook_step__playbook"))
+    can_adopt = bool(lessons) and permissions.can_adopt_lesson(user, lessons[0])
+    steps = (
+        PlaybookStep.objects.filter(
+            playbook__incident_type_id=review.incident.incident_type_id,
+            playbook__is_active=True,
+        ).select_related("playbook")
+        if can_adopt and review.incident.incident_type_id
+        else PlaybookStep.objects.none()
+    )
+    return {"lessons": lessons, "can_adopt": can_adopt, "playbook_steps": steps}
+
+
+def adopt_lesson(data: dict, review: Review, user) -> str:
+    lesson = review.lesson_items.filter(pk=data["lesson"]).first()
+    if lesson is None:
+        raise DomainError("No such lesson on this review.")
+    step = None
+    if data.get("step"):
+        step = (
+            PlaybookStep.objects.select_related("playbook")
+            .filter(pk=data["step"])
+            .first()
+        )
+        if step is None:
+            raise DomainError("No such playbook step.")
+    services.lesson_adopt(lesson=lesson, actor=user, step=step)
+    return (
+        f"Marked as adopted into {step.playbook.name}, step {step.order}."
+        if step
+        else "No longer marked as adopted."
+    )
 
 
 def apply_draft(data: dict, review: Review, user) -> str:

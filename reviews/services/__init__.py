@@ -14,6 +14,7 @@ The services live in one module per concern and are all importable from here
 - ``workflow``: submit, approve, request changes, publish;
 - ``batch``: batch reviews and severity changes after resolve;
 - ``drafting``: the first draft from the record, redrafts, accepting drafts;
+- ``lessons``: the lessons index filled on publication, adoption into playbooks;
 - ``sweep``: reminders, overdue alerts and escalations (``review_sweep``);
 - ``base``: the helpers they share.
 """
@@ -94,6 +95,7 @@ from reviews.services.drafting import (
     review_draft_dismiss,
     review_draft_take,
 )
+from reviews.services.lessons import lesson_adopt, lessons_index
 from reviews.services.sweep import (
     ReviewAlert,
     _batch_context,
@@ -165,6 +167,8 @@ __all__ = [
     "follow_up_add",
     "follow_up_update",
     "individual_policy",
+    "lesson_adopt",
+    "lessons_index",
     "local_instant",
     "org_zone",
     "reminder_instants",

@@ -29,6 +29,7 @@ from reviews.services.drafting import (
     accept_on_submit,
     drafts_pending_acceptance,
 )
+from reviews.services.lessons import lessons_index
 
 
 @transaction.atomic
@@ -241,7 +242,8 @@ def review_publish(*, review: Review, actor, now: datetime | None = None) -> Rev
     """Publish an approved review.
 
     Changes: status → ``published``, ``published_at/by``; a ``review`` timeline
-    entry. Sends nothing.
+    entry; its lessons indexed for the next responder (``lessons_index``).
+    Sends nothing.
     Raises: ``NotPermitted`` if ``actor`` may not edit the review;
     ``InvalidTransition`` unless it is approved with every required approval.
     """
@@ -267,4 +269,5 @@ def review_publish(*, review: Review, actor, now: datetime | None = None) -> Rev
         summary=f"{_label(actor)} published the post-incident review",
         data={"change": "published"},
     )
+    lessons_index(review=locked, now=now)
     return locked
