@@ -34,6 +34,7 @@ from reviews.forms import (
     apply_template,
 )
 from reviews.models import BatchReview, ContributingFactorCategory, FollowUp, Review
+from reviews.pdf import review_pdf
 
 
 class ReviewListView(LoginRequiredMixin, ListView):
@@ -416,6 +417,19 @@ class ReviewPrintView(ReviewMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         return {**review_context(self.get_review(), self.request.user), **kwargs}
+
+
+class ReviewPdfView(ReviewMixin, View):
+    """The review as a PDF download (404 for a review the user may not see)."""
+
+    def get(self, request, pk):
+        review = self.get_review()
+        data = review_pdf(review_context(review, request.user), request=request)
+        response = HttpResponse(data, content_type="application/pdf")
+        response["Content-Disposition"] = (
+            f'attachment; filename="{review.incident.reference}-review.pdf"'
+        )
+        return response
 
 
 class ReviewMarkdownView(ReviewMixin, View):
