@@ -70,11 +70,17 @@ def last_time(incident: Incident, user) -> list[dict]:
     ranked = sorted(
         grouped.values(), key=lambda e: (-e["score"], -e["published_at"].timestamp())
     )[:SHOWN_REVIEWS]
+    shown: set[str] = set()
     for entry in ranked:
         review: Review = entry["review"]
-        entry["lessons"] = sorted(entry["lessons"], key=lambda x: (x.order, x.pk))[
-            :SHOWN_LESSONS
+        # A lesson several reviews drew is shown once, with the most relevant.
+        fresh = [
+            lesson
+            for lesson in sorted(entry["lessons"], key=lambda x: (x.order, x.pk))
+            if lesson.text.strip().lower() not in shown
         ]
+        entry["lessons"] = fresh[:SHOWN_LESSONS]
+        shown |= {lesson.text.strip().lower() for lesson in entry["lessons"]}
         entry["root_cause"] = review.root_cause
         entry["fix"] = entry["incident"].resolution_summary
     return ranked

@@ -137,6 +137,11 @@ class ReviewDetailView(ReviewMixin, TemplateView):
             initial={name: getattr(review, name) for name in CONTENT_FIELDS},
         )
         apply_template(content_form, sections)
+        for name, field in content_form.fields.items():
+            # Tall enough for what is there (a draft runs to several lines).
+            lines = len((getattr(review, name) or "").splitlines())
+            rows = max(field.widget.attrs.get("rows", 2), min(lines + 1, 14))
+            field.widget.attrs["rows"] = rows
         return {
             "content_form": content_form,
             "answers_form": AnswersForm(

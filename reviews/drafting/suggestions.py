@@ -13,6 +13,11 @@ from reviews.models import FollowUp, Review
 # How many earlier reviews a draft draws on, and how far back it looks.
 SIMILAR_REVIEWS = 5
 CANDIDATES = 200
+# How many suggestions of each kind a draft offers.
+MAX_FACTORS = 6
+MAX_WHYS = 6
+MAX_ACTIONS = 8
+MAX_EARLIER_FOLLOW_UPS = 5
 DONE_STATUSES = (Review.Status.APPROVED, Review.Status.PUBLISHED)
 
 
@@ -72,7 +77,7 @@ def factors(similar: list[Review]) -> list[dict]:
                     **_origin(review),
                 }
             )
-    return items[:10]
+    return items[:MAX_FACTORS]
 
 
 def five_whys(record: Record, similar: list[Review]) -> list[dict]:
@@ -80,10 +85,16 @@ def five_whys(record: Record, similar: list[Review]) -> list[dict]:
     reviews' chains: ``{"why", "because", ["review", "incident", "reference"]}``."""
     incident = record.incident
     items = [{"why": f"Why did “{incident.title}” happen?", "because": ""}]
+    seen = set()
     for review in similar:
         for step in list(review.whys.all())[:2]:
+            key = step.why.strip().lower()
+            # The same question in several reviews is offered once.
+            if key in seen or review.incident.reference in step.why:
+                continue
+            seen.add(key)
             items.append({"why": step.why, "because": step.because, **_origin(review)})
-    return items
+    return items[:MAX_WHYS]
 
 
 def follow_ups(record: Record) -> list[dict]:
@@ -101,7 +112,7 @@ def follow_ups(record: Record) -> list[dict]:
         }
         for action in record.actions
         if not action.is_finished
-    ]
+    ][:MAX_ACTIONS]
     incident = record.incident
     if incident.incident_type_id is None:
         return items
@@ -112,7 +123,7 @@ def follow_ups(record: Record) -> list[dict]:
             review__incident__created_at__lt=incident.created_at,
         )
         .select_related("review__incident", "owner")
-        .order_by("-review__incident__created_at", "pk")[:10]
+        .order_by("-review__incident__created_at", "pk")[:MAX_EARLIER_FOLLOW_UPS]
     )
     for follow_up in earlier:
         items.append(

@@ -169,3 +169,16 @@ def test_republishing_keeps_an_adoption_of_an_unchanged_lesson(
     services.lesson_adopt(lesson=first, actor=reviewer, step=step)
     services.lessons_index(review=review)
     assert review.lesson_items.get(text=first.text).playbook_step == step
+
+
+def test_a_lesson_several_reviews_drew_is_shown_once(
+    resolve, manager, reviewer, responder, cache_type
+):
+    first = _publish(resolve, manager, reviewer, incident_type=cache_type)
+    second = _publish(resolve, manager, reviewer, incident_type=cache_type)
+    new = _declare(responder, incident_type=cache_type)
+
+    page = _page(responder, new)
+
+    assert first.incident.reference in page and second.incident.reference in page
+    assert page.count("Cache keys must include the session.") == 1
