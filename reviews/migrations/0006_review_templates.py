@@ -2,12 +2,33 @@
 
 import django.db.models.deletion
 import simple_history.models
+from django.apps import apps as global_apps
 from django.conf import settings
+from django.contrib.auth.management import create_permissions
 from django.db import migrations, models
+
+
+def grant_configurators(apps, schema_editor):
+    """Configurators keep the review templates, as they keep the policy."""
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    create_permissions(global_apps.get_app_config("reviews"), apps=apps, verbosity=0)
+    group, _ = Group.objects.get_or_create(name="Configurators")
+    group.permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="reviews",
+            codename__in=[
+                f"{verb}_{model}"
+                for model in ("reviewtemplate", "reviewtemplatesection")
+                for verb in ("view", "add", "change", "delete")
+            ],
+        )
+    )
 
 
 class Migration(migrations.Migration):
     dependencies = [
+        ("auth", "0012_alter_user_first_name_max_length"),
         ("incidents", "0007_alert_view_permission"),
         ("reviews", "0005_drafting"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
@@ -271,4 +292,5 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
+        migrations.RunPython(grant_configurators, migrations.RunPython.noop),
     ]

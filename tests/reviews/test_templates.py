@@ -192,3 +192,39 @@ def test_the_api_reads_and_writes_answers(resolve, manager):
     }
     refused = client.patch(url, {"answers": {"colour": "red"}}, format="json")
     assert refused.status_code == 400
+
+
+def test_configurators_define_templates_with_sections_in_the_admin(client, db):
+    from incidentops import groups
+    from tests.factories import UserFactory
+
+    cora = UserFactory(username="cora", is_staff=True, groups=[groups.CONFIGURATORS])
+    breach = IncidentTypeFactory(slug="personal-data-breach")
+    client.force_login(cora)
+    assert client.get("/admin/reviews/reviewtemplate/add/").status_code == 200
+
+    response = client.post(
+        "/admin/reviews/reviewtemplate/add/",
+        {
+            "name": "Breach",
+            "incident_type": breach.pk,
+            "severity": severity("SEV-1").pk,
+            "guidance": "",
+            "is_active": "on",
+            "sections-TOTAL_FORMS": "1",
+            "sections-INITIAL_FORMS": "0",
+            "sections-0-order": "1",
+            "sections-0-key": "data-exposed",
+            "sections-0-title": "What data was exposed?",
+            "sections-0-guidance": "Categories and fields.",
+            "sections-0-required": "on",
+        },
+    )
+
+    assert response.status_code == 302
+    template = ReviewTemplate.objects.get(name="Breach")
+    assert list(template.sections.values_list("key", "required")) == [
+        ("data-exposed", True)
+    ]
+    listing = client.get("/admin/reviews/reviewtemplate/").content.decode()
+    assert "Breach" in listing
