@@ -113,7 +113,8 @@ def test_lessons_of_an_incident_the_viewer_may_not_see_are_not_shown(
         restricted_groups=[groups.INCIDENT_MANAGERS, groups.REVIEWERS],
     )
     review = _publish(resolve, manager, reviewer, incident_type=secret)
-    new = _declare(outsider, incident_type=secret, restricted=False)
+    # a manager declares it open to all (a restricted type's default)
+    new = _declare(manager, incident_type=secret, restricted=False)
 
     page = _page(outsider, new)
     assert review.incident.reference not in page
