@@ -213,6 +213,20 @@ def test_group_by_every_label_keeps_groups_apart_with_their_own_alerts(
             {"href": "https://runbooks.example/checkout", "text": "Runbook"}
         ]
         assert alert.incident.detected_at == alert.starts_at
+        assert alert.deliveries == 1
+        listed = _alerts_api(alert.incident)
+        assert [row["fingerprint"] for row in listed] == [alert.fingerprint]
+        assert listed[0]["labels"]["severity"] == alert.labels["severity"]
+
+    # when: a fourth label set fires: a fourth group, the others untouched
+    _post_alerts(alertmanager, [_checkout_alert("web-4:8080", "major")])
+    fourth = _wait_for(
+        lambda: Alert.objects.filter(labels__instance="web-4:8080").first(),
+        what="the fourth group's alert",
+    )
+    assert fourth.incident.suggested_severity.code == "SEV-2"
+    assert Incident.objects.count() == 4
+    assert Alert.objects.count() == 4
 
     # when: one group resolves
     resolved = _checkout_alert(
@@ -229,11 +243,25 @@ def test_group_by_every_label_keeps_groups_apart_with_their_own_alerts(
         ).exists(),
         what="the resolved alert",
     )
-    assert Alert.objects.filter(status="firing").count() == 2
-    others = [by_instance["web-1:8080"].incident, by_instance["web-3:8080"].incident]
+    assert Alert.objects.filter(status="firing").count() == 3
+    others = [
+        by_instance["web-1:8080"].incident,
+        by_instance["web-3:8080"].incident,
+        fourth.incident,
+    ]
     for incident in others:
         assert not incident.timeline.filter(data__status="resolved").exists()
-    assert Incident.objects.count() == 3
+    assert Incident.objects.count() == 4
+
+
+def _alerts_api(incident) -> list[dict]:
+    from tests.api.conftest import client_for
+    from tests.factories import UserFactory
+
+    reader = UserFactory(groups=["Incident managers", "Responders"])
+    response = client_for(reader).get(f"/api/v1/incidents/{incident.pk}/alerts/")
+    assert response.status_code == 200
+    return response.json()["results"]
 
 
 def test_one_group_of_mixed_severities_keeps_every_alert_and_follows_the_worst(
@@ -263,3 +291,46 @@ def test_one_group_of_mixed_severities_keeps_every_alert_and_follows_the_worst(
     assert incident.severity is None
     entry = incident.timeline.filter(kind="severity_suggested").latest("sequence")
     assert entry.data["alert"]["labels"]["instance"] == "web-2:8080"
+
+    assert [row["labels"]["instance"] for row in _alerts_api(incident)] == [
+        "web-2:8080",
+        "web-1:8080",
+    ]  # firing, worst first
+
+
+def test_an_alert_that_started_sooner_moves_the_detection_time_earlier(alertmanager):
+    now = datetime.now(UTC)
+    # when: a warning that started 5 minutes ago fires
+    _post_alerts(
+        alertmanager,
+        [
+            _checkout_alert(
+                "web-1:8080",
+                "warning",
+                startsAt=(now - timedelta(minutes=5)).isoformat(),
+            )
+        ],
+    )
+    incident = _wait_for(
+        lambda: Incident.objects.filter(integration__name="alertmanager-e2e").first(),
+        what="the incident",
+    )
+    first_detected = incident.detected_at
+
+    # and: an alert of the group that started 20 minutes ago joins it
+    sooner = now - timedelta(minutes=20)
+    _post_alerts(
+        alertmanager,
+        [_checkout_alert("web-2:8080", "error", startsAt=sooner.isoformat())],
+    )
+
+    # then: the incident's detection time moves back to it, said on the timeline
+    entry = _wait_for(
+        lambda: incident.timeline.filter(kind="field_change").first(),
+        what="the detection time to move",
+    )
+    incident.refresh_from_db()
+    assert abs(incident.detected_at - sooner) < timedelta(seconds=1)
+    assert incident.detected_at < first_detected
+    assert "web-2:8080" in json.dumps(entry.data["alert"]["labels"])
+    assert Incident.objects.count() == 1
