@@ -225,7 +225,7 @@ class IncidentAdmin(SimpleHistoryAdmin):
             "<td>{}</td><td>{}</td></tr>",
             (
                 (
-                    alert.name or alert.fingerprint,
+                    alert.display_name,
                     alert.get_status_display(),
                     alert.severity_label or "–",
                     alert.severity.code if alert.severity else "–",
@@ -307,7 +307,7 @@ class AlertAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     alert ingestion), limited to the incidents the user may see."""
 
     list_display = [
-        "__str__",
+        "display_name",
         "incident",
         "status",
         "severity_label",
@@ -341,6 +341,10 @@ class AlertAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "acknowledged_at",
     ]
     fields = readonly_fields
+
+    @admin.display(description="Alert")
+    def display_name(self, obj):
+        return obj.display_name
 
     def get_queryset(self, request):
         visible = Incident.objects.visible_to(request.user)

@@ -226,8 +226,7 @@ def seed_alert_integration():
         default_incident_type=IncidentType.objects.filter(
             slug="customer-facing-outage"
         ).first(),
-        severity_label_map={"critical": "SEV-1", "warning": "SEV-3"},
-    )
+    )  # the default severity words (incidents.ingestion.severity)
     return integration
 
 

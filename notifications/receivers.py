@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 
 from incidents import events
-from incidents.models import Incident
+from incidents.models import Alert, Incident
 from notifications import services
 from notifications.models import Channel, StakeholderList
 
@@ -74,7 +74,11 @@ def on_suggestion_raised(
     if events.importing_history():
         return
     holders = list({a.user_id: a.user for a in incident.current_assignments()}.values())
-    source = f"Alert {alert['name'] or alert['fingerprint']}" if alert else "An alert"
+    source = "An alert"
+    if alert:
+        source = "Alert " + Alert.short_name(
+            alert["name"], alert["fingerprint"], alert.get("labels") or {}
+        )
     services.notification_send(
         incident=incident,
         kind="severity_suggested",

@@ -278,7 +278,7 @@ class _Timeline:
 
 
 def _names(rows: list[AlertRecord], limit: int = 5) -> str:
-    names = sorted({row.name or row.fingerprint for row in rows})
+    names = sorted({row.display_name for row in rows})
     shown = ", ".join(names[:limit])
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
@@ -306,7 +306,7 @@ def _log_changes(
         rows = changes.status_changed
         timeline.add(
             f"{len(rows)} alert(s) changed status: "
-            + ", ".join(f"{r.name or r.fingerprint} {r.status}" for r in rows[:5])
+            + ", ".join(f"{r.display_name} {r.status}" for r in rows[:5])
             + (f" and {len(rows) - 5} more" if len(rows) > 5 else ""),
             {"changed": {r.fingerprint: r.status for r in rows[:100]}},
         )
@@ -415,7 +415,7 @@ def _follow_worst_alert(
         incident=incident,
         severity=worst_level,
         rationale=(
-            f"alert {worst.name or worst.fingerprint} "
+            f"alert {worst.display_name} "
             f"({worst.severity_label!r}) maps to {worst_level.code} in "
             f"integration {integration.name}"
         ),

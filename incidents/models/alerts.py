@@ -106,6 +106,21 @@ class Alert(models.Model):
             links.append({"href": self.generator_url, "text": "Source"})
         return links
 
+    # Labels that usually tell alerts of one name apart, in the order tried.
+    WHERE_LABELS = ("instance", "host", "hostname", "pod", "node", "device", "service")
+
+    @classmethod
+    def short_name(cls, name: str, fingerprint: str, labels: dict) -> str:
+        """What to call an alert in one line: its name and, when it has one,
+        the label that usually says where (``HighErrorRate (instance=web-2)``)."""
+        shown = name or fingerprint
+        where = next((k for k in cls.WHERE_LABELS if labels.get(k)), None)
+        return f"{shown} ({where}={labels[where]})" if where else shown
+
+    @property
+    def display_name(self) -> str:
+        return self.short_name(self.name, self.fingerprint, self.labels or {})
+
     @property
     def label_pairs(self) -> list[tuple[str, str]]:
         """The labels as (name, value) pairs, for templates (where a label

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from incidents import events
 from incidents.models import (
+    Alert,
     Incident,
     IncidentReferenceCounter,
     IncidentType,
@@ -256,7 +257,11 @@ def incident_detected_earlier(
     previous = incident.detected_at
     incident.detected_at = detected_at
     _save(incident, actor, update_fields=["detected_at"])
-    source = f"alert {alert['name'] or alert['fingerprint']}" if alert else "an alert"
+    source = "an alert"
+    if alert:
+        source = "alert " + Alert.short_name(
+            alert["name"], alert["fingerprint"], alert.get("labels") or {}
+        )
     return timeline_append(
         incident=incident,
         kind=Kind.FIELD_CHANGE,

@@ -11,6 +11,7 @@ from django.utils import timezone
 from incidentops.exceptions import DomainError, NotPermitted
 from incidents import events, permissions
 from incidents.models import (
+    Alert,
     Incident,
     IncidentType,
     Playbook,
@@ -181,7 +182,11 @@ def incident_record_suggestion(
     row.suggested_severity = severity
     row.suggestion = suggestion
     _save(row, actor, update_fields=["suggested_severity", "suggestion"])
-    source = f"Alert {alert['name'] or alert['fingerprint']}" if alert else "The alert"
+    source = "The alert"
+    if alert:
+        source = "Alert " + Alert.short_name(
+            alert["name"], alert["fingerprint"], alert.get("labels") or {}
+        )
     timeline_append(
         incident=row,
         kind=Kind.SEVERITY_SUGGESTED,

@@ -160,13 +160,14 @@ def test_admin_incident_page_shows_its_alert_records(client, staff_manager):
     detail = client.get(reverse("admin:incidents_alert_change", args=[record.pk]))
 
     assert page.status_code == 200
-    assert "HighErrorRate" in page.text
+    assert "HighErrorRate (instance=web-2)" in page.text
     assert "Warning" in page.text and "critical" in page.text
     assert f"?incident__id__exact={incident.pk}" in page.text
     assert "All 2 alert record(s)" in page.text
     assert "{}/{severity=~&quot;critical|warning&quot;}" in page.text  # group key
     assert listing.status_code == 200
     assert "2 alerts" in listing.text
+    assert "HighErrorRate (instance=web-1)" in listing.text
     assert detail.status_code == 200
     assert "5xx at 31% on web-2" in detail.text
     # read-only: the services (alert ingestion) are the only writers
