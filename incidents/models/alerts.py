@@ -124,8 +124,9 @@ class Alert(models.Model):
     @property
     def label_pairs(self) -> list[tuple[str, str]]:
         """The labels as (name, value) pairs, for templates (where a label
-        called ``items`` would shadow the dict's method)."""
-        return list(self.labels.items())
+        called ``items`` would shadow the dict's method): ``alertname`` first,
+        then by name, whatever order the sender wrote them in."""
+        return sorted(self.labels.items(), key=lambda kv: (kv[0] != "alertname", kv))
 
     @property
     def other_annotations(self) -> list[tuple[str, str]]:
