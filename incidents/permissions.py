@@ -23,7 +23,7 @@ from django.db.models import Q
 from django.http import Http404
 from guardian.shortcuts import get_objects_for_user
 
-from incidents.models import COMMANDER, Incident, Integration
+from incidents.models import COMMANDER, Incident, IncidentType, Integration
 
 VIEW = "incidents.view_incident"
 CHANGE = "incidents.change_incident"
@@ -132,6 +132,36 @@ def can_lift_restrictions(user) -> bool:
 def can_change_restriction(user, incident: Incident) -> bool:
     """Lifting a restriction exposes the incident: incident managers only."""
     return can_view(user, incident) and can_lift_restrictions(user)
+
+
+def may_see_restricted_of_types(user, incident_types=()) -> bool:
+    """Whether ``user`` may see restricted incidents of every one of
+    ``incident_types`` (none given: of every active type) — the right to route
+    restricted content (a stakeholder list or channel that may receive it).
+
+    A superuser may; otherwise, for each type in scope that is restricted by
+    default or names restricted groups, ``user`` must belong to one of its
+    restricted groups (a restricted type naming none: superusers only). When no
+    type in scope names any group, only superusers may (fail-closed: restricted
+    incidents of such types are seen only by those granted on each).
+    """
+    if not _active(user):
+        return False
+    if user.is_superuser:
+        return True
+    types = list(incident_types)
+    if not types:
+        types = list(IncidentType.objects.filter(is_active=True))
+    own = set(user.groups.values_list("pk", flat=True))
+    checked = False
+    for incident_type in types:
+        wanted = set(incident_type.restricted_groups.values_list("pk", flat=True))
+        if not wanted and not incident_type.restricted_by_default:
+            continue
+        checked = True
+        if not wanted & own:
+            return False
+    return checked
 
 
 def can_restrict(user, incident: Incident) -> bool:

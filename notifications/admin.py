@@ -8,7 +8,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from incidentops.admin import ReadOnlyAdminMixin
 from incidentops.exceptions import DomainError
 from incidents.models import Incident
-from notifications import services
+from notifications import restricted_routes, services
 from notifications.models import (
     SUBSCRIBABLE_EVENTS,
     Channel,
@@ -72,8 +72,66 @@ class ChannelForm(forms.ModelForm):
             )
         return events
 
+    actor = None  # set per request by ``ChannelAdmin.get_form``
+
+    def restricted_route_changes(self) -> list[str]:
+        """What this save changes about where restricted content goes."""
+        opted = self.cleaned_data.get("may_receive_restricted")
+        was = (
+            bool(self.instance.pk)
+            and Channel.objects.filter(
+                pk=self.instance.pk, may_receive_restricted=True
+            ).exists()
+        )
+        changes = []
+        if opted != was:
+            changes.append(
+                "may now receive restricted incidents"
+                if opted
+                else "no longer receives restricted incidents"
+            )
+        if (opted or self._in_opted_in_lists()) and self.cleaned_data.get("target"):
+            changes.append("its target (URL or address) was replaced")
+        if opted and {"kind", "is_enabled", "events"} & set(self.changed_data):
+            changes.append(
+                "changed: "
+                + ", ".join(
+                    sorted({"kind", "is_enabled", "events"} & set(self.changed_data))
+                )
+            )
+        return changes
+
+    def _in_opted_in_lists(self) -> bool:
+        return (
+            bool(self.instance.pk)
+            and self.instance.stakeholder_lists.filter(
+                may_receive_restricted=True
+            ).exists()
+        )
+
+    def route_types(self):
+        """The types whose restricted incidents this channel may carry: every
+        type when it opts in itself, else those of its opted-in lists."""
+        if self.cleaned_data.get("may_receive_restricted") or not self.instance.pk:
+            return []
+        types = []
+        for stakeholder_list in self.instance.stakeholder_lists.filter(
+            may_receive_restricted=True
+        ):
+            listed = list(stakeholder_list.incident_types.all())
+            if not listed:
+                return []
+            types.extend(listed)
+        return types
+
     def clean(self):
         cleaned = super().clean()
+        changes = self.restricted_route_changes()
+        widening = [c for c in changes if not c.startswith("no longer")]
+        if widening and not restricted_routes.may_route(self.actor, self.route_types()):
+            raise forms.ValidationError(
+                restricted_routes.REFUSAL.format(what="every type this channel carries")
+            )
         kind = cleaned.get("kind")
         stored = self.instance.target if self.instance.pk else ""
         target = cleaned.get("target") or stored
@@ -105,6 +163,23 @@ class ChannelForm(forms.ModelForm):
 @admin.register(Channel)
 class ChannelAdmin(SimpleHistoryAdmin):
     form = ChannelForm
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"actor": request.user})
+
+    def save_model(self, request, obj, form, change):
+        changes = form.restricted_route_changes()
+        super().save_model(request, obj, form, change)
+        if changes:
+            restricted_routes.announce(
+                actor=request.user,
+                what=f"channel {obj.name}",
+                changes=changes,
+                incident_types=form.route_types(),
+                url=f"/admin/notifications/channel/{obj.pk}/change/",
+            )
+
     list_display = [
         "name",
         "kind",
@@ -130,15 +205,135 @@ class ChannelAdmin(SimpleHistoryAdmin):
         return bool(obj.secret)
 
 
+class StakeholderMemberFormSet(forms.BaseInlineFormSet):
+    """Members of a list that may receive restricted content change only by
+    people who may see restricted incidents of its types."""
+
+    actor = None  # set per request by ``StakeholderMemberInline.get_formset``
+
+    def has_member_changes(self) -> bool:
+        return any(form.has_changed() for form in self.forms)
+
+    def clean(self):
+        super().clean()
+        stakeholder_list = self.instance
+        if not stakeholder_list.may_receive_restricted or not self.has_member_changes():
+            return
+        types = getattr(stakeholder_list, "route_types", None)
+        if types is None:
+            types = (
+                list(stakeholder_list.incident_types.all())
+                if stakeholder_list.pk
+                else []
+            )
+        if not restricted_routes.may_route(self.actor, types):
+            raise forms.ValidationError(
+                restricted_routes.REFUSAL.format(what="this list's types")
+            )
+
+    def member_changes(self) -> list[str]:
+        """After ``save()``: the members added, changed and removed."""
+        return (
+            [f"added {member}" for member in self.new_objects]
+            + [f"changed {member}" for member, _ in self.changed_objects]
+            + [f"removed {member}" for member in self.deleted_objects]
+        )
+
+
 class StakeholderMemberInline(admin.TabularInline):
     model = StakeholderMember
+    formset = StakeholderMemberFormSet
     extra = 1
     autocomplete_fields = ["user"]
     fields = ["user", "group", "email", "name"]
 
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        return type(formset.__name__, (formset,), {"actor": request.user})
+
+
+ROUTE_FIELDS = ("may_receive_restricted", "incident_types", "channels", "is_active")
+
+
+class StakeholderListForm(forms.ModelForm):
+    """Opting a list in to restricted content, or changing where an opted-in
+    list sends it, needs the right to see restricted incidents of its types."""
+
+    actor = None  # set per request by ``StakeholderListAdmin.get_form``
+
+    class Meta:
+        model = StakeholderList
+        fields = [
+            "slug",
+            "name",
+            "description",
+            "is_active",
+            "notify_on_declare",
+            "may_receive_restricted",
+            "severities",
+            "incident_types",
+            "channels",
+        ]
+
+    def route_changes(self) -> list[str]:
+        opted = self.cleaned_data.get("may_receive_restricted")
+        was = (
+            bool(self.instance.pk)
+            and StakeholderList.objects.filter(
+                pk=self.instance.pk, may_receive_restricted=True
+            ).exists()
+        )
+        if not opted and not was:
+            return []
+        if opted and not was:
+            return ["may now receive restricted incidents"]
+        if was and not opted:
+            return ["no longer receives restricted incidents"]
+        changed = [name for name in ROUTE_FIELDS if name in self.changed_data]
+        return [f"changed {name.replace('_', ' ')}" for name in changed]
+
+    def clean(self):
+        cleaned = super().clean()
+        types = list(cleaned.get("incident_types") or ())
+        # The member formset checks against the types chosen here.
+        self.instance.route_types = types
+        # Read before anything is saved (the stored flag is the "before").
+        self.changes_before_save = self.route_changes()
+        widening = [
+            c for c in self.changes_before_save if not c.startswith("no longer")
+        ]
+        if widening and not restricted_routes.may_route(self.actor, types):
+            raise forms.ValidationError(
+                restricted_routes.REFUSAL.format(what="this list's types")
+            )
+        return cleaned
+
 
 @admin.register(StakeholderList)
 class StakeholderListAdmin(SimpleHistoryAdmin):
+    form = StakeholderListForm
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"actor": request.user})
+
+    def save_related(self, request, form, formsets, change):
+        changes = list(form.changes_before_save)
+        super().save_related(request, form, formsets, change)
+        obj = form.instance
+        if obj.may_receive_restricted:
+            for formset in formsets:
+                if isinstance(formset, StakeholderMemberFormSet):
+                    changes += formset.member_changes()
+        if changes:
+            restricted_routes.announce(
+                actor=request.user,
+                what=f"stakeholder list {obj.name}",
+                changes=changes,
+                incident_types=list(obj.incident_types.all()),
+                url=f"/admin/notifications/stakeholderlist/{obj.pk}/change/",
+            )
+
     list_display = [
         "name",
         "is_active",
