@@ -11,7 +11,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from incidentops.exceptions import DomainError, NotPermitted
+from incidentops.exceptions import Conflict, DomainError, NotPermitted
 
 
 class Pagination(PageNumberPagination):
@@ -57,6 +57,9 @@ def exception_handler(exc, context):
     if isinstance(exc, DomainError):
         code = status.HTTP_403_FORBIDDEN if isinstance(exc, NotPermitted) else 400
         body = {"detail": exc.message, "code": exc.code}
+        if isinstance(exc, Conflict):
+            code = status.HTTP_409_CONFLICT
+            body["holder"] = exc.holder
         if exc.field:
             body["errors"] = {exc.field: [exc.message]}
         return Response(body, status=code)

@@ -1,8 +1,8 @@
 """Domain errors raised by services.
 
 A service checks each precondition once and raises one of these with a reason a
-person can read. The API turns them into 400 (403 for ``NotPermitted``) with that
-reason, the portal into a form error, the admin into a message.
+person can read. The API turns them into 400 (403 for ``NotPermitted``, 409 for
+``Conflict``) with that reason, the portal into a form error, the admin into a message.
 """
 
 
@@ -34,3 +34,14 @@ class InvalidTransition(DomainError):
     """The lifecycle does not allow this status change now."""
 
     code = "invalid_transition"
+
+
+class Conflict(DomainError):
+    """Someone else got there first (a first-one-wins action: taking command,
+    approving); ``holder`` names who, when there is one."""
+
+    code = "conflict"
+
+    def __init__(self, message: str, *, holder: str | None = None, **kwargs):
+        super().__init__(message, **kwargs)
+        self.holder = holder

@@ -179,9 +179,12 @@ class IncidentViewSet(
 
     @extend_schema(
         summary="Assign a role (commander, communications, scribe, operations, ...)",
-        description="Assigning the commander to a service account is refused (400).",
+        description="Assigning the commander to a service account is refused (400). "
+        "First one wins: a claim of command that lost a race, or a stale "
+        '`expected_holder`, is refused with 409 `{"detail", "code": "conflict", '
+        '"holder"}` naming who holds the role.',
         request=AssignRoleInput,
-        responses={201: RoleAssignmentSerializer, **WRITE_ERRORS},
+        responses={201: RoleAssignmentSerializer, **WRITE_ERRORS, 409: ERROR},
     )
     @action(detail=True, methods=["post"], url_path="assign-role")
     def assign_role(self, request, pk=None):

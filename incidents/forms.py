@@ -186,6 +186,8 @@ class AssignRoleForm(IncidentPageForm):
         label="Person", queryset=_people(), to_field_name="username"
     )
     note = forms.CharField(required=False, max_length=1000)
+    # "Take command" sends "" (nobody): a claim that lost a race is refused.
+    expected_holder = forms.CharField(required=False, max_length=150)
 
 
 class ActionCreateForm(IncidentPageForm):

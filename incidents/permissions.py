@@ -177,6 +177,19 @@ def can_confirm_severity(user, incident: Incident) -> bool:
     return user.has_perm(CONFIRM_SEVERITY) or is_commander(user, incident)
 
 
+def can_claim_command(user, incident: Incident) -> bool:
+    """A responder (a human who may declare) without the right to assign roles
+    may take command of an incident they see while nobody commands it; whether
+    somebody does is for the service to check under the incident's lock."""
+    return bool(
+        can_view(user, incident)
+        and user.is_human
+        and user.has_perm(ADD)
+        and not user.has_perm(ASSIGN_ROLE)
+        and not is_commander(user, incident)
+    )
+
+
 def can_assign_role(user, incident: Incident, *, role=None, assignee=None) -> bool:
     """Incident managers or the commander. A responder may also take command of
     an incident nobody commands yet (claiming it for themselves)."""

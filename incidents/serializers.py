@@ -30,6 +30,11 @@ class ErrorSerializer(serializers.Serializer):
         required=False,
         help_text="Validation errors per field.",
     )
+    holder = serializers.CharField(
+        required=False,
+        allow_null=True,
+        help_text="409 only: the username of whoever got there first.",
+    )
 
 
 def _username(user) -> str | None:
@@ -454,6 +459,16 @@ class AssignRoleInput(serializers.Serializer):
     role = serializers.SlugRelatedField(slug_field="slug", queryset=Role.objects.all())
     user = _Usernames()
     note = serializers.CharField(required=False, allow_blank=True, default="")
+    expected_holder = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        max_length=150,
+        help_text="First one wins: the username you believe holds the role now "
+        "(null or empty: nobody). If someone else holds it, 409 with `holder`. "
+        "Omitted: an assignment hands over from whoever holds it; taking command "
+        "yourself expects the commander you last saw.",
+    )
 
 
 class TransitionInput(serializers.Serializer):

@@ -191,10 +191,15 @@ class ReviewViewSet(
         review = services.review_submit(review=self.get_object(), actor=request.user)
         return self._respond(review)
 
-    @extend_schema(request=CommentInput, responses=ReviewSerializer)
+    @extend_schema(
+        request=CommentInput,
+        responses={200: ReviewSerializer, **WRITE_ERRORS, 409: ERROR},
+    )
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
-        """Approve (a person in a required group, not the owner or submitter)."""
+        """Approve (a person in a required group, not the owner or submitter).
+        First one wins: 409 with ``holder`` when colleagues' approvals already
+        complete the review or the approver's groups."""
         data = CommentInput(data=request.data)
         data.is_valid(raise_exception=True)
         review = services.review_approve(

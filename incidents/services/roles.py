@@ -7,7 +7,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from incidentops.exceptions import DomainError
+from incidentops.exceptions import Conflict, DomainError
 from incidents import events, permissions
 from incidents.models import (
     COMMANDER,
@@ -28,6 +28,28 @@ from incidents.services.base import (
 )
 from incidents.services.timeline import timeline_record
 
+# ``expected_holder`` not given: no expectation (an ordinary hand-over).
+ANY_HOLDER: object = object()
+
+
+def _first_one_wins(role: Role, previous, expected_holder) -> None:
+    if expected_holder is ANY_HOLDER:
+        return
+    holder = previous.user if previous is not None else None
+    if (holder.username if holder else None) == (expected_holder or None):
+        return
+    if holder is None:
+        raise Conflict(
+            f"Nobody is {role.name.lower()} any more; look again before assigning.",
+            field="expected_holder",
+        )
+    raise Conflict(
+        f"{_label(holder)} is already {role.name.lower()} (since "
+        f"{previous.started_at:%H:%M:%S} UTC); ask them to hand over.",
+        holder=holder.username,
+        field="expected_holder",
+    )
+
 
 @transaction.atomic
 def incident_assign_role(
@@ -38,6 +60,7 @@ def incident_assign_role(
     user,
     note: str = "",
     now: datetime | None = None,
+    expected_holder: str | None | object = ANY_HOLDER,
 ) -> RoleAssignment:
     """Give ``user`` a role on the incident, handing over from the current holder.
 
@@ -45,7 +68,14 @@ def incident_assign_role(
     ``RoleAssignment``; guardian view/change on the incident for ``user``; the
     first commander sets ``acknowledged_at``; a ``role`` timeline entry.
     Sends: ``incident_role_assigned``, ``incident_changed("role_assigned")``.
-    Raises: ``DomainError`` if a human-only role (always the commander) goes to a
+    First one wins: ``expected_holder`` is the username the caller believes
+    holds the role now (None or "": nobody); if another holds it when the
+    incident is locked, ``Conflict`` names them and nothing changes. Taking
+    command yourself without ``expected_holder`` expects the commander of
+    ``incident`` as the caller loaded it (nobody, for a responder's claim), so
+    of concurrent claims exactly one succeeds. Assigning someone else without
+    ``expected_holder`` hands over from whoever holds the role, as before.
+    Raises: ``Conflict`` as above; ``DomainError`` if a human-only role (always the commander) goes to a
     service account or an inactive user, if ``user`` already holds it, or the
     incident is closed; ``NotPermitted`` unless ``actor`` is an incident
     manager, the commander, or a responder taking command of an incident nobody
@@ -59,10 +89,21 @@ def incident_assign_role(
             field="user",
             code="not_human",
         )
-    _require(
-        permissions.can_assign_role(actor, incident, role=role, assignee=user),
-        "Only an incident manager or the incident's commander may assign roles.",
-    )
+    claim = role.slug == COMMANDER and actor is not None and user.pk == actor.pk
+    if claim and permissions.can_claim_command(actor, incident):
+        # A responder taking command: only of an incident nobody commands,
+        # checked under the lock below (a lost race is a Conflict, not a 403).
+        expected_holder = None
+    else:
+        _require(
+            permissions.can_assign_role(actor, incident, role=role, assignee=user),
+            "Only an incident manager or the incident's commander may assign roles.",
+        )
+    if claim and expected_holder is ANY_HOLDER:
+        # Taking command yourself: against the commander you saw, so a racing
+        # claim cannot displace the winner silently.
+        seen = incident.commander
+        expected_holder = seen.username if seen else None
     now = now or timezone.now()
     locked = _lock(incident)
     if locked.status == Status.CLOSED:
@@ -73,6 +114,7 @@ def incident_assign_role(
         .select_related("user")
         .first()
     )
+    _first_one_wins(role, previous, expected_holder)
     if previous is not None and previous.user_id == user.pk:
         raise DomainError(f"{_label(user)} already holds this role.", field="user")
     if previous is not None:

@@ -158,6 +158,11 @@ class AssignRoleView(IncidentCommandView):
             role=data["role"],
             user=data["user"],
             note=data["note"],
+            **(
+                {"expected_holder": data["expected_holder"]}
+                if "expected_holder" in self.request.POST
+                else {}
+            ),
         )
         if assignment.user.pk == self.request.user.pk:
             return f"You are now {assignment.role.name.lower()}."

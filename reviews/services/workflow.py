@@ -8,7 +8,12 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
-from incidentops.exceptions import DomainError, InvalidTransition, NotPermitted
+from incidentops.exceptions import (
+    Conflict,
+    DomainError,
+    InvalidTransition,
+    NotPermitted,
+)
 from reviews import permissions
 from reviews.models import (
     Approval,
@@ -121,6 +126,24 @@ def review_submit(*, review: Review, actor, now: datetime | None = None) -> Revi
     return locked
 
 
+def _approval_race_lost(locked: Review, actor) -> None:
+    """First one wins: the review was fully approved (and maybe published) in
+    this round by others while this approval was on its way."""
+    if locked.status not in (Status.APPROVED, Status.PUBLISHED):
+        return
+    approvals = list(locked.current_approvals().select_related("user"))
+    if not approvals or any(a.user_id == actor.pk for a in approvals):
+        return
+    raise Conflict(
+        "This review is already "
+        + locked.get_status_display().lower()
+        + " (approved by "
+        + ", ".join(_label(a.user) for a in approvals)
+        + ").",
+        holder=approvals[-1].user.username,
+    )
+
+
 @transaction.atomic
 def review_approve(
     *, review: Review, actor, comment: str = "", now: datetime | None = None
@@ -129,8 +152,10 @@ def review_approve(
 
     Changes: an ``Approval``; status → ``approved`` once every required group
     has its count; a ``review`` timeline entry. Sends nothing.
-    Raises: ``NotPermitted`` for a service account, the owner or submitter, or
-    someone in none of the required groups; ``InvalidTransition`` unless it is
+    First one wins: when colleagues' approvals already complete the review, or
+    the approver's groups, ``Conflict`` (409 on the API) names who approved.
+    Raises: ``Conflict`` as above; ``NotPermitted`` for a service account, the
+    owner or submitter, or someone in none of the required groups; ``InvalidTransition`` unless it is
     in review; ``DomainError`` for a second approval by the same person, or
     when the approver's groups have all the approvals they need.
     """
@@ -139,6 +164,7 @@ def review_approve(
     refusal = permissions.approval_refusal(actor, locked)
     if refusal:
         raise NotPermitted(refusal)
+    _approval_race_lost(locked, actor)
     if locked.status != Status.IN_REVIEW:
         raise InvalidTransition(
             f"Only a review in review can be approved; this one is "
@@ -147,12 +173,23 @@ def review_approve(
     if locked.current_approvals().filter(user=actor).exists():
         raise DomainError("You have already approved this version of the review.")
     groups = permissions.user_group_names(actor)
+    progress = locked.approval_progress()
     if not any(
         req["group"] in groups and len(req["approvers"]) < req["count"]
-        for req in locked.approval_progress()
+        for req in progress
     ):
-        raise DomainError(
-            "Your groups have already given the approvals this review needs."
+        # First one wins: a colleague gave the approval this person came for.
+        approvers = [
+            user
+            for req in progress
+            if req["group"] in groups
+            for user in req["approvers"]
+        ]
+        raise Conflict(
+            "Your groups have already given the approvals this review needs ("
+            + ", ".join(_label(user) for user in approvers)
+            + ").",
+            holder=approvers[-1].username if approvers else None,
         )
     Approval.objects.create(
         review=locked,

@@ -5,7 +5,7 @@ from django.db import IntegrityError, transaction
 from guardian.shortcuts import get_users_with_perms
 
 from incidentops import groups
-from incidentops.exceptions import DomainError, NotPermitted
+from incidentops.exceptions import Conflict, DomainError, NotPermitted
 from incidents import events, services
 from incidents.models import ActionItem, PlaybookApplication, RoleAssignment
 from tests.factories import (
@@ -310,11 +310,13 @@ def test_responder_may_take_unclaimed_command_only(incident, responder):
     services.incident_assign_role(
         incident=incident, actor=responder, role=role("commander"), user=responder
     )
-    # Command is taken: another responder cannot claim it...
-    with pytest.raises(NotPermitted):
+    # Command is taken: another responder cannot claim it, and is told who has
+    # it (a conflict: the claim lost, it was not forbidden)...
+    with pytest.raises(Conflict) as refused:
         services.incident_assign_role(
             incident=incident, actor=other, role=role("commander"), user=other
         )
+    assert refused.value.holder == responder.username
     # ...and a responder who is not commander cannot hand out roles.
     with pytest.raises(NotPermitted):
         services.incident_assign_role(
