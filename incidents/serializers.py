@@ -201,12 +201,25 @@ class EvidenceEntrySerializer(serializers.Serializer):
     hash = serializers.CharField()
 
 
+class ChainHeadSerializer(serializers.Serializer):
+    count = serializers.IntegerField(help_text="How many entries the chain has.")
+    last_hash = serializers.CharField(help_text="The newest entry's hash.")
+    signature = serializers.CharField(
+        help_text="The deployment's HMAC-SHA256 over id, count and last hash."
+    )
+    signed_at = serializers.DateTimeField()
+
+
 class TimelineEvidenceSerializer(serializers.Serializer):
     """The timeline as evidence (``incidents.timeline.export_timeline``)."""
 
     incident = serializers.CharField()
     exported_at = serializers.DateTimeField()
     algorithm = serializers.CharField()
+    head = ChainHeadSerializer(
+        allow_null=True, help_text="The chain's signed head (null: no entries)."
+    )
+    head_algorithm = serializers.CharField()
     verification = ChainVerificationSerializer()
     entries = EvidenceEntrySerializer(many=True)
 

@@ -63,6 +63,8 @@ from incidents.models.timeline import (
     AppendOnlyError,
     TimelineEntry,
     TimelineEntryQuerySet,
+    TimelineHead,
+    sign_head,
 )
 from incidents.models.triage import (
     TriageModel,
@@ -105,6 +107,8 @@ __all__ = [
     "StakeholderUpdate",
     "TimelineEntry",
     "TimelineEntryQuerySet",
+    "TimelineHead",
+    "sign_head",
     "TriageModel",
     "TriageModelQuerySet",
 ]

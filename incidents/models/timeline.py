@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from datetime import UTC, datetime
 
@@ -10,6 +11,7 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from incidents.models.incident import Incident
 
@@ -143,3 +145,38 @@ class TimelineEntry(models.Model):
             cls=DjangoJSONEncoder,
         )
         return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+HEAD_SALT = "incidentops.timeline-head"
+
+
+def sign_head(incident_id: int, count: int, last_hash: str) -> str:
+    """The deployment's signature over a chain head: HMAC-SHA256 (Django's
+    ``salted_hmac`` keyed by ``SECRET_KEY``, salt ``HEAD_SALT``) of
+    ``"<incident id>|<count>|<last hash>"``, hex."""
+    message = f"{incident_id}|{count}|{last_hash}"
+    return salted_hmac(HEAD_SALT, message, algorithm="sha256").hexdigest()
+
+
+class TimelineHead(models.Model):
+    """The signed head of an incident's chain: how many entries it has and the
+    newest one's hash. Written with every entry (``timeline_append``), so
+    deleting the newest entry — which leaves a shorter chain that still links —
+    no longer matches the head, and a forged head needs the deployment's key.
+    No history on purpose: an old head must not be recoverable to re-sign a
+    truncated chain."""
+
+    incident = models.OneToOneField(
+        Incident, on_delete=models.CASCADE, related_name="timeline_head"
+    )
+    count = models.PositiveIntegerField()
+    last_hash = models.CharField(max_length=64)
+    signature = models.CharField(max_length=64)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"head of incident {self.incident_id}: #{self.count}"
+
+    def signature_holds(self) -> bool:
+        expected = sign_head(self.incident_id, self.count, self.last_hash)
+        return hmac.compare_digest(expected, self.signature)

@@ -11,6 +11,8 @@ from django.utils import timezone
 from incidents.models import (
     Incident,
     TimelineEntry,
+    TimelineHead,
+    sign_head,
 )
 from incidents.services.base import (
     _json,
@@ -33,7 +35,7 @@ def timeline_record(
 
     The one public way to write the timeline; notifications and reviews call it to
     log communications, reminders and review events. It checks no permission (the
-    caller's service did). Changes: one ``TimelineEntry``. Sends nothing.
+    caller's service did). Changes: one ``TimelineEntry`` and the signed head.
     Locks the incident row, so entries of one incident are numbered and chained
     one at a time even under concurrency.
     """
@@ -68,8 +70,9 @@ def timeline_append(
     in its transaction (``select_for_update``), as alert ingestion does: no
     re-lock and no savepoint. ``tail`` is the last entry's (sequence, hash) when
     the caller knows it, ``()`` for an incident without entries (it saves a
-    read). Changes and sends as
-    ``timeline_record``; calling it without the lock could fork the chain.
+    read). Changes: the entry, and the incident's signed chain head
+    (``TimelineHead``: count, newest hash, signature). Sends nothing.
+    Calling it without the lock could fork the chain.
     """
     if tail is None:
         tail = next(
@@ -97,4 +100,21 @@ def timeline_append(
     )
     entry.hash = entry.compute_hash()
     entry.save()
+    _sign_head(incident.pk, sequence, entry.hash, entry.recorded_at)
     return entry
+
+
+def _sign_head(incident_id: int, count: int, last_hash: str, at: datetime) -> None:
+    """Move the incident's signed chain head to the new entry (the caller holds
+    the incident's lock)."""
+    head = {
+        "count": count,
+        "last_hash": last_hash,
+        "signature": sign_head(incident_id, count, last_hash),
+        "updated_at": at,
+    }
+    if count > 1 and TimelineHead.objects.filter(incident_id=incident_id).update(
+        **head
+    ):
+        return
+    TimelineHead.objects.create(incident_id=incident_id, **head)
