@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "guardian",
     "simple_history",
     "django_htmx",
+    "axes",
     # Ours, in the order imports flow: each app may import only those above it.
     "incidentops",
     "incidents",
@@ -56,6 +57,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last: turns a locked-out login into the lockout page (429).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "incidentops.urls"
@@ -82,6 +85,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "incidentops.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out account or address before any password check.
+    "incidentops.auth.SignInThrottleBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -238,7 +243,7 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # --- API ---
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "incidentops.auth.ThrottledTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -322,3 +327,23 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Sign-in throttling (django-axes) and credential rate limits ---
+# Portal and admin logins: after AXES_FAILURE_LIMIT failures an account, and
+# separately an address, is locked for AXES_COOLOFF_MINUTES (or until an
+# administrator deletes its access attempt in the admin, or `axes_reset`).
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
+# Wrong API tokens and wrong ingestion secrets per client address, password
+# reset requests per account and per address: at most LIMIT in WINDOW seconds.
+API_AUTH_FAILURE_LIMIT = env.int("API_AUTH_FAILURE_LIMIT", default=20)
+API_AUTH_FAILURE_WINDOW = env.int("API_AUTH_FAILURE_WINDOW", default=900)
+INGEST_AUTH_FAILURE_LIMIT = env.int("INGEST_AUTH_FAILURE_LIMIT", default=20)
+INGEST_AUTH_FAILURE_WINDOW = env.int("INGEST_AUTH_FAILURE_WINDOW", default=900)
+PASSWORD_RESET_LIMIT = env.int("PASSWORD_RESET_LIMIT", default=3)
+PASSWORD_RESET_ADDRESS_LIMIT = env.int("PASSWORD_RESET_ADDRESS_LIMIT", default=20)
+PASSWORD_RESET_WINDOW = env.int("PASSWORD_RESET_WINDOW", default=3600)

@@ -9,6 +9,7 @@ from rest_framework.routers import DefaultRouter
 import incidents.api
 import notifications.api
 import reviews.api
+from incidentops.auth import ThrottledPasswordResetView
 from incidentops.health import healthz
 
 admin.site.site_header = "IncidentOps configuration"
@@ -22,6 +23,11 @@ for app_api in (incidents.api, notifications.api, reviews.api):
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path(
+        "accounts/password_reset/",
+        ThrottledPasswordResetView.as_view(),
+        name="password_reset",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path(
         "api/v1/integrations/<int:pk>/alerts/",

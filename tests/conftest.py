@@ -105,3 +105,13 @@ def _reference_data_for_transactional_tests(request):
         request.getfixturevalue("transactional_db")
         rerun_data_migrations()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache (the in-memory one of the test
+    settings): counts of failed credentials must not leak between tests."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

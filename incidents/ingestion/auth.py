@@ -4,10 +4,12 @@ integration's delivery budget."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.throttling import BaseThrottle
 
+from incidentops import throttle
 from incidents.ingestion.batch import MalformedAlert
 from incidents.ingestion.body import decode_json, read_capped_body
 from incidents.ingestion.parsers import events_v2
@@ -31,10 +33,25 @@ class IntegrationBearerAuthentication(BaseAuthentication):
     ``request.auth`` the ``Integration`` (with its service account and default
     type loaded). Failure: 401 ``not_authenticated`` with
     ``WWW-Authenticate: Bearer realm="alerts"``; the comparison is constant-time
-    against the stored hash.
+    against the stored hash. Wrong secrets are counted per client address and
+    integration (``incidentops.throttle``): past ``INGEST_AUTH_FAILURE_LIMIT``
+    in ``INGEST_AUTH_FAILURE_WINDOW`` seconds, 429.
     """
 
     def authenticate(self, request):
+        # Wrong secrets per client address and integration: over
+        # INGEST_AUTH_FAILURE_LIMIT in the window, 429 (even for the right one).
+        self._subject = f"{throttle.client_address(request)}|" + str(
+            request.parser_context["kwargs"].get("pk")
+        )
+        if throttle.blocked(
+            "ingest-secret", self._subject, limit=settings.INGEST_AUTH_FAILURE_LIMIT
+        ):
+            raise exceptions.Throttled(
+                wait=settings.INGEST_AUTH_FAILURE_WINDOW,
+                detail="Too many wrong integration secrets from this address; "
+                "try again later.",
+            )
         pk = request.parser_context["kwargs"].get("pk")
         integration = first_row(
             Integration.objects.filter(pk=pk, is_active=True).select_related(
@@ -68,8 +85,10 @@ class IntegrationBearerAuthentication(BaseAuthentication):
         request.ingest_payload = payload
         return payload
 
-    @staticmethod
-    def _refuse():
+    def _refuse(self):
+        throttle.count(
+            "ingest-secret", self._subject, window=settings.INGEST_AUTH_FAILURE_WINDOW
+        )
         raise exceptions.NotAuthenticated(
             "A valid integration secret is required (Authorization: Bearer, or "
             "routing_key for Events API v2)."
