@@ -72,6 +72,17 @@ def _validated(serializer_class, data) -> dict:
     return serializer.validated_data
 
 
+def _refuse_own_service_fields(data) -> None:
+    """``severity``, ``commander`` and ``status`` change only through their own
+    actions: 400 ``not_editable`` naming the action, on create as on PATCH."""
+    if isinstance(data, dict):
+        for name in data:
+            if name in services.REFUSED_FIELDS:
+                raise DomainError(
+                    services.REFUSED_FIELDS[name], field=name, code="not_editable"
+                )
+
+
 def _refuse_unknown(data, serializer_class) -> None:
     """Name fields the endpoint does not take, rather than ignoring them."""
     if not isinstance(data, dict):
@@ -134,10 +145,13 @@ class IncidentViewSet(
 
     @extend_schema(
         summary="Declare an incident",
+        description="`severity`, `commander` and `status` are refused (400), as on "
+        "PATCH: they change through confirm-severity, assign-role and transition.",
         request=IncidentCreateInput,
         responses={201: IncidentSerializer, 400: ERROR, 401: ERROR, 403: ERROR},
     )
     def create(self, request):
+        _refuse_own_service_fields(request.data)
         data = _validated(IncidentCreateInput, request.data)
         incident = services.incident_declare(actor=request.user, **data)
         return self._render(incident, status.HTTP_201_CREATED)
@@ -151,12 +165,7 @@ class IncidentViewSet(
     )
     def partial_update(self, request, pk=None):
         incident = self.get_object()
-        if isinstance(request.data, dict):
-            for name in request.data:
-                if name in services.REFUSED_FIELDS:
-                    raise DomainError(
-                        services.REFUSED_FIELDS[name], field=name, code="not_editable"
-                    )
+        _refuse_own_service_fields(request.data)
         _refuse_unknown(request.data, IncidentPatchInput)
         fields = _validated(IncidentPatchInput, request.data)
         services.incident_update(incident=incident, actor=request.user, **fields)

@@ -100,10 +100,15 @@ class _RangeEndFilter(django_filters.Filter):
         if isinstance(value, datetime):
             lookup = "lte" if self.upper else "gte"
             return qs.filter(**{f"{self.field_name}__{lookup}": value})
-        if self.upper:  # the whole day is included: before the next midnight
-            bound = org_midnight(value + timedelta(days=1))
-            return qs.filter(**{f"{self.field_name}__lt": bound})
-        return qs.filter(**{f"{self.field_name}__gte": org_midnight(value)})
+        try:
+            if self.upper:  # the whole day is included: before the next midnight
+                bound = org_midnight(value + timedelta(days=1))
+                return qs.filter(**{f"{self.field_name}__lt": bound})
+            return qs.filter(**{f"{self.field_name}__gte": org_midnight(value)})
+        except OverflowError:
+            # A day at the edge of the calendar (9999-12-31, 0001-01-01): the
+            # range is open on that side, so it filters nothing out.
+            return qs
 
 
 class _OnOrBeforeFilter(_RangeEndFilter):

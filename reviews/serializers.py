@@ -398,7 +398,7 @@ class CommentInput(serializers.Serializer):
 
 
 class FollowUpInput(serializers.Serializer):
-    title = serializers.CharField()
+    title = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, default="")
     owner = serializers.SlugRelatedField(
         slug_field="username",
@@ -411,5 +411,5 @@ class FollowUpInput(serializers.Serializer):
 
 
 class FollowUpUpdateInput(FollowUpInput):
-    title = serializers.CharField(required=False)
+    title = serializers.CharField(max_length=200, required=False)
     status = serializers.ChoiceField(choices=FollowUp.Status.choices, required=False)

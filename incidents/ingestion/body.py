@@ -16,6 +16,7 @@ from django.conf import settings
 from rest_framework import status
 from rest_framework.exceptions import APIException
 
+from incidentops.parsers import check_json, may_hold_bad_text
 from incidents.ingestion.batch import MalformedAlert
 
 DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
@@ -96,8 +97,9 @@ def _depth_exceeds(value, limit: int) -> bool:
 
 
 def decode_json(body: bytes):
-    """The body as JSON. Raises ``MalformedAlert`` when it is not UTF-8 JSON or
-    nests objects and arrays deeper than ``MAX_JSON_DEPTH``."""
+    """The body as JSON. Raises ``MalformedAlert`` when it is not UTF-8 JSON,
+    nests objects and arrays deeper than ``MAX_JSON_DEPTH``, or has a NUL
+    character or lone surrogate in a key or string."""
     try:
         payload = json.loads(body)
     except RecursionError:
@@ -111,4 +113,10 @@ def decode_json(body: bytes):
         raise MalformedAlert(
             f"The body nests deeper than {MAX_JSON_DEPTH} levels of objects and arrays."
         )
+    problem = (
+        check_json(payload, max_depth=MAX_JSON_DEPTH) if may_hold_bad_text(body) else ""
+    )
+    if problem:
+        # NUL characters and lone surrogates cannot be stored (PostgreSQL).
+        raise MalformedAlert(f"The body is refused: {problem}.")
     return payload
