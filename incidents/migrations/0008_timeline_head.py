@@ -36,7 +36,7 @@ def sign_existing_heads(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("incidents", "0006_alert_records"),
+        ("incidents", "0007_alert_view_permission"),
     ]
 
     operations = [
