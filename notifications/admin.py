@@ -468,8 +468,14 @@ class DeliveryAdmin(admin.ModelAdmin):
     def subject(self, obj):
         return obj.notification.subject
 
+    def has_resend_permission(self, request) -> bool:
+        """Incident managers resend failed deliveries of incidents they may see
+        (the list shows only those); superusers any."""
+        user = request.user
+        return user.is_superuser or user.has_perm("incidents.change_incident")
+
     @admin.action(
-        description="Resend the selected failed deliveries", permissions=["change"]
+        description="Resend the selected failed deliveries", permissions=["resend"]
     )
     def resend(self, request, queryset):
         resent = 0
@@ -489,7 +495,7 @@ class DeliveryAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
-        # The change view is read-only; the resend action needs "change".
+        # The change view is read-only; the resend action has its own right.
         return obj is None and super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):

@@ -15,6 +15,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.template.loader import select_template
 from django.utils import timezone
 
+from incidentops.text import neutralise_bidi
 from incidents.models import Incident
 
 
@@ -79,7 +80,8 @@ def render(kind: str, context: dict) -> RenderedMessage:
     def names(suffix: str) -> list[str]:
         return [f"notifications/{kind}.{suffix}", f"notifications/generic.{suffix}"]
 
-    subject = " ".join(_render(names("subject.txt"), context).split())
+    # No bidirectional overrides in a subject, whatever a title held before.
+    subject = " ".join(neutralise_bidi(_render(names("subject.txt"), context)).split())
     return RenderedMessage(
         subject=subject[:300],
         text=_render(names("txt"), context).strip() + "\n",

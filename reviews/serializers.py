@@ -57,7 +57,16 @@ class FactorSerializer(serializers.ModelSerializer):
 
 
 class FollowUpSerializer(serializers.ModelSerializer):
-    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    owner = serializers.SlugRelatedField(
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+        help_text="The owner's username, or null while nobody owns it.",
+    )
+    ticket_url = serializers.CharField(
+        read_only=True,
+        help_text="The external ticket's URL, or an empty string when there is none.",
+    )
 
     class Meta:
         model = FollowUp

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from incidentops.exceptions import DomainError
+from incidentops.text import neutralise_bidi
 from incidents import events, permissions
 from incidents.models import (
     Incident,
@@ -153,7 +154,7 @@ def _check_declaration(
         permissions.can_declare(actor, integration=integration),
         "You may not declare incidents.",
     )
-    title = (title or "").strip()
+    title = neutralise_bidi(title or "").strip()
     if not title:
         raise DomainError("An incident needs a title.", field="title")
     if dedup_key and integration is None:
@@ -313,7 +314,7 @@ def _incident_update(
     locked = _lock(incident)
 
     if "title" in fields:
-        fields["title"] = (fields["title"] or "").strip()
+        fields["title"] = neutralise_bidi(fields["title"] or "").strip()
         if not fields["title"]:
             raise DomainError("An incident needs a title.", field="title")
     for name in ("affected_services", "affected_sites", "affected_suppliers"):

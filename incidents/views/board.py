@@ -80,15 +80,35 @@ def board_incidents(user, filters: dict | None = None):
     return incidents.order_by("-created_at", "-pk")
 
 
-def board_groups(incidents, *, now: datetime) -> list[dict]:
+# How many rows a group shows before collapsing the rest into "N more": the
+# board must stay fast and small with thousands of active incidents (an alert
+# storm). Lower severities collapse sooner; a severity filter shows up to the
+# larger number.
+BOARD_GROUP_ROWS = 100
+BOARD_LOWER_ROWS = 25
+BOARD_FILTERED_ROWS = 500
+LOWER_RANKS = 3  # SEV-3 and below
+
+
+def _rows_for(group: dict, filtered_by_severity: bool) -> int:
+    if filtered_by_severity:
+        return BOARD_FILTERED_ROWS
+    level = group["level"]
+    if level is not None and level.rank >= LOWER_RANKS:
+        return BOARD_LOWER_ROWS
+    return BOARD_GROUP_ROWS
+
+
+def board_groups(
+    incidents, *, now: datetime, filtered_by_severity: bool = False
+) -> list[dict]:
     """Rows grouped for the board: anything still in triage or without a
-    confirmed severity first, then by severity, most severe first."""
+    confirmed severity first, then by severity, most severe first. Each group
+    shows its newest rows up to ``_rows_for`` (``total`` counts them all,
+    ``more`` how many are collapsed)."""
     triage: list = []
     by_level: dict[int, dict] = {}
     for incident in incidents:
-        due = incident.next_update_due_at()
-        incident.update_due_at = due
-        incident.update_overdue = bool(due and due < now)
         if incident.status == Incident.Status.TRIAGE or incident.severity is None:
             triage.append(incident)
             continue
@@ -112,6 +132,14 @@ def board_groups(incidents, *, now: datetime) -> list[dict]:
             }
         )
     groups.extend(by_level[rank] for rank in sorted(by_level))
+    for group in groups:
+        rows = group["incidents"]
+        shown = rows[: _rows_for(group, filtered_by_severity)]
+        group.update(incidents=shown, total=len(rows), more=len(rows) - len(shown))
+        for incident in shown:  # only what is shown needs its due time
+            due = incident.next_update_due_at()
+            incident.update_due_at = due
+            incident.update_overdue = bool(due and due < now)
     return groups
 
 
@@ -141,7 +169,9 @@ class BoardView(LoginRequiredMixin, TemplateView):
             # incidents granted to the user show: an empty board must not read
             # "nothing is happening". It says why, and counts nothing.
             sees_all_incidents=self.request.user.has_perm(permissions.VIEW),
-            groups=board_groups(incidents, now=now),
+            groups=board_groups(
+                incidents, now=now, filtered_by_severity=bool(filters.get("severity"))
+            ),
             incident_count=len(incidents),
             now=now,
             query=self.request.GET.urlencode(),

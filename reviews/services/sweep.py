@@ -7,10 +7,12 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
 
 from incidentops.groups import INCIDENT_MANAGERS
+from incidents.permissions import can_view
 from reviews.models import (
     BatchReview,
     Review,
@@ -207,6 +209,20 @@ def _sweep_review(pk: int, now: datetime, policy_of) -> list[ReviewAlert]:
     return alerts
 
 
+def _seen_by_all(items, groups) -> list:
+    """The batch items whose incident every active member of ``groups`` may
+    see: one message goes to all of them, so its counts may cover only those
+    (a restricted incident some reader may not see is not counted)."""
+    User = get_user_model()
+    readers = list(User.objects.filter(groups__in=groups, is_active=True).distinct())
+    return [
+        item
+        for item in items
+        if not item.incident.restricted
+        or all(can_view(reader, item.incident) for reader in readers)
+    ]
+
+
 def _batch_context(batch: BatchReview, items, **extra) -> dict:
     decided = sum(1 for item in items if item.disposition)
     return {
@@ -260,7 +276,7 @@ def _sweep_batch(pk: int, now: datetime, policy_of) -> list[ReviewAlert]:
             incident=anchor,
             kind=f"review_batch_{kind}",
             event_key=f"batch-{batch.pk}-{key}",
-            context=_batch_context(batch, items, **extra),
+            context=_batch_context(batch, _seen_by_all(items, groups), **extra),
             groups=groups,
             log_on=incidents,
         )

@@ -185,3 +185,55 @@ def test_ingestion_refuses_deep_json(client):
         HTTP_AUTHORIZATION=f"Bearer {INTEGRATION_SECRET}",
     )
     assert_refused(response)
+
+
+def test_bidi_overrides_are_neutralised_in_titles_and_subjects(api, manager):
+    from notifications.models import Notification
+    from tests.notifications.factories import StakeholderListFactory
+
+    StakeholderListFactory(triage=True, users=[manager])
+    title = "Invoice \u202egpj.exe\u202c export failed"
+
+    created = api.post("/api/v1/incidents/", {"title": title}, format="json")
+
+    assert created.status_code == 201
+    assert created.json()["title"] == "Invoice gpj.exe export failed"
+    subject = Notification.objects.get().subject
+    assert "\u202e" not in subject and "gpj.exe" in subject
+    patched = api.patch(
+        f"/api/v1/incidents/{created.json()['id']}/",
+        {"title": "\u2066Renamed\u2069"},
+        format="json",
+    )
+    assert patched.json()["title"] == "Renamed"
+
+
+def test_ingestion_accepts_while_the_cache_is_down(client, monkeypatch):
+    """Redis stopped: every cache call fails; intake still answers 202 (the
+    rate limit and the wrong-secret count fail open)."""
+    from django.core.cache import cache
+
+    from incidentops import throttle
+    from incidents.ingestion import ratelimit
+
+    def down(*args, **kwargs):
+        raise ConnectionError("Redis is down")
+
+    for name in ("get", "add", "incr", "set", "delete", "get_many"):
+        monkeypatch.setattr(cache, name, down)
+    monkeypatch.setattr(ratelimit.sharedcache, "count", down)
+    monkeypatch.setattr(ratelimit, "_cache_down_until", 0.0)
+    monkeypatch.setattr(throttle, "_cache_down_until", 0.0)
+    integration = IntegrationFactory()
+
+    response = client.post(
+        f"/api/v1/integrations/{integration.pk}/alerts/",
+        data=json.dumps({"title": "Disk full", "dedup_key": "disk"}),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {INTEGRATION_SECRET}",
+    )
+
+    assert response.status_code == 202, response.content
+    assert Incident.objects.count() == 1
+    monkeypatch.setattr(ratelimit, "_cache_down_until", 0.0)
+    monkeypatch.setattr(throttle, "_cache_down_until", 0.0)

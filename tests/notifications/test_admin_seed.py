@@ -119,3 +119,28 @@ def test_seed_demo_is_idempotent_and_follows_the_framework(db):
     assert StakeholderList.objects.filter(notify_on_declare=True).count() == 1
     assert Channel.objects.get(name="E-mail").is_enabled
     assert not Channel.objects.get(name="Demo webhook").is_enabled
+
+
+def test_an_incident_manager_resends_failed_deliveries_of_incidents_they_see(
+    client, responder
+):
+    StakeholderListFactory(triage=True, emails=["a@example.com"])
+    incident = declare(responder)
+    delivery = Delivery.objects.get()
+    Delivery.objects.filter(pk=delivery.pk).update(status="failed")
+    mia = UserFactory(
+        username="mia-admin",
+        is_staff=True,
+        groups=["Incident managers", "Responders"],
+    )
+    client.force_login(mia)
+
+    response = client.post(
+        reverse("admin:notifications_delivery_changelist"),
+        {"action": "resend", "_selected_action": [delivery.pk]},
+    )
+
+    assert response.status_code == 302
+    delivery.refresh_from_db()
+    assert delivery.status == "pending"
+    assert incident.timeline.last().actor == mia

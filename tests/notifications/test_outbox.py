@@ -141,3 +141,18 @@ def test_resend_puts_a_failed_delivery_back_and_logs_it(triage_list, responder):
     assert (delivery.status, delivery.attempts) == ("pending", 0)
     assert "resent" in incident.timeline.last().summary
     assert services.delivery_send(delivery_id=delivery.pk) == "sent"
+
+
+def test_a_repeated_email_carries_the_same_message_id(triage_list, responder):
+    """A send whose outcome was lost (the worker died before recording it) is
+    repeated with the same Message-ID, so mail clients drop the duplicate."""
+    declare(responder)
+    delivery = Delivery.objects.order_by("pk").first()
+    services.delivery_send(delivery_id=delivery.pk)
+    # the outcome was never recorded: pending again, claim expired
+    Delivery.objects.filter(pk=delivery.pk).update(status="pending", claimed_until=None)
+    services.delivery_send(delivery_id=delivery.pk)
+
+    first, again = (m for m in mail.outbox if delivery.recipient in m.to)
+    assert first.extra_headers["Message-ID"] == again.extra_headers["Message-ID"]
+    assert delivery.idempotency_key in first.extra_headers["Message-ID"]

@@ -392,3 +392,15 @@ def test_the_batch_list_shows_the_queue(batch, manager, outsider):
         f"/reviews/batches/{batch.pk}/"
         in login(outsider).get("/reviews/batches/").content.decode()
     )
+
+
+def test_batch_mail_counts_only_incidents_every_reader_may_see(
+    batch_incidents, batch, manager, second_manager
+):
+    # given: ivan (owner group) may not see the restricted second incident
+    services.review_sweep(now=REMINDER)
+
+    notification = Notification.objects.get(event_key__startswith=f"batch-{batch.pk}-")
+    # then: one message for mia and ivan counts only what both may see
+    assert "1 of its 1 incident(s)" in notification.body_text
+    assert "of its 2" not in notification.body_text
