@@ -40,6 +40,7 @@ from incidents.models.integrations import (
     HistoricalIntegration,
     Integration,
 )
+from incidents.models.revision import IncidentRevision
 from incidents.models.taxonomy import (
     BUILTIN_ROLES,
     COMMANDER,
@@ -94,6 +95,7 @@ __all__ = [
     "IncidentFamily",
     "IncidentQuerySet",
     "IncidentReferenceCounter",
+    "IncidentRevision",
     "IncidentType",
     "Integration",
     "OPERATIONS",

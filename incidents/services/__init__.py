@@ -26,6 +26,7 @@ The services live in one module per concern and are all importable from here
 - ``lifecycle``: status transitions;
 - ``notes``: notes and stakeholder updates;
 - ``integrations``: alert integrations and their secrets;
+- ``revision``: ``incident_touch``, the counter the live pages poll;
 - ``base``: the helpers they share (locks, grants, the history actor).
 """
 
@@ -98,6 +99,7 @@ from incidents.services.notes import (
     stakeholder_update_post,
 )
 from incidents.services.restriction import incident_set_restriction
+from incidents.services.revision import incident_touch
 from incidents.services.roles import incident_assign_role
 from incidents.services.severity import (
     _KEEP,
@@ -164,6 +166,7 @@ __all__ = [
     "incident_record_suggestion",
     "incident_set_restriction",
     "incident_transition",
+    "incident_touch",
     "incident_update",
     "integration_create",
     "integration_rotate_secret",

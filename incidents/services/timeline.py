@@ -18,6 +18,7 @@ from incidents.services.base import (
     _json,
     _label,
 )
+from incidents.services.revision import incident_touch
 
 
 @transaction.atomic
@@ -35,7 +36,8 @@ def timeline_record(
 
     The one public way to write the timeline; notifications and reviews call it to
     log communications, reminders and review events. It checks no permission (the
-    caller's service did). Changes: one ``TimelineEntry`` and the signed head.
+    caller's service did). Changes: one ``TimelineEntry``, the signed head and
+    the incident's revision (``incident_touch``). Sends nothing.
     Locks the incident row, so entries of one incident are numbered and chained
     one at a time even under concurrency.
     """
@@ -70,8 +72,9 @@ def timeline_append(
     in its transaction (``select_for_update``), as alert ingestion does: no
     re-lock and no savepoint. ``tail`` is the last entry's (sequence, hash) when
     the caller knows it, ``()`` for an incident without entries (it saves a
-    read). Changes: the entry, and the incident's signed chain head
-    (``TimelineHead``: count, newest hash, signature). Sends nothing.
+    read). Changes: the entry, the incident's signed chain head
+    (``TimelineHead``: count, newest hash, signature) and its revision
+    (``incident_touch``). Sends nothing.
     Calling it without the lock could fork the chain.
     """
     if tail is None:
@@ -101,6 +104,7 @@ def timeline_append(
     entry.hash = entry.compute_hash()
     entry.save()
     _sign_head(incident.pk, sequence, entry.hash, entry.recorded_at)
+    incident_touch(incident_id=incident.pk)
     return entry
 
 

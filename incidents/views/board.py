@@ -13,6 +13,7 @@ from django.views.generic import TemplateView
 
 from incidents import permissions
 from incidents.forms import BoardFilterForm
+from incidents.live import LivePageMixin, board_revision, is_poll
 from incidents.models import (
     ActionItem,
     Incident,
@@ -143,17 +144,21 @@ def board_groups(
     return groups
 
 
-class BoardView(LoginRequiredMixin, TemplateView):
-    """``/``: active incidents grouped by severity; the table part re-renders
-    every five seconds through ``board_live``."""
+class BoardView(LivePageMixin, LoginRequiredMixin, TemplateView):
+    """``/``: active incidents grouped by severity. The page polls itself every
+    five seconds (``X-Live-Poll``, ETag from ``incidents.live.board_revision``):
+    ``304`` while nothing changed, else only ``incidents/_board.html``."""
 
     template_name = "incidents/board.html"
     partial_template_name = "incidents/_board.html"
 
     def get_template_names(self):
-        if self.request.htmx:
+        if self.request.htmx or is_poll(self.request):
             return [self.partial_template_name]
         return [self.template_name]
+
+    def live_parts(self):
+        return board_revision()
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

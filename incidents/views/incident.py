@@ -22,6 +22,7 @@ from incidents.forms import (
     StakeholderUpdateForm,
     TransitionForm,
 )
+from incidents.live import LivePageMixin, incident_revision
 from incidents.models import (
     COMMANDER,
     Incident,
@@ -203,8 +204,16 @@ class IncidentMixin(LoginRequiredMixin):
         return super().dispatch(request, *args, **kwargs)
 
 
-class IncidentDetailView(IncidentMixin, TemplateView):
+class IncidentDetailView(LivePageMixin, IncidentMixin, TemplateView):
+    """The incident page. It polls itself every few seconds (``X-Live-Poll``, ETag
+    from the incident's revision): ``304`` while nothing changed, else the whole
+    page, of which ``static/js/app.js`` swaps the ``data-live-region`` parts the
+    viewer is not editing."""
+
     template_name = "incidents/incident_detail.html"
+
+    def live_parts(self):
+        return (incident_revision(self.incident),)
 
     def get_template_names(self):
         # The timeline filter swaps only the timeline.
