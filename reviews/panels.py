@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from incidents import providers
 from reviews import lessons, permissions
-from reviews.models import BatchReviewItem, FollowUp, Review
+from reviews.models import Approval, BatchReviewItem, FollowUp, Review
 
 
 def incident_review(incident, user) -> dict:
@@ -35,11 +35,31 @@ def incident_review(incident, user) -> dict:
     }
 
 
+def reviews_to_approve(user, visible) -> list[Review]:
+    """Reviews in review that ``user`` may approve and has not yet approved (or
+    answered) in their current round, at most 20, soonest due first."""
+    names = permissions.user_group_names(user)
+    candidates = [
+        review
+        for review in permissions.approval_candidates(user, visible)
+        if permissions.approval_refusal(user, review, group_names=names) is None
+    ]
+    answered = set(
+        Approval.objects.filter(
+            review__in=[review.pk for review in candidates], user=user
+        ).values_list("review_id", "round")
+    )
+    waiting = [r for r in candidates if (r.pk, r.round) not in answered]
+    return sorted(waiting, key=lambda review: (review.due_at, review.pk))[:20]
+
+
 def my_reviews(user) -> dict:
-    """Reviews the user owns (unpublished) and follow-ups assigned to them."""
+    """Reviews the user owns (unpublished), reviews waiting for their approval,
+    and follow-ups assigned to them."""
     visible = Review.objects.visible_to(user).select_related("incident")
     return {
         "owned": visible.unpublished().filter(owner=user)[:20],
+        "to_approve": reviews_to_approve(user, visible),
         "follow_ups": FollowUp.objects.open()
         .filter(owner=user, review__in=visible)
         .select_related("review__incident")[:20],

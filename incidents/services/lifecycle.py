@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from incidentops.exceptions import InvalidTransition
 from incidents import events, permissions
-from incidents.models import Incident
+from incidents.models import ActionItem, Incident
 from incidents.services.base import (
     Kind,
     Status,
@@ -43,9 +43,14 @@ def incident_transition(
     status: str,
     note: str = "",
     resolution_summary: str | None = None,
+    cancel_open_actions: bool = False,
     now: datetime | None = None,
 ) -> Incident:
     """Move the incident along its lifecycle (``Incident.TRANSITIONS``).
+
+    ``cancel_open_actions`` (resolving only): its open and in-progress actions
+    are cancelled in the same transaction, one ``action`` timeline entry listing
+    them; without it they stay open as follow-ups.
 
     Changes: ``status`` and its timestamp: ``mitigated_at``; ``resolved_at`` (and
     ``mitigated_at`` if unset); ``closed_at``. Resolving stores
@@ -55,7 +60,7 @@ def incident_transition(
     values stay in the history and on the timeline. A ``status`` timeline entry
     with the note.
     Sends: ``incident_status_changed``; ``incident_resolved`` when resolving;
-    ``incident_changed("status_changed")``.
+    ``action_changed`` per cancelled action; ``incident_changed("status_changed")``.
     Raises: ``InvalidTransition`` where the table forbids the move, or when
     leaving triage without a confirmed severity and a human commander (the reason
     names what is missing); ``NotPermitted`` if ``actor`` may not change status.
@@ -111,6 +116,9 @@ def incident_transition(
         if not (reopening and locked.dedup_key):
             raise
         _refuse_second_open_for_alert(locked, fallback=True)
+    cancelled = []
+    if cancel_open_actions and status == Status.RESOLVED:
+        cancelled = _cancel_open_actions(locked, actor=actor, now=now)
     verb = "reopened" if reopening else "moved"
     timeline_record(
         incident=locked,
@@ -125,10 +133,44 @@ def incident_transition(
     events.incident_status_changed.send(
         sender=Incident, incident=incident, previous_status=previous, actor=actor
     )
+    for action in cancelled:
+        events.action_changed.send(
+            sender=Incident, action=action, actor=actor, created=False
+        )
     if status == Status.RESOLVED:
         events.incident_resolved.send(sender=Incident, incident=incident, actor=actor)
     _changed(incident, "status_changed", actor, {"from": previous, "to": status})
     return incident
+
+
+def _cancel_open_actions(incident: Incident, *, actor, now) -> list[ActionItem]:
+    """Cancel the incident's open and in-progress actions (the caller holds its
+    row lock), with one ``action`` timeline entry naming them."""
+    actions = list(
+        ActionItem.objects.select_for_update()
+        .filter(
+            incident=incident,
+            status__in=(ActionItem.Status.OPEN, ActionItem.Status.IN_PROGRESS),
+        )
+        .order_by("pk")
+    )
+    for action in actions:
+        action.status = ActionItem.Status.CANCELLED
+        _save(action, actor)
+    if actions:
+        timeline_record(
+            incident=incident,
+            kind=Kind.ACTION,
+            actor=actor,
+            occurred_at=now,
+            summary=f"{_label(actor)} cancelled {len(actions)} open action(s) "
+            "on resolving: " + "; ".join(f"“{a.title}”" for a in actions),
+            data={
+                "change": "cancelled_on_resolve",
+                "actions": [a.pk for a in actions],
+            },
+        )
+    return actions
 
 
 def _refuse_second_open_for_alert(incident: Incident, *, fallback=False) -> None:

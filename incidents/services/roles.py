@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from incidentops.exceptions import Conflict, DomainError
 from incidents import events, permissions
 from incidents.models import (
     COMMANDER,
+    ActionItem,
     Incident,
     Role,
     RoleAssignment,
@@ -66,8 +68,12 @@ def incident_assign_role(
 
     Changes: the current assignment (if any) is ended, kept; a new current
     ``RoleAssignment``; guardian view/change on the incident for ``user``; the
-    first commander sets ``acknowledged_at``; a ``role`` timeline entry.
-    Sends: ``incident_role_assigned``, ``incident_changed("role_assigned")``.
+    first commander sets ``acknowledged_at``; open actions that belong to the
+    role follow it (``_actions_follow_role``: those unassigned or owned by the
+    previous holder become ``user``'s; one a person gave to someone else stays);
+    a ``role`` timeline entry naming them.
+    Sends: ``incident_role_assigned``, ``action_changed`` per action that
+    followed, ``incident_changed("role_assigned")``.
     First one wins: ``expected_holder`` is the username the caller believes
     holds the role now (None or "": nobody); if another holds it when the
     incident is locked, ``Conflict`` names them and nothing changes. Taking
@@ -75,7 +81,8 @@ def incident_assign_role(
     ``incident`` as the caller loaded it (nobody, for a responder's claim), so
     of concurrent claims exactly one succeeds. Assigning someone else without
     ``expected_holder`` hands over from whoever holds the role, as before.
-    Raises: ``Conflict`` as above; ``DomainError`` if a human-only role (always the commander) goes to a
+    Raises: ``Conflict`` as above; ``DomainError`` if a human-only role (always
+    the commander) goes to a
     service account or an inactive user, if ``user`` already holds it, or the
     incident is closed; ``NotPermitted`` unless ``actor`` is an incident
     manager, the commander, or a responder taking command of an incident nobody
@@ -134,11 +141,17 @@ def incident_assign_role(
         locked.acknowledged_at = now
         _save(locked, actor)
 
+    followed = _actions_follow_role(
+        incident=locked, role=role, user=user, previous=previous, actor=actor
+    )
+
     summary = f"{_label(user)} is now {role.name.lower()}"
     if previous is not None:
         summary += f", taking over from {_label(previous.user)}"
     if actor is not None and actor.pk != user.pk:
         summary += f" (assigned by {_label(actor)})"
+    if followed:
+        summary += f"; {len(followed)} open action(s) of the role are now theirs"
     timeline_record(
         incident=locked,
         kind=Kind.ROLE,
@@ -150,6 +163,7 @@ def incident_assign_role(
             "user": user.username,
             "previous": previous.user.username if previous else None,
             "note": note,
+            **({"actions": [action.pk for action in followed]} if followed else {}),
         },
     )
     _refresh_into(incident, locked)
@@ -160,7 +174,37 @@ def incident_assign_role(
         previous_assignment=previous,
         actor=actor,
     )
+    for action in followed:
+        events.action_changed.send(
+            sender=Incident, action=action, actor=actor, created=False
+        )
     _changed(
         incident, "role_assigned", actor, {"role": role.slug, "user": user.username}
     )
     return assignment
+
+
+def _actions_follow_role(
+    *, incident: Incident, role: Role, user, previous, actor
+) -> list[ActionItem]:
+    """Open actions of ``role`` on the incident that follow the role to ``user``:
+    the unassigned ones and those the previous holder owned (an action a person
+    gave to someone else is theirs and stays). The caller holds the incident's
+    row lock and logs the change on the role's timeline entry."""
+    owners = Q(owner__isnull=True)
+    if previous is not None:
+        owners |= Q(owner_id=previous.user_id)
+    actions = list(
+        ActionItem.objects.select_for_update()
+        .filter(
+            incident=incident,
+            role=role,
+            status__in=(ActionItem.Status.OPEN, ActionItem.Status.IN_PROGRESS),
+        )
+        .filter(owners)
+        .order_by("pk")
+    )
+    for action in actions:
+        action.owner = user
+        _save(action, actor)
+    return actions

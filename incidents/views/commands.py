@@ -20,6 +20,7 @@ from incidents.forms import (
     StakeholderUpdateForm,
     TransitionForm,
 )
+from incidents.models import ActionItem, Incident
 from incidents.views.incident import (
     IncidentMixin,
     incident_page_context,
@@ -130,9 +131,41 @@ class RestrictionView(IncidentCommandView):
         return "The restriction is lifted."
 
 
+def resolve_check(incident) -> dict:
+    """What resolving would leave behind: open actions (high priority first) and
+    roles the playbook requires that nobody holds. Empty lists: nothing to ask."""
+    actions = list(
+        incident.actions.filter(
+            status__in=(ActionItem.Status.OPEN, ActionItem.Status.IN_PROGRESS)
+        )
+        .select_related("owner")
+        .order_by("due_at", "pk")
+    )
+    actions.sort(key=lambda a: a.priority != ActionItem.Priority.HIGH)
+    return {"open_actions": actions, "missing_roles": list(incident.missing_roles())}
+
+
 class TransitionView(IncidentCommandView):
+    """Status changes. Resolving an incident with open actions or unfilled
+    required roles first shows what would be left behind and asks: cancel the
+    open actions, or keep them open as follow-ups (``open_actions`` =
+    ``cancel``/``keep``)."""
+
     form_class = TransitionForm
     form_context_name = "transition_form"
+
+    def form_valid(self, form):
+        resolving = form.cleaned_data["status"] == Incident.Status.RESOLVED
+        answer = self.request.POST.get("open_actions", "")
+        if resolving and answer not in ("cancel", "keep"):
+            check = resolve_check(self.incident)
+            if check["open_actions"] or check["missing_roles"]:
+                context = incident_page_context(
+                    self.request, self.incident, transition_form=form
+                )
+                context["resolve_check"] = check
+                return self.render_to_response(context)
+        return super().form_valid(form)
 
     def perform(self, form):
         data = form.cleaned_data
@@ -142,6 +175,7 @@ class TransitionView(IncidentCommandView):
             status=data["status"],
             note=data["note"],
             resolution_summary=data["resolution_summary"] or None,
+            cancel_open_actions=self.request.POST.get("open_actions") == "cancel",
         )
         return f"Status is now {self.incident.get_status_display().lower()}."
 

@@ -71,6 +71,21 @@ def _stakeholder_template(incident: Incident, *, now: datetime) -> str:
     )
 
 
+def _resolve_warning(incident: Incident, actions, missing_roles) -> str:
+    """What the resolve button will ask about ("3 open actions, 1 required role
+    unfilled"), or "" when resolving will not ask."""
+    if Incident.Status.RESOLVED not in incident.allowed_transitions:
+        return ""
+    open_count = sum(1 for action in actions if not action.is_finished)
+    parts = []
+    if open_count:
+        parts.append(f"{open_count} open action{'s' if open_count > 1 else ''}")
+    if missing_roles:
+        count = len(missing_roles)
+        parts.append(f"{count} required role{'s' if count > 1 else ''} unfilled")
+    return ", ".join(parts)
+
+
 def timeline_entries(incident: Incident, kind: str | None):
     """Newest first by when it happened, ties by sequence. An alert's entry can
     have happened (the alert's start) before earlier-numbered entries were
@@ -118,6 +133,12 @@ def incident_page_context(request, incident: Incident, **forms) -> dict:
     # suggestion (labelled as such in the template).
     type_initial = incident.incident_type or incident.suggested_type
     type_is_suggestion = incident.incident_type is None and type_initial is not None
+    actions = list(
+        incident.actions.select_related("owner", "role").order_by(
+            "status", "due_at", "pk"
+        )
+    )
+    missing_roles = list(incident.missing_roles())
     context = {
         "incident": incident,
         "suggestion_rationale": visible_rationale(user, incident),
@@ -125,13 +146,10 @@ def incident_page_context(request, incident: Incident, **forms) -> dict:
         "commander": commander_role_holder,
         "assignments": current,
         "past_assignments": past,
-        "missing_roles": list(incident.missing_roles()),
+        "missing_roles": missing_roles,
+        "resolve_warning": _resolve_warning(incident, actions, missing_roles),
         "applications": applications,
-        "actions": list(
-            incident.actions.select_related("owner", "role").order_by(
-                "status", "due_at", "pk"
-            )
-        ),
+        "actions": actions,
         "updates": list(
             incident.stakeholder_updates.select_related("author").order_by(
                 "-created_at"

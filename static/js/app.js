@@ -27,6 +27,12 @@
   }
 
   document.addEventListener("DOMContentLoaded", tick);
+  // A refusal or a question the server put at the top of the page takes the
+  // focus, so keyboard and screen-reader users start there.
+  document.addEventListener("DOMContentLoaded", function () {
+    var first = document.querySelector("[data-focus-on-load]");
+    if (first) first.focus();
+  });
   document.addEventListener("htmx:afterSettle", tick);
   document.addEventListener("live:updated", tick);
   setInterval(tick, 30000);

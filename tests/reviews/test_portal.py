@@ -116,3 +116,16 @@ def test_factor_formset_saves(review, manager):
     )
     assert response.status_code == 302
     assert review.factors.get().description == "No checklist"
+
+
+def test_my_work_lists_reviews_waiting_for_my_approval(submitted, reviewer, manager):
+    waiting = login(reviewer).get("/my/").content.decode()
+    services.review_approve(review=submitted, actor=reviewer)
+    answered = login(reviewer).get("/my/").content.decode()
+    owner = login(manager).get("/my/").content.decode()
+
+    assert "Waiting for my approval" in waiting
+    assert submitted.incident.reference in waiting
+    # Approved already (or published by the approval), or the owner's own.
+    assert 'data-testid="reviews-to-approve"' not in answered
+    assert 'data-testid="reviews-to-approve"' not in owner
