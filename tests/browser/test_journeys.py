@@ -116,7 +116,15 @@ def test_declare_command_act_update_and_resolve(
 
     # Resolve; the review panel (or its link) is on the page.
     page.get_by_label(re.compile("^Status note")).fill("Rolled back release 42.")
+    expect(page.get_by_test_id("resolve-warning")).to_contain_text("1 open action")
     page.get_by_role("button", name="Move to resolved").click()
+    # The playbook's action is still open: resolving asks first, listing it.
+    expect(page.get_by_test_id("resolve-open-actions")).to_contain_text(
+        "Open the incident bridge"
+    )
+    page.get_by_role(
+        "button", name="Resolve, keep the actions open as follow-ups"
+    ).click()
     expect(page.get_by_role("heading", name="Status: Resolved")).to_be_visible()
     expect(page.get_by_role("heading", name="Post-incident review")).to_be_visible()
     incident.refresh_from_db()
