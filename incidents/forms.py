@@ -129,10 +129,29 @@ class ConfirmSeverityForm(IncidentPageForm):
         widget=forms.TextInput(attrs={"placeholder": "Why this level?"}),
     )
 
-    def __init__(self, *args, with_type: bool = True, **kwargs):
+    commander = PersonChoiceField(
+        label="Commander",
+        queryset=_people(),
+        to_field_name="username",
+        required=False,
+        empty_label="Nobody yet",
+        help_text="Who runs the response; needed to leave triage.",
+    )
+    start = forms.BooleanField(
+        label="Start the response: move to investigating",
+        required=False,
+    )
+
+    def __init__(
+        self, *args, with_type: bool = True, with_start: bool = False, **kwargs
+    ):
         super().__init__(*args, **kwargs)
         if not with_type:
             del self.fields["incident_type"]
+        if not with_start:
+            # Only an incident still in triage is started from this form.
+            del self.fields["commander"]
+            del self.fields["start"]
 
 
 class IncidentTypeForm(IncidentPageForm):

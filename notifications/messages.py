@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -75,18 +76,22 @@ def _render(names: list[str], context: dict) -> str:
 
 
 def render(kind: str, context: dict) -> RenderedMessage:
-    """Render the subject, plain text and HTML of a ``kind`` message."""
+    """Render the subject, plain text and HTML of a ``kind`` message. Times are
+    shown in the organisation's zone (``INCIDENTOPS_TIME_ZONE``), as the portal
+    shows them, whatever zone the process (a worker) runs in."""
 
     def names(suffix: str) -> list[str]:
         return [f"notifications/{kind}.{suffix}", f"notifications/generic.{suffix}"]
 
-    # No bidirectional overrides in a subject, whatever a title held before.
-    subject = " ".join(neutralise_bidi(_render(names("subject.txt"), context)).split())
-    return RenderedMessage(
-        subject=subject[:300],
-        text=_render(names("txt"), context).strip() + "\n",
-        html=_render(names("html"), context),
-    )
+    with timezone.override(ZoneInfo(settings.INCIDENTOPS_TIME_ZONE)):
+        # No bidirectional overrides in a subject, whatever a title held before.
+        subject = " ".join(
+            neutralise_bidi(_render(names("subject.txt"), context)).split()
+        )
+        text = _render(names("txt"), context).strip() + "
+"
+        html = _render(names("html"), context)
+    return RenderedMessage(subject=subject[:300], text=text, html=html)
 
 
 def to_json(value) -> object:

@@ -103,14 +103,16 @@ def _rows_for(group: dict, filtered_by_severity: bool) -> int:
 def board_groups(
     incidents, *, now: datetime, filtered_by_severity: bool = False
 ) -> list[dict]:
-    """Rows grouped for the board: anything still in triage or without a
-    confirmed severity first, then by severity, most severe first. Each group
+    """Rows grouped for the board: those without a confirmed severity first
+    ("Unconfirmed — in triage"), then by confirmed severity, most severe first,
+    whatever their status (a confirmed SEV-1 still in triage is a SEV-1; its
+    status column says "Triage"). Each group
     shows its newest rows up to ``_rows_for`` (``total`` counts them all,
     ``more`` how many are collapsed)."""
     triage: list = []
     by_level: dict[int, dict] = {}
     for incident in incidents:
-        if incident.status == Incident.Status.TRIAGE or incident.severity is None:
+        if incident.severity is None:
             triage.append(incident)
             continue
         group = by_level.setdefault(

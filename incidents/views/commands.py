@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.views.generic import FormView, View
@@ -20,7 +21,7 @@ from incidents.forms import (
     StakeholderUpdateForm,
     TransitionForm,
 )
-from incidents.models import ActionItem, Incident
+from incidents.models import COMMANDER, ActionItem, Incident, Role
 from incidents.views.incident import (
     IncidentMixin,
     incident_page_context,
@@ -74,23 +75,44 @@ class ConfirmSeverityView(IncidentCommandView):
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
         kwargs["with_type"] = permissions.can_edit(self.request.user, self.incident)
+        kwargs["with_start"] = self.incident.status == Incident.Status.TRIAGE
         return kwargs
 
+    @transaction.atomic
     def perform(self, form):
-        level = form.cleaned_data["severity"]
+        # Confirming, naming the commander and starting are one step: a refusal
+        # of any (the service's reason is shown) changes none of them.
+        data = form.cleaned_data
+        level = data["severity"]
         extra = {}
-        if "incident_type" in form.cleaned_data:
-            extra["incident_type"] = form.cleaned_data.get("incident_type")
+        if "incident_type" in data:
+            extra["incident_type"] = data.get("incident_type")
         services.incident_classify(
             incident=self.incident,
             actor=self.request.user,
             severity=level,
-            reason=form.cleaned_data["reason"],
+            reason=data["reason"],
             **extra,
         )
         message = f"Severity confirmed as {level.code} {level.name}"
         if self.incident.incident_type:
             message += f", type {self.incident.incident_type.name}"
+        commander = data.get("commander")
+        if commander is not None and commander != self.incident.commander:
+            services.incident_assign_role(
+                incident=self.incident,
+                actor=self.request.user,
+                role=Role.objects.get(slug=COMMANDER),
+                user=commander,
+            )
+            message += f"; {commander.display_name} is commander"
+        if data.get("start"):
+            services.incident_transition(
+                incident=self.incident,
+                actor=self.request.user,
+                status=Incident.Status.INVESTIGATING,
+            )
+            message += "; the response has started (investigating)"
         return message + "."
 
 

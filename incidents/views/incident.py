@@ -175,8 +175,18 @@ def incident_page_context(request, incident: Incident, **forms) -> dict:
             initial={
                 "severity": confirm_initial.code if confirm_initial else None,
                 "incident_type": type_initial.slug if type_initial else None,
+                # Nobody commands yet: the one confirming is offered command.
+                "commander": (
+                    commander_role_holder.username
+                    if commander_role_holder
+                    else user.username
+                    if user.is_human
+                    else None
+                ),
+                "start": True,
             },
             with_type=can_edit,
+            with_start=incident.status == Incident.Status.TRIAGE,
         ),
         "type_is_suggestion": type_is_suggestion,
         "can_edit": can_edit,

@@ -82,12 +82,13 @@ def test_declare_command_act_update_and_resolve(
     expect(page.locator("#id_severity_incident_type")).to_have_value("service-outage")
     page.get_by_label("Severity", exact=True).select_option("SEV-2")
     page.get_by_label("Reason").fill("Checkout degraded for some customers")
+    # One step: the same form keeps the commander and starts the response.
+    expect(page.get_by_label("Commander")).to_have_value("rita")
+    expect(page.get_by_label(re.compile("^Start the response"))).to_be_checked()
     page.get_by_role("button", name="Confirm severity and type").click()
     expect(page.get_by_test_id("confirmed-severity")).to_contain_text("SEV-2 High")
     expect(page.get_by_test_id("incident-type")).to_contain_text("Service outage")
     expect(page.locator("#actions")).to_contain_text("Open the incident bridge")
-
-    page.get_by_role("button", name="Move to investigating").click()
     expect(page.get_by_role("heading", name="Status: Investigating")).to_be_visible()
 
     # Add and complete an action in place (htmx, no reload).

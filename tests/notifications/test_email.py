@@ -145,3 +145,22 @@ def test_transient_failures_stop_at_the_cap_and_are_recorded(
         f"Gave up after {services.MAX_ATTEMPTS} attempts"
     )
     assert services.delivery_send(delivery_id=delivery.pk, now=now) is None
+
+
+def test_e_mail_times_are_in_the_organisations_zone(settings):
+    from datetime import UTC, datetime
+
+    from notifications import messages
+
+    settings.INCIDENTOPS_TIME_ZONE = "Europe/London"
+    due = datetime(2026, 6, 3, 10, 0, tzinfo=UTC)  # 11:00 in London (BST)
+
+    rendered = messages.render(
+        "update_due",
+        {"reference": "INC-2026-0001", "due_at": due, "severity_code": "SEV-1"},
+    )
+
+    assert "11:00" in rendered.subject
+    assert "3 Jun 2026, 11:00" in rendered.text
+    assert "11:00" in rendered.html
+    assert "10:00" not in rendered.text

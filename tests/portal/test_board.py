@@ -189,3 +189,18 @@ def test_the_board_query_count_stays_flat(
         response = client.get("/")
 
     assert response.content.decode().count("data-reference=") == count
+
+
+def test_a_confirmed_incident_still_in_triage_is_grouped_by_its_severity(
+    client, manager
+):
+    IncidentFactory(title="Confirmed but not started", severity=severity("SEV-1"))
+    IncidentFactory(title="Just reported")
+    client.force_login(manager)
+
+    html = client.get("/").content.decode()
+
+    sev1 = html.index('id="group-sev-1"')
+    triage = html.index('id="group-triage"')
+    assert triage < html.index("Just reported") < sev1
+    assert sev1 < html.index("Confirmed but not started")

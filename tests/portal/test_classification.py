@@ -257,3 +257,57 @@ def test_retyping_and_raising_together_applies_only_the_final_pairs_playbook(
     titles = set(suggested.actions.values_list("title", flat=True))
     assert titles == {"Open the bridge", "Call the supplier"}
     assert not PlaybookApplication.objects.filter(playbook=outage_sev2).exists()
+
+
+def test_confirming_can_name_the_commander_and_start_in_one_step(
+    client, manager, responder, incident
+):
+    client.force_login(manager)
+
+    response = client.post(
+        f"/incidents/{incident.reference}/severity/",
+        {
+            "severity": "SEV-1",
+            "reason": "All checkout down",
+            "commander": "rita",
+            "start": "on",
+        },
+    )
+
+    incident.refresh_from_db()
+    assert response.status_code == 302
+    assert incident.severity.code == "SEV-1"
+    assert incident.commander == responder
+    assert incident.status == "investigating"
+
+
+def test_a_refused_start_changes_nothing_and_says_why(client, manager, incident):
+    client.force_login(manager)
+
+    # Starting without a commander is refused: the severity is not confirmed
+    # either, and the reason is at the top of the page.
+    response = client.post(
+        f"/incidents/{incident.reference}/severity/",
+        {"severity": "SEV-1", "reason": "x", "start": "on"},
+    )
+
+    incident.refresh_from_db()
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="refusal"' in page
+    assert "It cannot leave triage: it has no incident commander" in page
+    assert incident.severity is None
+    assert incident.status == "triage"
+
+
+def test_the_start_fields_are_offered_only_in_triage(client, manager, ready):
+    client.force_login(manager)
+
+    page = client.get(ready.get_absolute_url()).content.decode()
+    assert "Start the response" in page
+    client.post(f"/incidents/{ready.reference}/status/", {"status": "investigating"})
+
+    assert (
+        "Start the response"
+        not in client.get(ready.get_absolute_url()).content.decode()
+    )
