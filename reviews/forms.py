@@ -79,7 +79,9 @@ class WhyForm(forms.Form):
     because = forms.CharField(required=False)
 
 
-WhyFormSet = forms.formset_factory(WhyForm, extra=2, max_num=10)
+# No blank rows beyond the first: the page adds one row at a time ("Add a
+# why"); a chain with no rows yet starts with one (see ``rows_formset``).
+WhyFormSet = forms.formset_factory(WhyForm, extra=0, max_num=10)
 
 
 class FactorForm(forms.Form):
@@ -90,7 +92,23 @@ class FactorForm(forms.Form):
     description = forms.CharField(required=False)
 
 
-FactorFormSet = forms.formset_factory(FactorForm, extra=2, max_num=20)
+FactorFormSet = forms.formset_factory(FactorForm, extra=0, max_num=20)
+
+
+def rows_formset(formset_class, data, *, prefix: str, initial: list[dict]):
+    """A formset of ``initial`` rows, plus one blank row when there are none (so
+    a page without JavaScript can still write the first)."""
+    if initial or data is not None:
+        return formset_class(data, prefix=prefix, initial=initial)
+    return forms.formset_factory(
+        formset_class.form, extra=1, max_num=formset_class.max_num
+    )(prefix=prefix, initial=initial)
+
+
+class EditorForm(forms.Form):
+    """The review page's one form: the version it was rendered from."""
+
+    version = forms.CharField(widget=forms.HiddenInput)
 
 
 class TimelineItemForm(forms.Form):

@@ -2,11 +2,14 @@
 workflow buttons, the printable page and the Markdown download. Every write goes
 through ``reviews.services``; a refusal is shown as a form error."""
 
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db import transaction
 from django.db.models import Case, Count, Q, When
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -25,6 +28,7 @@ from reviews.forms import (
     BatchDecisionForm,
     ContentForm,
     DraftForm,
+    EditorForm,
     FactorFormSet,
     FollowUpForm,
     FollowUpStatusForm,
@@ -32,6 +36,7 @@ from reviews.forms import (
     WhyFormSet,
     WorkflowForm,
     apply_template,
+    rows_formset,
 )
 from reviews.models import BatchReview, ContributingFactorCategory, FollowUp, Review
 from reviews.pdf import review_pdf
@@ -132,8 +137,14 @@ class ReviewDetailView(ReviewMixin, TemplateView):
     def forms_for(self, review: Review, data=None) -> dict:
         items = review.timeline_items.select_related("entry")
         sections = review_templates.sections_of(review_templates.template_for(review))
+        section = data.get("section") if data else None
+
+        def bound(name):
+            # The one form ("editor") binds every writing section at once.
+            return data if section in (name, "editor") else None
+
         content_form = ContentForm(
-            data if data and data.get("section") == "content" else None,
+            bound("content"),
             initial={name: getattr(review, name) for name in CONTENT_FIELDS},
         )
         apply_template(content_form, sections)
@@ -143,21 +154,26 @@ class ReviewDetailView(ReviewMixin, TemplateView):
             rows = max(field.widget.attrs.get("rows", 2), min(lines + 1, 14))
             field.widget.attrs["rows"] = rows
         return {
+            "editor_form": EditorForm(
+                bound("editor"), initial={"version": services.review_version(review)}
+            ),
             "content_form": content_form,
             "answers_form": AnswersForm(
-                data if data and data.get("section") == "answers" else None,
+                bound("answers"),
                 questions=[s for s in sections if not s.is_field],
                 initial=review.answers,
             ),
-            "why_formset": WhyFormSet(
-                data if data and data.get("section") == "whys" else None,
+            "why_formset": rows_formset(
+                WhyFormSet,
+                bound("whys"),
                 prefix="whys",
                 initial=[
                     {"why": w.why, "because": w.because} for w in review.whys.all()
                 ],
             ),
-            "factor_formset": FactorFormSet(
-                data if data and data.get("section") == "factors" else None,
+            "factor_formset": rows_formset(
+                FactorFormSet,
+                bound("factors"),
                 prefix="factors",
                 initial=[
                     {"category": f.category, "description": f.description}
@@ -165,7 +181,7 @@ class ReviewDetailView(ReviewMixin, TemplateView):
                 ],
             ),
             "timeline_formset": TimelineFormSet(
-                data if data and data.get("section") == "timeline" else None,
+                bound("timeline"),
                 prefix="timeline",
                 initial=[
                     {
@@ -177,18 +193,10 @@ class ReviewDetailView(ReviewMixin, TemplateView):
                 ],
             ),
             "timeline_entries": [i.entry for i in items],
-            "follow_up_form": FollowUpForm(
-                data if data and data.get("section") == "follow_up" else None
-            ),
-            "workflow_form": WorkflowForm(
-                data if data and data.get("section") == "workflow" else None
-            ),
-            "draft_form": DraftForm(
-                data if data and data.get("section") == "draft" else None
-            ),
-            "adopt_form": AdoptLessonForm(
-                data if data and data.get("section") == "adopt" else None
-            ),
+            "follow_up_form": FollowUpForm(bound("follow_up")),
+            "workflow_form": WorkflowForm(bound("workflow")),
+            "draft_form": DraftForm(data if section == "draft" else None),
+            "adopt_form": AdoptLessonForm(data if section == "adopt" else None),
         }
 
     def get_context_data(self, **kwargs):
@@ -224,6 +232,8 @@ class ReviewDetailView(ReviewMixin, TemplateView):
     def post(self, request, pk):
         review = self.get_review()
         section = request.POST.get("section")
+        if section == "editor":
+            return self.save_editor(request, review)
         name = self.SECTIONS.get(section)
         if name is None:
             return redirect(review)
@@ -245,6 +255,68 @@ class ReviewDetailView(ReviewMixin, TemplateView):
         return self.render_to_response(
             self.get_context_data(
                 **{name: form, "form_error": error, "section": section}
+            )
+        )
+
+    def save_editor(self, request, review):
+        """The one form: every writing section saved at once against the version
+        it was rendered from (``services.review_save``). An autosave
+        (``X-Autosave: 1``) gets JSON: ``{"version", "saved_at"}``, or 409 with
+        ``{"detail", "code"}`` when refused; a plain submit gets the page (a
+        refusal keeps every typed word in the form)."""
+        forms = self.forms_for(review, request.POST)
+        parts = ("editor_form", "content_form", "why_formset", "factor_formset")
+        parts += ("timeline_formset", "answers_form")
+        autosave = request.headers.get("X-Autosave") == "1"
+        error, code = None, "invalid"
+        if all(forms[name].is_valid() for name in parts):
+            try:
+                version = services.review_save(
+                    review=review,
+                    actor=request.user,
+                    version=forms["editor_form"].cleaned_data["version"],
+                    answers=forms["answers_form"].cleaned_data,
+                    content=forms["content_form"].cleaned_data,
+                    whys=[
+                        (
+                            f.cleaned_data.get("why", ""),
+                            f.cleaned_data.get("because", ""),
+                        )
+                        for f in forms["why_formset"]
+                    ],
+                    factors=[
+                        (
+                            f.cleaned_data["category"],
+                            f.cleaned_data.get("description", ""),
+                        )
+                        for f in forms["factor_formset"]
+                        if f.cleaned_data.get("category")
+                    ],
+                    timeline_items=[
+                        dict(f.cleaned_data)
+                        for f in forms["timeline_formset"]
+                        if f.cleaned_data and f.has_changed()
+                    ],
+                )
+            except DomainError as refusal:
+                error, code = refusal.message, refusal.code
+            else:
+                if autosave:
+                    zone = ZoneInfo(settings.INCIDENTOPS_TIME_ZONE)
+                    saved_at = timezone.localtime(timezone=zone).strftime("%H:%M:%S")
+                    return JsonResponse({"version": version, "saved_at": saved_at})
+                messages.success(request, "Review saved.")
+                return redirect(review)
+        else:
+            error = "Please correct the errors below."
+        if autosave:
+            status = 409 if code == "stale" else 400
+            return JsonResponse({"detail": error, "code": code}, status=status)
+        return self.render_to_response(
+            self.get_context_data(
+                **{name: forms[name] for name in parts},
+                form_error=error,
+                section="editor",
             )
         )
 

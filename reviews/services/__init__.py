@@ -95,6 +95,11 @@ from reviews.services.drafting import (
     review_draft_dismiss,
     review_draft_take,
 )
+from reviews.services.editing import (
+    StaleReview,
+    review_save,
+    review_version,
+)
 from reviews.services.lessons import lesson_adopt, lessons_index
 from reviews.services.sweep import (
     ReviewAlert,
@@ -113,6 +118,9 @@ from reviews.services.workflow import (
 )
 
 __all__ = [
+    "StaleReview",
+    "review_save",
+    "review_version",
     "Approval",
     "BatchReview",
     "BatchReviewItem",

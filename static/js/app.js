@@ -280,3 +280,178 @@
     if (root && window.fetch) window.__livePage = new LivePage(root);
   });
 })();
+
+/* The review editor (one form, [data-autosave]): rows added one at a time,
+   autosave a few seconds after typing stops (with the version the page was
+   rendered from: a concurrent save is refused, never overwritten), a warning
+   before leaving with unsaved words, and a copy of the draft in this browser
+   that survives a lost connection or a closed tab. */
+(function () {
+  "use strict";
+
+  var DELAY = 2500;
+
+  function addRow(prefix) {
+    var rows = document.querySelector('[data-formset-rows="' + prefix + '"]');
+    var template = document.querySelector('[data-formset-template="' + prefix + '"]');
+    var total = document.querySelector('input[name="' + prefix + '-TOTAL_FORMS"]');
+    var max = document.querySelector('input[name="' + prefix + '-MAX_NUM_FORMS"]');
+    if (!rows || !template || !total) return null;
+    var index = parseInt(total.value, 10);
+    if (max && index >= parseInt(max.value, 10)) return null;
+    var html = template.innerHTML.replace(/__prefix__/g, index).replace(/__n__/g, index + 1);
+    rows.insertAdjacentHTML("beforeend", html);
+    total.value = index + 1;
+    var added = rows.lastElementChild;
+    var first = added && added.querySelector("input, select, textarea");
+    if (first) first.focus();
+    return added;
+  }
+
+  function serialise(form) {
+    var data = {};
+    form.querySelectorAll("input, textarea, select").forEach(function (f) {
+      if (!f.name || f.type === "hidden" && f.name !== "whys-TOTAL_FORMS" &&
+          f.name !== "factors-TOTAL_FORMS") return;
+      data[f.name] = f.type === "checkbox" ? f.checked : f.value;
+    });
+    return data;
+  }
+
+  function Editor(form) {
+    this.form = form;
+    this.status = form.querySelector("[data-autosave-status]");
+    this.version = form.querySelector('input[name="version"]');
+    this.key = "incidentops-draft-" + form.getAttribute("data-draft-key");
+    this.dirty = false;
+    this.saving = false;
+    this.timer = null;
+    var self = this;
+    this.restore();
+    form.addEventListener("input", function () { self.changed(); });
+    form.addEventListener("change", function () { self.changed(); });
+    form.addEventListener("submit", function () { self.dirty = false; self.submitting = true; });
+    form.querySelectorAll("[data-formset-add]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        if (addRow(button.getAttribute("data-formset-add"))) self.changed();
+      });
+    });
+    window.addEventListener("beforeunload", function (event) {
+      if (self.dirty && !self.submitting) {
+        event.preventDefault();
+        event.returnValue = "";
+      }
+    });
+  }
+
+  Editor.prototype.say = function (text, state) {
+    if (!this.status) return;
+    this.status.textContent = text;
+    this.status.setAttribute("data-state", state || "");
+  };
+
+  Editor.prototype.changed = function () {
+    var self = this;
+    this.dirty = true;
+    this.say("Unsaved changes", "dirty");
+    try {
+      localStorage.setItem(this.key, JSON.stringify({
+        version: this.version.value, fields: serialise(this.form), at: Date.now()
+      }));
+    } catch (e) { /* storage full or disabled: autosave still runs */ }
+    clearTimeout(this.timer);
+    this.timer = setTimeout(function () { self.save(); }, DELAY);
+  };
+
+  Editor.prototype.save = function () {
+    var self = this;
+    if (this.saving) { this.timer = setTimeout(function () { self.save(); }, DELAY); return; }
+    if (this.stale) return;
+    this.saving = true;
+    this.dirty = false;
+    this.say("Saving…", "saving");
+    fetch(this.form.action || location.pathname, {
+      method: "POST", body: new FormData(this.form), credentials: "same-origin",
+      headers: { "X-Autosave": "1" }, redirect: "manual"
+    }).then(function (response) {
+      if (response.type === "opaqueredirect") throw new Error("signed out");
+      return response.json().then(function (body) { return { ok: response.ok, status: response.status, body: body }; });
+    }).then(function (result) {
+      self.saving = false;
+      if (result.ok) {
+        self.version.value = result.body.version;
+        if (!self.dirty) {
+          try { localStorage.removeItem(self.key); } catch (e) { /* ignore */ }
+          self.say("All changes saved at " + result.body.saved_at, "saved");
+        }
+        return;
+      }
+      self.dirty = true;
+      if (result.status === 409) self.stale = true;
+      self.say("Not saved: " + result.body.detail, "refused");
+    }).catch(function () {
+      self.saving = false;
+      self.dirty = true;
+      self.say("Not saved: no connection. Your text is kept in this browser; saving again shortly.", "offline");
+      self.timer = setTimeout(function () { self.save(); }, DELAY * 4);
+    });
+  };
+
+  Editor.prototype.restore = function () {
+    var stored;
+    try { stored = JSON.parse(localStorage.getItem(this.key) || "null"); } catch (e) { stored = null; }
+    if (!stored || !stored.fields) return;
+    var notice = this.form.querySelector("[data-draft-restored]");
+    if (stored.version !== this.version.value) {
+      // Written against words someone has since changed: offer it to copy,
+      // never put it back silently.
+      if (notice) {
+        notice.hidden = false;
+        notice.textContent = "Text you typed earlier in this browser was not saved, and the review has changed since. It is not restored; here it is to copy: ";
+        var pre = document.createElement("pre");
+        pre.className = "update-body";
+        Object.keys(stored.fields).forEach(function (name) {
+          var value = stored.fields[name];
+          if (typeof value === "string" && value.trim() && !/TOTAL_FORMS$/.test(name)) {
+            pre.textContent += name + ": " + value + "\n";
+          }
+        });
+        notice.appendChild(pre);
+      }
+      try { localStorage.removeItem(this.key); } catch (e) { /* ignore */ }
+      return;
+    }
+    var form = this.form;
+    ["whys", "factors"].forEach(function (prefix) {
+      var wanted = parseInt(stored.fields[prefix + "-TOTAL_FORMS"], 10);
+      var total = form.querySelector('input[name="' + prefix + '-TOTAL_FORMS"]');
+      while (total && wanted > parseInt(total.value, 10) && addRow(prefix)) { /* add */ }
+    });
+    var changed = false;
+    Object.keys(stored.fields).forEach(function (name) {
+      var field = form.querySelector('[name="' + name + '"]');
+      if (!field || field.type === "hidden") return;
+      var value = stored.fields[name];
+      if (field.type === "checkbox") {
+        if (field.checked !== value) { field.checked = value; changed = true; }
+      } else if (field.value !== value) {
+        field.value = value;
+        changed = true;
+      }
+    });
+    if (changed) {
+      this.dirty = true;
+      if (notice) {
+        notice.hidden = false;
+        notice.textContent = "Restored text you typed in this browser that was not saved yet.";
+      }
+      this.changed();
+    }
+  };
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("form[data-autosave]").forEach(function (form) {
+      window.__reviewEditor = new Editor(form);
+    });
+  });
+})();

@@ -53,18 +53,24 @@ def test_write_approve_publish_print_and_download(
     )
     page.get_by_label("Root cause").fill("A flag was removed without a migration.")
     page.get_by_label("Customer impact").fill("About 3% of payments failed.")
-    page.get_by_role("button", name="Save content").click()
-    expect(page.get_by_role("status")).to_contain_text("Review saved")
+    # One form: the whys and factors go with the text; rows are added one at a
+    # time.
     page.locator("#id_whys-0-why").fill("Why did checkout fail?")
     page.locator("#id_whys-0-because").fill("The flag it read was gone.")
+    page.get_by_role("button", name="Add a why").click()
     page.locator("#id_whys-1-why").fill("Why was the flag gone?")
     page.locator("#id_whys-1-because").fill("The release removed it early.")
-    page.get_by_role("button", name="Save five whys").click()
-    expect(page.get_by_role("status")).to_contain_text("Five whys saved")
+    expect(page.locator("#id_whys-2-why")).to_have_count(0)
     page.locator("#id_factors-0-category").select_option(label="Change management")
     page.locator("#id_factors-0-description").fill("No two-step flag removal.")
-    page.get_by_role("button", name="Save factors").click()
-    expect(page.get_by_role("status")).to_contain_text("Contributing factors saved")
+    page.get_by_role("button", name="Save review").click()
+    expect(page.get_by_role("status")).to_contain_text("Review saved")
+    expect(page.get_by_label("Summary", exact=True)).to_have_value(
+        "Checkout failed for 20 minutes after a release."
+    )
+    expect(page.locator("#id_whys-1-because")).to_have_value(
+        "The release removed it early."
+    )
     follow_up = page.get_by_role("region", name="Follow-up actions")
     follow_up.get_by_label("Title").fill("Two-step flag removal in the checklist")
     follow_up.get_by_label("Owner").select_option(label="mia")
@@ -126,3 +132,55 @@ def test_review_list_fits_a_phone(
     expect(phone.get_by_text("overdue", exact=True)).to_be_visible()
     screenshot(phone, "review-list-phone")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 375
+
+
+def test_the_review_editor_keeps_every_word(
+    sev1_people, resolve, open_session, screenshot, live_server
+):
+    incident = resolve("SEV-2", at=timezone.now() - timedelta(hours=2))
+    review = Review.objects.get(incident=incident)
+    url = f"{live_server.url}/reviews/{review.pk}/"
+    page = open_session(sev1_people["mia"])
+    page.goto(url)
+
+    # Text in one section, then a why in another: autosave keeps both.
+    page.get_by_label("Summary", exact=True).fill("Search was slow for an hour.")
+    page.locator("#id_whys-0-why").fill("Why was search slow?")
+    page.locator("#id_whys-0-because").fill("An index was rebuilt at peak.")
+    status = page.locator("[data-autosave-status]")
+    expect(status).to_contain_text("All changes saved", timeout=10_000)
+    page.reload()
+    expect(page.get_by_label("Summary", exact=True)).to_have_value(
+        "Search was slow for an hour."
+    )
+    expect(page.locator("#id_whys-0-because")).to_have_value(
+        "An index was rebuilt at peak."
+    )
+
+    # A second writer saves the page they opened before: refused, text kept.
+    other = open_session(sev1_people["mia"])
+    other.goto(url)
+    page.get_by_label("Lessons").fill("Rebuild indexes off-peak.")
+    expect(status).to_contain_text("All changes saved", timeout=10_000)
+    other.get_by_label("Root cause").fill("A cron job at the wrong hour.")
+    other_status = other.locator("[data-autosave-status]")
+    expect(other_status).to_contain_text(
+        "Someone else saved this review", timeout=10_000
+    )
+    expect(other.get_by_label("Root cause")).to_have_value(
+        "A cron job at the wrong hour."
+    )
+    screenshot(other, "review-stale-save")
+    review.refresh_from_db()
+    assert review.lessons == "Rebuild indexes off-peak."
+    assert review.root_cause == ""
+
+    # Offline: the words stay in this browser and come back on the next visit.
+    page.context.set_offline(True)
+    page.get_by_label("What went well").fill("Paging worked.")
+    expect(status).to_contain_text("no connection", timeout=10_000)
+    page.context.set_offline(False)
+    page.goto("about:blank")
+    page.goto(url)
+    expect(page.get_by_label("What went well")).to_have_value("Paging worked.")
+    expect(page.locator("[data-draft-restored]")).to_contain_text("Restored")
