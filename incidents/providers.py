@@ -31,6 +31,14 @@ Each section is rendered as ``<section class="panel" aria-labelledby=
 "<key>-heading">`` with ``<h2 id="<key>-heading">title</h2>``, in ``order`` then
 ``key`` order, so ``key`` must be unique on the page.
 
+Update audience
+---------------
+``register_update_audience(provider)``: a function ``provider(incident)`` that
+answers who a stakeholder update on ``incident`` would reach now, as an
+``UpdateAudience``, without writing anything. ``update_audience(incident)``
+asks it (``None`` when nothing is registered). The incident page shows it
+beside the update form, before anything is sent.
+
 Role suggestions
 ----------------
 A ``RoleSuggestionProvider`` answers ``suggest_roles(incident, user)`` with a
@@ -117,6 +125,45 @@ def render_panels(slot: Slot, *, request, **arguments) -> list[RenderedPanel]:
         html = render_to_string(panel.template, context, request=request)
         rendered.append(RenderedPanel(key=panel.key, title=panel.title, html=html))
     return rendered
+
+
+# --- Update audience --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UpdateAudience:
+    """Who a stakeholder update would reach: ``lists`` (their names), the
+    ``channels`` it goes out on (names), ``people`` (display names or addresses,
+    at most ``shown``; ``total`` is the full count of recipients), and
+    ``withheld``: how many the list names but may not hear of a restricted
+    incident (a count, never names)."""
+
+    lists: list[str]
+    channels: list[str]
+    people: list[str]
+    total: int
+    withheld: int = 0
+
+
+_audience: dict[str, Callable[[Any], UpdateAudience]] = {}
+
+
+def register_update_audience(provider: Callable[[Any], UpdateAudience]) -> None:
+    """Register the one function that answers ``update_audience`` (a second
+    registration replaces the first)."""
+    _audience["update"] = provider
+
+
+def unregister_update_audience() -> None:
+    """Remove the registered audience provider, if any."""
+    _audience.pop("update", None)
+
+
+def update_audience(incident) -> UpdateAudience | None:
+    """Who a stakeholder update on ``incident`` would reach now, or ``None``
+    when no app provides it. Writes nothing."""
+    provider = _audience.get("update")
+    return provider(incident) if provider else None
 
 
 # --- Role suggestions -------------------------------------------------------------

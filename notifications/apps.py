@@ -6,9 +6,11 @@ class NotificationsConfig(AppConfig):
     verbose_name = "Notifications"
 
     def ready(self) -> None:
-        from notifications import receivers
+        from incidents import providers
+        from notifications import receivers, services
 
         receivers.connect()
+        providers.register_update_audience(services.update_audience)
 
     def seed_demo(self, *, stdout) -> None:
         """Demo channels and stakeholder lists per severity (idempotent)."""

@@ -16,7 +16,7 @@ from notifications import services
 from notifications.models import Channel, StakeholderList
 
 
-def _lists_for(incident: Incident):
+def lists_for(incident: Incident):
     """The incident's lists; before a severity is confirmed, the triage lists."""
     if incident.severity_id is None:
         return StakeholderList.objects.for_declaration()
@@ -84,7 +84,7 @@ def on_suggestion_raised(
         kind="severity_suggested",
         event_key=f"incident:{incident.pk}:suggested:{severity.code}",
         users=holders,
-        lists=_lists_for(incident),
+        lists=lists_for(incident),
         actor=actor,
         context={
             "change": f"{source} suggests {severity.code} "
@@ -123,7 +123,7 @@ def on_update_posted(sender, *, update, actor, **kwargs) -> None:
         incident=incident,
         kind="stakeholder_update",
         event_key=f"update:{update.pk}",
-        lists=_lists_for(incident),
+        lists=lists_for(incident),
         actor=actor,
         context={"change": "Stakeholder update", "update": update.body},
     )
@@ -136,7 +136,7 @@ def on_resolved(sender, *, incident, actor, **kwargs) -> None:
         incident=incident,
         kind="incident_resolved",
         event_key=f"incident:{incident.pk}:resolved:{_stamp(incident.resolved_at)}",
-        lists=_lists_for(incident),
+        lists=lists_for(incident),
         actor=actor,
         context={
             "change": "Resolved",

@@ -177,6 +177,29 @@ def _cleared(targets: list[_Target], restricted: list[Incident]) -> list[_Target
     return cleared
 
 
+def update_audience(incident: Incident, *, shown: int = 12):
+    """Who a stakeholder update on ``incident`` would reach now (the lists the
+    update fan-out uses, expanded as ``notification_send`` expands them, a
+    restricted incident's withheld recipients counted, never named), as an
+    ``incidents.providers.UpdateAudience``. Writes nothing; registered as the
+    incidents app's update-audience provider."""
+    from incidents.providers import UpdateAudience
+    from notifications.receivers import lists_for
+
+    lists = list(lists_for(incident))
+    reachable = _targets(users=(), groups=(), lists=lists, channels=())
+    targets = _cleared(reachable, [incident] if incident.restricted else [])
+    people = [t.name for t in targets if not t.channel.is_broadcast]
+    channels = sorted({t.channel.name for t in targets})
+    return UpdateAudience(
+        lists=[each.name for each in lists],
+        channels=channels,
+        people=people[:shown],
+        total=len(targets),
+        withheld=len(reachable) - len(targets),
+    )
+
+
 def _publish_deliveries(delivery_ids: list[int]) -> None:
     """After commit: hand the deliveries to the workers. A broker that is down
     loses nothing: the rows stay pending and the sweeper publishes them later;

@@ -129,6 +129,7 @@ def incident_page_context(request, incident: Incident, **forms) -> dict:
     )
     confirm_initial = incident.severity or incident.suggested_severity
     can_edit = permissions.can_edit(user, incident)
+    can_post_update = permissions.can_post_update(user, incident)
     # The type select starts at the current type or, if none, triage's
     # suggestion (labelled as such in the template).
     type_initial = incident.incident_type or incident.suggested_type
@@ -165,7 +166,14 @@ def incident_page_context(request, incident: Incident, **forms) -> dict:
         "can_assign": permissions.can_assign_role(user, incident),
         "can_take_command": can_take_command,
         "can_manage_actions": permissions.can_manage_actions(user, incident),
-        "can_post_update": permissions.can_post_update(user, incident),
+        "can_post_update": can_post_update,
+        # Who an update would reach, shown before it is sent (a provider:
+        # notifications knows the lists).
+        "update_audience": (
+            providers.update_audience(incident)
+            if can_post_update and incident.is_open
+            else None
+        ),
         "can_add_note": permissions.can_add_note(user, incident),
         "transitions": [
             (status, Incident.Status(status).label)
