@@ -8,7 +8,9 @@
    deliveries over a few dedup keys — exactly one incident per key must result),
    the Alertmanager intake workload (``benchmarks/ingest.py``: 1,000 new groups and
    1,000 repeats, end to end, latency and CPU per delivery) and concurrent API
-   reads; throughput and latency percentiles.
+   reads; throughput and latency percentiles; the live pages (``benchmarks/live.py``:
+   50 open pages polling with ETags while incidents change: requests/s, 304
+   share, propagation time, queries per refresh).
 
 Uses ``DATABASE_URL`` (a ``<name>_bench`` database beside it, PostgreSQL) or a
 throw-away SQLite file under ``var/bench/``. Results are printed and written to
@@ -302,6 +304,14 @@ def load(env: dict, *, deliveries: int, reads: int, only: str = "") -> dict:
             )
         if only == "alerts":
             return results
+        if only in ("", "live"):
+            from benchmarks import live
+
+            results["live pages (50 open)"] = live.run(
+                base, manager=User.objects.get(username="bench-manager")
+            )
+        if only == "live":
+            return results
         before = Incident.objects.count()
         keys = 20
         ingest = f"{base}/api/v1/integrations/{integration.pk}/alerts/"
@@ -350,7 +360,7 @@ def main() -> None:
     parser.add_argument("--reads", type=int, default=500)
     parser.add_argument(
         "--only",
-        choices=["alerts"],
+        choices=["alerts", "live"],
         default="",
         help="run just this load workload (no query counts)",
     )

@@ -72,10 +72,16 @@ def board_revision() -> tuple:
     return (row["count"], row["revisions"] or 0, latest)
 
 
+def _minute() -> int:
+    """The current minute since the epoch: relative times on a page re-render
+    at least this often."""
+    return int(timezone.now().timestamp() // 60)
+
+
 def etag_for(request, parts: Iterable) -> str:
     """A strong ETag (quoted) for ``request``'s user and query string, this
     minute, and ``parts``."""
-    minute = int(timezone.now().timestamp() // 60)
+    minute = _minute()
     key = "|".join(
         str(value)
         for value in (

@@ -96,7 +96,37 @@ def timeline_entries(incident: Incident, kind: str | None):
     )
     if kind:
         entries = entries.filter(kind=kind)
-    return entries
+    return fold_communications(list(entries))
+
+
+OUTCOME_STATUSES = ("delivered", "failed", "partial", "resent")
+
+
+def fold_communications(entries: list) -> list:
+    """One line per communication: the entries that later record a message's
+    delivery outcome (or a resend) are shown inside the entry that queued it
+    (``entry.outcomes``, oldest first), not as lines of their own. The
+    timeline itself stays append-only; this is only how it is shown."""
+    queued = {
+        entry.data.get("notification"): entry
+        for entry in entries
+        if entry.kind == TimelineEntry.Kind.COMMUNICATION
+        and entry.data.get("notification")
+        and entry.data.get("status") not in OUTCOME_STATUSES
+    }
+    shown = []
+    for entry in entries:
+        entry.outcomes = getattr(entry, "outcomes", [])
+        first = queued.get(entry.data.get("notification"))
+        if (
+            first is not None
+            and first is not entry
+            and entry.data.get("status") in OUTCOME_STATUSES
+        ):
+            first.outcomes = [entry, *getattr(first, "outcomes", [])]
+            continue
+        shown.append(entry)
+    return shown
 
 
 def incident_page_context(request, incident: Incident, **forms) -> dict:

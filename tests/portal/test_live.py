@@ -5,13 +5,20 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from incidents import services
+from incidents import live, services
 from incidents.live import incident_revision
 from incidents.models import IncidentRevision
 
 pytestmark = pytest.mark.django_db
 
 POLL = {"X-Live-Poll": "1"}
+
+
+@pytest.fixture(autouse=True)
+def one_minute(monkeypatch):
+    """The polls of a test fall in one minute, however slow the machine (the
+    ETag changes each minute, tested below)."""
+    monkeypatch.setattr(live, "_minute", lambda: 29_000_000)
 
 
 def _poll(client, url, etag=None):
@@ -173,3 +180,13 @@ def test_an_unchanged_poll_costs_a_few_small_queries(client, manager, incident):
     # session + user + the aggregate; the page adds the visibility check.
     assert len(board) <= 3, [q["sql"] for q in board]
     assert len(page) <= 6, [q["sql"] for q in page]
+
+
+def test_the_etag_changes_each_minute(client, manager, incident, monkeypatch):
+    client.force_login(manager)
+    url = incident.get_absolute_url()
+    etag = _poll(client, url)["ETag"]
+
+    monkeypatch.setattr(live, "_minute", lambda: 29_000_001)
+
+    assert _poll(client, url, etag).status_code == 200

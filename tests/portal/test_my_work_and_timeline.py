@@ -79,3 +79,31 @@ def test_communications_show_channels_recipients_and_delivery_status(
     assert "SEV-2 management" in html
     assert "1 sent, 1 failed" in html
     assert "bob@example.com via E-mail: 550" in html
+
+
+def test_a_communication_and_its_outcome_show_as_one_line(client, manager, ready):
+    # given: a message queued, then its settled outcome, as notifications logs them
+    for summary, data in (
+        (
+            "Sent “INC update” to 2 recipient(s) via E-mail",
+            {"notification": 41, "status": "queued", "recipients": ["Ann Exec"]},
+        ),
+        ("“INC update”: 2 delivered", {"notification": 41, "status": "delivered"}),
+    ):
+        services.timeline_record(
+            incident=ready,
+            kind=TimelineEntry.Kind.COMMUNICATION,
+            summary=summary,
+            data=data,
+        )
+    client.force_login(manager)
+
+    html = client.get(ready.get_absolute_url(), {"kind": "communication"}).content
+    html = html.decode()
+
+    # then: one entry, its badge showing the outcome; both entries stay recorded
+    assert html.count('data-kind="communication"') == 1
+    assert "Delivery: delivered" in html
+    assert "Delivery: queued" not in html
+    assert "“INC update”: 2 delivered" in html  # the outcome, inside the entry
+    assert ready.timeline.filter(kind="communication").count() == 2
