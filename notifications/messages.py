@@ -88,8 +88,7 @@ def render(kind: str, context: dict) -> RenderedMessage:
         subject = " ".join(
             neutralise_bidi(_render(names("subject.txt"), context)).split()
         )
-        text = _render(names("txt"), context).strip() + "
-"
+        text = _render(names("txt"), context).strip() + "\n"
         html = _render(names("html"), context)
     return RenderedMessage(subject=subject[:300], text=text, html=html)
 

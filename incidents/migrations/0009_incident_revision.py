@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("incidents", "0007_alert_view_permission"),
+        ("incidents", "0008_timeline_head"),
     ]
 
     operations = [
