@@ -1,4 +1,5 @@
-"""The lessons index: each lesson of a published review, with what it is about
+"""The lessons index: each lesson of a published review and its resolved
+cause, with what it is about
 (the incident's type and affected services) so the next responder to a
 similar incident finds it, and the playbook step it was adopted into.
 
@@ -24,7 +25,12 @@ class LessonQuerySet(models.QuerySet):
 
 
 class Lesson(models.Model):
-    """One lesson of a published review, indexed for the next responder."""
+    """One lesson of a published review, or its resolved cause, indexed for the
+    next responder."""
+
+    class Kind(models.TextChoices):
+        LESSON = "lesson", "Lesson"
+        CAUSE = "cause", "Resolved cause"
 
     review = models.ForeignKey(
         Review, on_delete=models.CASCADE, related_name="lesson_items"
@@ -34,6 +40,7 @@ class Lesson(models.Model):
         IncidentType, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     services = models.JSONField(default=list, blank=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.LESSON)
     order = models.PositiveSmallIntegerField(default=0)
     text = models.TextField()
     published_at = models.DateTimeField(default=timezone.now, db_index=True)

@@ -31,7 +31,8 @@ def split_lessons(text: str) -> list[str]:
 
 
 def last_time(incident: Incident, user) -> list[dict]:
-    """The earlier published reviews most relevant to ``incident`` that
+    """The earlier published reviews (indexed by their lessons or their
+    resolved cause) most relevant to ``incident`` that
     ``user`` may see, each as ``{"review", "incident", "why" (e.g. "same type,
     checkout-api"), "root_cause", "fix", "lessons": [Lesson]}``; at most
     ``SHOWN_REVIEWS``, the most relevant first."""
@@ -77,7 +78,8 @@ def last_time(incident: Incident, user) -> list[dict]:
         fresh = [
             lesson
             for lesson in sorted(entry["lessons"], key=lambda x: (x.order, x.pk))
-            if lesson.text.strip().lower() not in shown
+            if lesson.kind == Lesson.Kind.LESSON
+            and lesson.text.strip().lower() not in shown
         ]
         entry["lessons"] = fresh[:SHOWN_LESSONS]
         shown |= {lesson.text.strip().lower() for lesson in entry["lessons"]}

@@ -38,7 +38,13 @@ from reviews.forms import (
     apply_template,
     rows_formset,
 )
-from reviews.models import BatchReview, ContributingFactorCategory, FollowUp, Review
+from reviews.models import (
+    BatchReview,
+    ContributingFactorCategory,
+    FollowUp,
+    Lesson,
+    Review,
+)
 from reviews.pdf import review_pdf
 
 
@@ -392,7 +398,11 @@ class ReviewDetailView(ReviewMixin, TemplateView):
 def lessons_context(review: Review, user) -> dict:
     """The review's indexed lessons and, for those who may mark them adopted,
     the steps of its incident type's playbooks."""
-    lessons = list(review.lesson_items.select_related("playbook_step__playbook"))
+    lessons = list(
+        review.lesson_items.filter(kind=Lesson.Kind.LESSON).select_related(
+            "playbook_step__playbook"
+        )
+    )
     can_adopt = bool(lessons) and permissions.can_adopt_lesson(user, lessons[0])
     steps = (
         PlaybookStep.objects.filter(
@@ -406,7 +416,9 @@ def lessons_context(review: Review, user) -> dict:
 
 
 def adopt_lesson(data: dict, review: Review, user) -> str:
-    lesson = review.lesson_items.filter(pk=data["lesson"]).first()
+    lesson = review.lesson_items.filter(
+        pk=data["lesson"], kind=Lesson.Kind.LESSON
+    ).first()
     if lesson is None:
         raise DomainError("No such lesson on this review.")
     step = None

@@ -18,7 +18,8 @@ from reviews.services.base import _label, _log, _save
 
 def lessons_index(*, review: Review, now: datetime | None = None) -> list[Lesson]:
     """Index the published ``review``'s lessons (one per line of ``lessons``)
-    under its incident's type and affected services.
+    and its resolved cause (``root_cause``) under its incident's type and
+    affected services.
 
     Called by ``review_publish``, inside its transaction. Changes: the review's
     ``Lesson`` rows, replaced; a lesson whose text is unchanged keeps its
@@ -26,10 +27,15 @@ def lessons_index(*, review: Review, now: datetime | None = None) -> list[Lesson
     """
     now = now or review.published_at or timezone.now()
     incident = review.incident
-    kept = {lesson.text: lesson for lesson in review.lesson_items.all()}
+    kept = {(lesson.kind, lesson.text): lesson for lesson in review.lesson_items.all()}
+    entries = [(Lesson.Kind.LESSON, text) for text in split_lessons(review.lessons)]
+    if review.root_cause.strip():
+        entries.append((Lesson.Kind.CAUSE, review.root_cause.strip()))
     indexed = []
-    for order, text in enumerate(split_lessons(review.lessons), start=1):
-        lesson = kept.pop(text, None) or Lesson(review=review, text=text)
+    for order, (kind, text) in enumerate(entries, start=1):
+        lesson = kept.pop((kind, text), None) or Lesson(
+            review=review, kind=kind, text=text
+        )
         lesson.incident = incident
         lesson.incident_type_id = incident.incident_type_id
         lesson.services = sorted(incident.affected_services or [])

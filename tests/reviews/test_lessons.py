@@ -62,14 +62,15 @@ def _declare(responder, **kwargs):
     )
 
 
-def test_publishing_indexes_each_lesson_under_type_and_services(
+def test_publishing_indexes_each_lesson_and_the_cause_under_type_and_services(
     resolve, manager, reviewer, cache_type
 ):
     review = _publish(resolve, manager, reviewer, incident_type=cache_type)
     lessons = list(Lesson.objects.filter(review=review))
-    assert [lesson.text for lesson in lessons] == [
-        "Cache keys must include the session.",
-        "Test cache rules in CI.",
+    assert [(lesson.kind, lesson.text) for lesson in lessons] == [
+        ("lesson", "Cache keys must include the session."),
+        ("lesson", "Test cache rules in CI."),
+        ("cause", review.root_cause),  # the resolved cause is indexed too
     ]
     assert {lesson.incident_type for lesson in lessons} == {cache_type}
     assert all(lesson.services == ["checkout-api"] for lesson in lessons)
@@ -128,7 +129,7 @@ def test_a_reviewer_marks_a_lesson_adopted_into_a_playbook_step(
     review = _publish(resolve, manager, reviewer, incident_type=cache_type)
     playbook = PlaybookFactory(incident_type=cache_type, name="Cache leak playbook")
     step = PlaybookStepFactory(playbook=playbook, order=3, title="Purge the cache")
-    lesson = review.lesson_items.first()
+    lesson = review.lesson_items.get(kind="lesson", order=1)
 
     client = Client()
     client.force_login(reviewer)
@@ -150,7 +151,7 @@ def test_only_reviewers_adopt_and_only_into_the_types_playbooks(
     resolve, manager, reviewer, responder, cache_type
 ):
     review = _publish(resolve, manager, reviewer, incident_type=cache_type)
-    lesson = review.lesson_items.first()
+    lesson = review.lesson_items.get(kind="lesson", order=1)
     other = PlaybookStepFactory(
         playbook=PlaybookFactory(incident_type=IncidentTypeFactory(slug="other"))
     )
@@ -166,7 +167,7 @@ def test_republishing_keeps_an_adoption_of_an_unchanged_lesson(
 ):
     review = _publish(resolve, manager, reviewer, incident_type=cache_type)
     step = PlaybookStepFactory(playbook=PlaybookFactory(incident_type=cache_type))
-    first = review.lesson_items.first()
+    first = review.lesson_items.get(kind="lesson", order=1)
     services.lesson_adopt(lesson=first, actor=reviewer, step=step)
     services.lessons_index(review=review)
     assert review.lesson_items.get(text=first.text).playbook_step == step
@@ -183,3 +184,24 @@ def test_a_lesson_several_reviews_drew_is_shown_once(
 
     assert first.incident.reference in page and second.incident.reference in page
     assert page.count("Cache keys must include the session.") == 1
+
+
+def test_a_review_without_lessons_still_shows_its_cause_and_fix(
+    resolve, manager, reviewer, responder, cache_type
+):
+    incident = resolve(
+        "SEV-2", at=WEDNESDAY - timedelta(days=3), incident_type=cache_type
+    )
+    review = incident.review
+    services.review_update(
+        review=review, actor=manager, summary="Pages leaked.", root_cause="A bad key."
+    )
+    services.review_submit(review=review, actor=manager)
+    services.review_approve(review=review, actor=reviewer)
+    services.review_publish(review=review, actor=manager)
+    assert list(review.lesson_items.values_list("kind", "text")) == [
+        ("cause", "A bad key.")
+    ]
+    page = _page(responder, _declare(responder, incident_type=cache_type))
+    assert incident.reference in page and "A bad key." in page
+    assert incident.resolution_summary in page
