@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F
-from django.db.models.functions import TruncMonth, TruncWeek
+from django.db.models.functions import Coalesce, TruncMonth, TruncWeek
 
 from incidents.models import Incident
 
@@ -29,9 +29,11 @@ def incident_trends(
 ) -> list[dict]:
     """Per period (weeks start on Monday, months on the 1st, at midnight in the
     organisation's time zone, ``settings.INCIDENTOPS_TIME_ZONE``) and group: how
-    many incidents were declared, how many were acknowledged and resolved, and the mean time to acknowledge (``acknowledged_at`` −
-    ``created_at``) and to resolve (``resolved_at`` − ``created_at``) in seconds,
-    over the incidents ``user`` may see. Reads only.
+    many incidents were declared, how many were acknowledged and resolved, and the mean time to acknowledge
+    (``acknowledged_at`` − ``detected_at``) and to resolve (``resolved_at`` −
+    the impact start, ``impact_started_at`` or else ``detected_at``) in seconds,
+    over the incidents ``user`` may see, with any times people corrected.
+    Reads only.
 
     Raises ``ValueError`` for an unknown ``group_by`` or ``period``.
     """
@@ -59,13 +61,14 @@ def incident_trends(
             resolved=Count("resolved_at"),
             mtta=Avg(
                 ExpressionWrapper(
-                    F("acknowledged_at") - F("created_at"),
+                    F("acknowledged_at") - F("detected_at"),
                     output_field=DurationField(),
                 )
             ),
             mttr=Avg(
                 ExpressionWrapper(
-                    F("resolved_at") - F("created_at"), output_field=DurationField()
+                    F("resolved_at") - Coalesce("impact_started_at", "detected_at"),
+                    output_field=DurationField(),
                 )
             ),
         )

@@ -41,6 +41,7 @@ from incidents.serializers import (
     AlertSerializer,
     AssignRoleInput,
     ConfirmSeverityInput,
+    CorrectTimesInput,
     ErrorSerializer,
     IncidentCreateInput,
     IncidentPatchInput,
@@ -217,6 +218,25 @@ class IncidentViewSet(
         incident = self.get_object()
         data = _validated(TransitionInput, request.data)
         services.incident_transition(incident=incident, actor=request.user, **data)
+        return self._render(self.get_queryset().get(pk=incident.pk))
+
+    @extend_schema(
+        summary="Correct the incident's times",
+        description="Any of `impact_started_at`, `detected_at`, `acknowledged_at`, "
+        "`mitigated_at`, `resolved_at` with a `reason`. A time not set yet cannot "
+        "be corrected (except the impact start); times must keep their order and "
+        "none may be in the future (400 with the reason). Each correction is on "
+        "the timeline with the old and new values; response metrics use the "
+        "corrected times. 403 unless the caller runs the incident.",
+        request=CorrectTimesInput,
+        responses={200: IncidentSerializer, **WRITE_ERRORS},
+    )
+    @action(detail=True, methods=["post"], url_path="correct-times")
+    def correct_times(self, request, pk=None):
+        incident = self.get_object()
+        _refuse_unknown(request.data, CorrectTimesInput)
+        data = _validated(CorrectTimesInput, request.data)
+        services.incident_correct_times(incident=incident, actor=request.user, **data)
         return self._render(self.get_queryset().get(pk=incident.pk))
 
     @extend_schema(

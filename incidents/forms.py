@@ -3,7 +3,9 @@
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
+from incidents.filters import org_zone
 from incidents.models import ActionItem, Incident, IncidentType, Role, SeverityLevel
 
 
@@ -30,6 +32,25 @@ class PersonChoiceField(forms.ModelChoiceField):
 
 def _types():
     return IncidentType.objects.filter(is_active=True).select_related("family")
+
+
+class OrgDateTimeField(forms.DateTimeField):
+    """A ``datetime-local`` input read in the organisation's time zone (the zone
+    the portal shows times in), whatever the server's zone."""
+
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local"})
+
+    def prepare_value(self, value):
+        if hasattr(value, "tzinfo") and value.tzinfo is not None:
+            return timezone.localtime(value, org_zone()).strftime("%Y-%m-%dT%H:%M")
+        return value
+
+    def to_python(self, value):
+        result = super().to_python(value)
+        if result is not None:
+            result = result.replace(tzinfo=None)
+            result = timezone.make_aware(result, org_zone())
+        return result
 
 
 class IncidentPageForm(forms.Form):
@@ -101,6 +122,12 @@ class DeclareForm(forms.Form):
         required=False,
         help_text="Only people granted on it may see it. Some types (e.g. data "
         "breaches) are restricted by default.",
+    )
+    impact_started_at = OrgDateTimeField(
+        label="Impact started",
+        required=False,
+        help_text="If it began before now (\u201cfailing since 14:05\u201d). "
+        "Leave empty for now.",
     )
 
 
@@ -268,3 +295,43 @@ class NoteForm(IncidentPageForm):
     body = forms.CharField(
         label="Note", widget=forms.Textarea(attrs={"rows": 2}), max_length=5000
     )
+
+
+class CorrectTimesForm(IncidentPageForm):
+    """Correct the record's times (``incident_correct_times``); empty or
+    unchanged fields are left as they are."""
+
+    id_prefix = "times"
+
+    impact_started_at = OrgDateTimeField(label="Impact started", required=False)
+    detected_at = OrgDateTimeField(label="Detected", required=False)
+    acknowledged_at = OrgDateTimeField(label="Acknowledged", required=False)
+    mitigated_at = OrgDateTimeField(label="Mitigated", required=False)
+    resolved_at = OrgDateTimeField(label="Resolved", required=False)
+    reason = forms.CharField(
+        max_length=1000,
+        widget=forms.TextInput(attrs={"placeholder": "How do you know?"}),
+    )
+
+    def changed_times(self, incident) -> dict:
+        """The times given that differ from the incident's, to the minute the
+        form shows (a time left as shown keeps its seconds)."""
+        changed = {}
+        for name in (
+            "impact_started_at",
+            "detected_at",
+            "acknowledged_at",
+            "mitigated_at",
+            "resolved_at",
+        ):
+            value = self.cleaned_data.get(name)
+            current = getattr(incident, name)
+            if value is None:
+                continue
+            if (
+                current is not None
+                and current.replace(second=0, microsecond=0) == value
+            ):
+                continue
+            changed[name] = value
+        return changed

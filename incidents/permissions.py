@@ -220,6 +220,18 @@ def can_transition(user, incident: Incident) -> bool:
     )
 
 
+def can_correct_times(user, incident: Incident) -> bool:
+    """Correcting the record's times: people who run the incident (incident
+    managers, the commander, role holders granted change), never a system."""
+    if not can_view(user, incident) or not user.is_human:
+        return False
+    return (
+        user.has_perm(CHANGE)
+        or _granted(user, CHANGE, incident)
+        or is_commander(user, incident)
+    )
+
+
 def can_add_note(user, incident: Incident) -> bool:
     if not can_view(user, incident):
         return False

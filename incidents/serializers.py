@@ -129,6 +129,7 @@ class IncidentSerializer(serializers.ModelSerializer):
             "resolution_summary",
             "dedup_key",
             "created_at",
+            "impact_started_at",
             "detected_at",
             "acknowledged_at",
             "mitigated_at",
@@ -430,6 +431,23 @@ class IncidentCreateInput(serializers.Serializer):
         child=serializers.CharField(max_length=100), required=False, default=list
     )
     detected_at = serializers.DateTimeField(required=False, allow_null=True)
+    impact_started_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="When the impact began, if before detection (e.g. a report "
+        "saying 'failing since 14:05'); defaults to `detected_at`.",
+    )
+
+
+class CorrectTimesInput(serializers.Serializer):
+    """Any of the five times (ISO 8601 with a zone) and the reason."""
+
+    impact_started_at = serializers.DateTimeField(required=False)
+    detected_at = serializers.DateTimeField(required=False)
+    acknowledged_at = serializers.DateTimeField(required=False)
+    mitigated_at = serializers.DateTimeField(required=False)
+    resolved_at = serializers.DateTimeField(required=False)
+    reason = serializers.CharField(max_length=1000)
 
 
 class IncidentPatchInput(serializers.Serializer):

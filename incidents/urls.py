@@ -58,6 +58,11 @@ urlpatterns = [
         name="stakeholder_update",
     ),
     path(
+        "incidents/<str:reference>/times/",
+        views.CorrectTimesView.as_view(),
+        name="correct_times",
+    ),
+    path(
         "incidents/<str:reference>/notes/",
         views.NoteView.as_view(),
         name="note",

@@ -361,17 +361,10 @@ class Review(models.Model):
 
     # -- metrics from the incident's timestamps --
     def response_metrics(self) -> dict[str, timedelta | None]:
-        incident = self.incident
-        start = incident.detected_at
-
-        def since(value):
-            return value - start if value and start else None
-
-        return {
-            "time_to_acknowledge": since(incident.acknowledged_at),
-            "time_to_mitigate": since(incident.mitigated_at),
-            "time_to_resolve": since(incident.resolved_at),
-        }
+        """The incident's response times (``Incident.response_times``): to
+        acknowledge from detection, to mitigate and resolve from impact start,
+        with any corrections people made to those times."""
+        return self.incident.response_times()
 
 
 class FiveWhy(models.Model):

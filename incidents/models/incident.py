@@ -130,6 +130,10 @@ class Incident(models.Model):
     )
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # When the impact began, which may be well before anyone noticed ("failing
+    # since 14:05" reported at 14:41). Response metrics count from here; the
+    # services set it to ``detected_at`` when nobody says otherwise.
+    impact_started_at = models.DateTimeField(null=True, blank=True)
     detected_at = models.DateTimeField(default=timezone.now)
     # Set when a person first takes command (the first commander assignment):
     # that is when a human has taken the incident on, and it always precedes
@@ -300,6 +304,26 @@ class Incident(models.Model):
             .exclude(pk__in=held)
             .distinct()
         )
+
+    # -- response times (seconds are the API's unit; see ``response_times``) --
+    @property
+    def impact_start(self) -> datetime:
+        """When the impact began: ``impact_started_at``, else detection."""
+        return self.impact_started_at or self.detected_at
+
+    def response_times(self) -> dict[str, timedelta | None]:
+        """Time to acknowledge (from detection), to mitigate and to resolve (from
+        impact start); None where the incident has not got there."""
+        start = self.impact_start
+
+        def since(origin, value):
+            return value - origin if value and origin else None
+
+        return {
+            "time_to_acknowledge": since(self.detected_at, self.acknowledged_at),
+            "time_to_mitigate": since(start, self.mitigated_at),
+            "time_to_resolve": since(start, self.resolved_at),
+        }
 
     # -- regulatory notification deadline --
     @property

@@ -25,6 +25,8 @@ The services live in one module per concern and are all importable from here
 - ``roles``: role assignment and handover;
 - ``lifecycle``: status transitions;
 - ``notes``: notes and stakeholder updates;
+- ``times``: correcting an incident's times (impact start, detection,
+  acknowledgement, mitigation, resolution);
 - ``integrations``: alert integrations and their secrets;
 - ``revision``: ``incident_touch``, the counter the live pages poll;
 - ``base``: the helpers they share (locks, grants, the history actor).
@@ -109,6 +111,11 @@ from incidents.services.severity import (
     incident_record_suggestion,
 )
 from incidents.services.timeline import timeline_append, timeline_record
+from incidents.services.times import (
+    CORRECTABLE_TIMES,
+    incident_correct_times,
+    times_order_problem,
+)
 from incidents.triage import suggest_for
 
 __all__ = [
@@ -117,6 +124,7 @@ __all__ = [
     "incident_number",
     "ACTION_EDITABLE",
     "ActionItem",
+    "CORRECTABLE_TIMES",
     "COMMANDER",
     "DomainError",
     "EDITABLE_FIELDS",
@@ -162,6 +170,7 @@ __all__ = [
     "incident_assign_role",
     "incident_classify",
     "incident_confirm_severity",
+    "incident_correct_times",
     "incident_declare",
     "incident_record_suggestion",
     "incident_set_restriction",
@@ -175,4 +184,5 @@ __all__ = [
     "suggest_for",
     "timeline_append",
     "timeline_record",
+    "times_order_problem",
 ]

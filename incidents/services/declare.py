@@ -63,6 +63,7 @@ def incident_declare(
     affected_sites: list[str] | None = None,
     affected_suppliers: list[str] | None = None,
     detected_at: datetime | None = None,
+    impact_started_at: datetime | None = None,
     now: datetime | None = None,
     integration: Integration | None = None,
     dedup_key: str = "",
@@ -79,7 +80,9 @@ def incident_declare(
     and the type's groups. ``restricted`` None lets the type decide: a type
     restricted by default restricts it, and so does a suggested one when the
     type is left to triage (the rationale says why; see
-    ``services.restriction``). ``detected_at``/``now`` back-date it. ``integration``/``dedup_key``
+    ``services.restriction``). ``detected_at``/``now`` back-date it; ``impact_started_at`` (when the
+    impact began, before or at detection) defaults to ``detected_at``.
+    ``integration``/``dedup_key``
     come from alert ingestion.
     ``deferred`` (alert ingestion, which must answer a storm fast and in
     parallel): the suggestion is only ``suggested_severity`` with
@@ -93,7 +96,8 @@ def incident_declare(
     Raises: ``NotPermitted`` if ``actor`` may not declare, or declares a
     restricted-by-default type unrestricted without being allowed to lift
     restrictions; ``DomainError`` for a
-    blank title or a dedup key without an integration; ``OpenIncidentExists`` if
+    blank title, a dedup key without an integration, or a detection or impact
+    start in the future; ``OpenIncidentExists`` if
     the integration already has an open incident for ``dedup_key`` (also when a
     concurrent declare won the race).
     """
@@ -108,6 +112,11 @@ def incident_declare(
         now=now,
         deferred=deferred,
     )
+    impact_started_at = impact_started_at or detected_at
+    if impact_started_at > now:
+        raise DomainError(
+            "The impact cannot start in the future.", field="impact_started_at"
+        )
     asked_restricted = restricted
     restricted, _ = restriction_on_declare(
         actor=actor,
@@ -122,6 +131,7 @@ def incident_declare(
         status=Status.TRIAGE,
         created_at=now,
         detected_at=detected_at,
+        impact_started_at=impact_started_at,
         customer_facing=customer_facing,
         data_exposed=data_exposed,
         regulatory=regulatory,
@@ -218,6 +228,7 @@ def _declare_now(
             "regulatory": incident.regulatory,
             "restricted": incident.restricted,
             "detected_at": incident.detected_at,
+            "impact_started_at": incident.impact_started_at,
             "integration": integration.name if integration else None,
             "dedup_key": incident.dedup_key,
         },

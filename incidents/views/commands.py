@@ -15,6 +15,7 @@ from incidents.forms import (
     ActionUpdateForm,
     AssignRoleForm,
     ConfirmSeverityForm,
+    CorrectTimesForm,
     IncidentTypeForm,
     NoteForm,
     RestrictionForm,
@@ -249,6 +250,25 @@ class NoteView(IncidentCommandView):
             body=form.cleaned_data["body"],
         )
         return "Note added to the timeline."
+
+
+class CorrectTimesView(IncidentCommandView):
+    """Correct the record's times (``incident_correct_times``)."""
+
+    form_class = CorrectTimesForm
+    form_context_name = "times_form"
+
+    def perform(self, form):
+        changed = form.changed_times(self.incident)
+        if not changed:
+            return "No time changed."
+        services.incident_correct_times(
+            incident=self.incident,
+            actor=self.request.user,
+            reason=form.cleaned_data["reason"],
+            **changed,
+        )
+        return "Times corrected; the timeline shows the old and new values."
 
 
 class ActionTrackerMixin(IncidentMixin):

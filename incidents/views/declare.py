@@ -48,7 +48,7 @@ class DeclareView(LoginRequiredMixin, FormView):
                 if name in ("title", "description", "impact")
                 else "change"
             )
-            if name != "restricted":
+            if name not in ("restricted", "impact_started_at"):
                 field.widget.attrs.update(live, **{"hx-trigger": trigger})
         return form
 
@@ -67,6 +67,7 @@ class DeclareView(LoginRequiredMixin, FormView):
                 # Unticked means "the type decides": a restricted-by-default type
                 # stays restricted unless an incident manager lifts it later.
                 restricted=True if data["restricted"] else None,
+                impact_started_at=data["impact_started_at"],
             )
         except DomainError as exc:
             form.add_error(None, exc.message)

@@ -16,6 +16,7 @@ from incidents.forms import (
     ActionCreateForm,
     AssignRoleForm,
     ConfirmSeverityForm,
+    CorrectTimesForm,
     IncidentTypeForm,
     NoteForm,
     RestrictionForm,
@@ -205,6 +206,7 @@ def incident_page_context(request, incident: Incident, **forms) -> dict:
             else None
         ),
         "can_add_note": permissions.can_add_note(user, incident),
+        "can_correct_times": permissions.can_correct_times(user, incident),
         "transitions": [
             (status, Incident.Status(status).label)
             for status in incident.allowed_transitions
@@ -249,6 +251,15 @@ def incident_page_context(request, incident: Incident, **forms) -> dict:
             initial={"body": _stakeholder_template(incident, now=now)}
         ),
         "note_form": NoteForm(),
+        "times_form": CorrectTimesForm(
+            initial={
+                "impact_started_at": incident.impact_start,
+                "detected_at": incident.detected_at,
+                "acknowledged_at": incident.acknowledged_at,
+                "mitigated_at": incident.mitigated_at,
+                "resolved_at": incident.resolved_at,
+            }
+        ),
         "provided_panels": providers.render_panels(
             providers.Slot.INCIDENT, request=request, incident=incident
         ),

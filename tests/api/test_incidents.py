@@ -411,3 +411,38 @@ def test_router_root_lists_the_resources(as_manager):
 
     assert response.status_code == 200
     assert {"incidents", "incident-types", "severity-levels"} <= set(response.json())
+
+
+def test_declare_with_an_impact_start_and_correct_times(as_manager, manager):
+    started = "2026-01-05T14:05:00Z"
+    created = as_manager.post(
+        "/api/v1/incidents/",
+        {"title": "Checkout failing", "impact_started_at": started},
+        format="json",
+    )
+    assert created.status_code == 201, created.json()
+    assert created.json()["impact_started_at"] == started
+    pk = created.json()["id"]
+
+    corrected = as_manager.post(
+        f"/api/v1/incidents/{pk}/correct-times/",
+        {"impact_started_at": "2026-01-05T13:50:00Z", "reason": "Earlier logs"},
+        format="json",
+    )
+    assert corrected.status_code == 200, corrected.json()
+    assert corrected.json()["impact_started_at"] == "2026-01-05T13:50:00Z"
+
+    refused = as_manager.post(
+        f"/api/v1/incidents/{pk}/correct-times/",
+        {"resolved_at": "2026-01-05T15:00:00Z", "reason": "x"},
+        format="json",
+    )
+    assert refused.status_code == 400
+    assert "resolved_at" in refused.json()["errors"]
+
+    unknown = as_manager.post(
+        f"/api/v1/incidents/{pk}/correct-times/",
+        {"closed_at": "2026-01-05T15:00:00Z", "reason": "x"},
+        format="json",
+    )
+    assert unknown.status_code == 400
