@@ -28,6 +28,13 @@ Arguments (besides ``sender``), all keyword:
                                  actor
     The *suggested* severity rose (a worse alert fired): a person should look and
     confirm; the confirmed severity is unchanged.
+``incident_imported``            incident, created (bool), review (dict or None),
+                                 actor
+    A past incident was imported or its record changed (``incident_import``).
+    It is a record, not news: receivers send nothing and start nothing (no
+    review is opened); ``review`` is the file's completed review, if any:
+    ``{"summary", "root_cause", "lessons", "follow_ups": [{"title", "status",
+    "owner" (a user or None)}]}``.
 
 ``actor`` is the acting user, or None for the system.
 
@@ -53,6 +60,7 @@ stakeholder_update_posted = Signal()
 action_changed = Signal()
 playbook_applied = Signal()
 severity_suggestion_raised = Signal()
+incident_imported = Signal()
 
 # --- Importing history -------------------------------------------------------
 # Past incidents brought in from another tool (or the demo's history) go through

@@ -16,6 +16,9 @@ class ReviewsConfig(AppConfig):
             receivers.on_incident_severity_confirmed,
             dispatch_uid="reviews.incident_severity_confirmed",
         )
+        events.incident_imported.connect(
+            receivers.on_incident_imported, dispatch_uid="reviews.incident_imported"
+        )
         panels.register()
 
     def seed_demo(self, *, stdout) -> None:

@@ -22,3 +22,11 @@ def on_incident_severity_confirmed(
     services.review_apply_severity_change(
         incident=incident, previous_severity=previous_severity, actor=actor
     )
+
+
+def on_incident_imported(
+    sender, *, incident, review=None, actor=None, **kwargs
+) -> None:
+    """Store an imported incident's review, if its file had one, as completed."""
+    if review:
+        services.review_import(incident=incident, content=review, actor=actor)

@@ -212,6 +212,15 @@ class Incident(models.Model):
     )
     dedup_key = models.CharField(max_length=255, blank=True)
 
+    # Imported history (``incidents.importing``): where the incident came from,
+    # its id and link there, when it was last imported, and a digest of the
+    # imported record, so that a second import of the same row changes nothing.
+    external_source = models.CharField(max_length=30, blank=True)
+    external_id = models.CharField(max_length=255, blank=True)
+    external_url = models.URLField(max_length=500, blank=True)
+    imported_at = models.DateTimeField(null=True, blank=True)
+    import_digest = models.CharField(max_length=64, blank=True, editable=False)
+
     objects = IncidentQuerySet.as_manager()
     history = HistoricalRecords()
 
@@ -229,6 +238,12 @@ class Incident(models.Model):
                 fields=["integration", "dedup_key"],
                 condition=~Q(status__in=["resolved", "closed"]) & ~Q(dedup_key=""),
                 name="incident_one_open_per_dedup_key",
+            ),
+            # An imported record is one incident, however often it is imported.
+            models.UniqueConstraint(
+                fields=["external_source", "external_id"],
+                condition=~Q(external_id=""),
+                name="incident_one_per_external_id",
             ),
         ]
         indexes = [
@@ -261,6 +276,10 @@ class Incident(models.Model):
 
     def can_transition_to(self, status: str) -> bool:
         return status in self.allowed_transitions
+
+    @property
+    def is_imported(self) -> bool:
+        return self.imported_at is not None
 
     @property
     def is_open(self) -> bool:

@@ -23,6 +23,7 @@ The services live in one module per concern and are all importable from here
 - ``restriction``: restriction follows the type (fail-closed), and
   ``incident_set_restriction`` to restrict or lift by hand;
 - ``roles``: role assignment and handover;
+- ``importing``: importing a past incident, keeping its times;
 - ``lifecycle``: status transitions;
 - ``notes``: notes and stakeholder updates;
 - ``times``: correcting an incident's times (impact start, detection,
@@ -87,6 +88,7 @@ from incidents.services.declare_alerts import (
     incident_detected_earlier,
     incident_number,
 )
+from incidents.services.importing import ImportOutcome, incident_import
 from incidents.services.integrations import (
     integration_create,
     integration_rotate_secret,
@@ -124,6 +126,7 @@ __all__ = [
     "incident_number",
     "ACTION_EDITABLE",
     "ActionItem",
+    "ImportOutcome",
     "CORRECTABLE_TIMES",
     "COMMANDER",
     "DomainError",
@@ -172,6 +175,7 @@ __all__ = [
     "incident_confirm_severity",
     "incident_correct_times",
     "incident_declare",
+    "incident_import",
     "incident_record_suggestion",
     "incident_set_restriction",
     "incident_transition",

@@ -14,6 +14,7 @@ The services live in one module per concern and are all importable from here
 - ``workflow``: submit, approve, request changes, publish;
 - ``batch``: batch reviews and severity changes after resolve;
 - ``drafting``: the first draft from the record, redrafts, accepting drafts;
+- ``importing``: the completed review of an imported incident;
 - ``lessons``: the lessons index filled on publication, adoption into playbooks;
 - ``sweep``: reminders, overdue alerts and escalations (``review_sweep``);
 - ``base``: the helpers they share.
@@ -100,6 +101,7 @@ from reviews.services.editing import (
     review_save,
     review_version,
 )
+from reviews.services.importing import review_import
 from reviews.services.lessons import lesson_adopt, lessons_index
 from reviews.services.sweep import (
     ReviewAlert,
@@ -121,6 +123,7 @@ __all__ = [
     "StaleReview",
     "review_save",
     "review_version",
+    "review_import",
     "Approval",
     "BatchReview",
     "BatchReviewItem",

@@ -1,6 +1,6 @@
 """The portal's impact start on the declare form and its correct-times control."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
