@@ -15,6 +15,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from incidentops.admin import ReadOnlyAdminMixin
 from incidentops.exceptions import DomainError
 from incidents import permissions, services
+from incidents.admin_import import IncidentImportAdminMixin
 from incidents.ingestion.severity import normalise_map
 from incidents.models import (
     Alert,
@@ -188,7 +189,7 @@ class TimelineEntryInline(admin.TabularInline):
 
 
 @admin.register(Incident)
-class IncidentAdmin(SimpleHistoryAdmin):
+class IncidentAdmin(IncidentImportAdminMixin, SimpleHistoryAdmin):
     """Read-only: incidents change through the portal and the API (services)."""
 
     list_display = [
@@ -201,8 +202,14 @@ class IncidentAdmin(SimpleHistoryAdmin):
         "created_at",
         "portal_link",
     ]
-    list_filter = ["status", "severity", "incident_type__family", "restricted"]
-    search_fields = ["reference", "title", "description"]
+    list_filter = [
+        "status",
+        "severity",
+        "incident_type__family",
+        "restricted",
+        "external_source",
+    ]
+    search_fields = ["reference", "title", "description", "external_id"]
     ordering = ["-created_at"]
     date_hierarchy = "created_at"
     list_select_related = ["severity", "incident_type"]

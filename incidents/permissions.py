@@ -258,5 +258,10 @@ def can_apply_playbook(user, incident: Incident) -> bool:
     return can_manage_actions(user, incident)
 
 
+def can_import(user) -> bool:
+    """Importing history (admin upload): incident managers and superusers."""
+    return _active(user) and user.is_human and user.has_perm(CHANGE)
+
+
 def can_manage_integrations(user) -> bool:
     return _active(user) and user.has_perm(ADD_INTEGRATION)

@@ -13,9 +13,9 @@ time; PagerDuty empties both once an incident is resolved), ``body.details``.
 Users are matched by ``email`` when the export carries it (``include[]=users``),
 else by a placeholder ``pagerduty-<id>`` named after their ``summary``.
 
-Severity comes from an editable table (``settings.IMPORT_PAGERDUTY_SEVERITY``,
-or a JSON file given to the command): a priority first (``"P1": "SEV-1"``), then
-the urgency (``"urgency:high": "SEV-2"``).
+Severity comes from an editable table (``DEFAULT_SEVERITY``, whose entries a
+JSON file given to the command replaces): a priority first (``"P1": "SEV-1"``),
+then the urgency (``"urgency:high": "SEV-2"``).
 """
 
 from __future__ import annotations
@@ -146,11 +146,10 @@ def _record(item: dict, *, tz: ZoneInfo, table: dict[str, str]) -> ImportRecord:
         description = ""
     if details:
         description = (description + "\n\n" + str(details)).strip()
-    number = item.get("incident_number")
     return ImportRecord(
         source="pagerduty",
         external_id=external_id,
-        title=(f"{title}" if not number else f"{title}")[:200],
+        title=title[:200],
         description=description,
         external_url=str(item.get("html_url") or "")[:500],
         severity=severity,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from guardian.shortcuts import get_users_with_perms
@@ -316,3 +317,37 @@ def test_imported_incidents_feed_similar_search_and_training(outage, mia):
     similar = similar_incidents("checkout down", user=mia)
     assert [s.reference for s in similar] == [Incident.objects.get().reference]
     assert len(labelled_incidents()) == 1
+
+
+def test_admin_preview_then_commit(client, outage, mia):
+    mia.is_staff = True
+    mia.save()
+    client.force_login(mia)
+    listing = client.get("/admin/incidents/incident/")
+    assert b"Import incidents" in listing.content
+    upload = SimpleUploadedFile("history.csv", _csv(GOOD, "PM-2,Bad,,,,,,never,,,,,,,"))
+
+    preview = client.post(
+        "/admin/incidents/incident/import/",
+        {"file": upload, "format": "native", "time_zone": "Europe/London"},
+    )
+
+    assert preview.status_code == 200
+    assert b"imported 1, updated 0, unchanged 0, refused 1" in preview.content
+    assert b"is not an ISO 8601 time" in preview.content
+    assert Incident.objects.count() == 0
+    digest = preview.context["digest"]
+
+    done = client.post(
+        "/admin/incidents/incident/import/", {"commit": "1", "digest": digest}
+    )
+    assert done.status_code == 302
+    assert list(Incident.objects.values_list("external_id", flat=True)) == ["PM-1"]
+
+
+def test_admin_import_needs_the_right(client, db):
+    clerk = UserFactory(username="clerk", groups=[groups.RESPONDERS])
+    clerk.is_staff = True
+    clerk.save()
+    client.force_login(clerk)
+    assert client.get("/admin/incidents/incident/import/").status_code == 403
