@@ -244,7 +244,8 @@ def incident_detected_earlier(
     For a caller that holds the incident's row lock in its transaction, with
     ``incident`` that locked row (alert ingestion; ``tail`` as for
     ``timeline_append``). ``alert`` (``{"fingerprint", "name", "labels"}``)
-    names the alert that started first. Changes: ``detected_at`` (history
+    names the alert that started first. Changes: ``detected_at`` and, when it
+    was later, ``impact_started_at`` (history
     records ``actor``, the integration's account) and a ``field_change``
     timeline entry from/to (UTC). Returns that entry, or None when nothing
     moved (not earlier, or the incident is closed). Sends nothing. Raises
@@ -256,7 +257,17 @@ def incident_detected_earlier(
         return None
     previous = incident.detected_at
     incident.detected_at = detected_at
-    _save(incident, actor, update_fields=["detected_at"])
+    changed = ["detected_at"]
+    changes = {"detected_at": {"from": previous, "to": detected_at}}
+    if incident.impact_started_at is None or incident.impact_started_at > detected_at:
+        # The impact had begun by the time the alert started.
+        changes["impact_started_at"] = {
+            "from": incident.impact_started_at,
+            "to": detected_at,
+        }
+        incident.impact_started_at = detected_at
+        changed.append("impact_started_at")
+    _save(incident, actor, update_fields=changed)
     source = "an alert"
     if alert:
         source = "alert " + Alert.short_name(
@@ -269,10 +280,7 @@ def incident_detected_earlier(
         occurred_at=now,
         summary=f"Detection time moved earlier to {_utc(detected_at)} "
         f"(was {_utc(previous)}): {source} started then.",
-        data={
-            "changes": {"detected_at": {"from": previous, "to": detected_at}},
-            "alert": alert,
-        },
+        data={"changes": changes, "alert": alert},
         tail=tail,
     )
 

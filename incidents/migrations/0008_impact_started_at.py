@@ -14,7 +14,7 @@ def impact_from_detection(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("incidents", "0006_alert_records"),
+        ("incidents", "0007_alert_view_permission"),
     ]
 
     operations = [
