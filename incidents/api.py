@@ -18,11 +18,11 @@ from drf_spectacular.utils import (
 )
 from rest_framework import filters, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
 from incidentops.exceptions import DomainError
-from incidents import analytics, services
+from incidents import analytics, insights, services
 from incidents import permissions as rules
 from incidents.filters import IncidentFilter, StrictOrderingFilter
 from incidents.ingestion.api import AlertIngestView  # noqa: F401 (the URL map)
@@ -47,6 +47,8 @@ from incidents.serializers import (
     IncidentPatchInput,
     IncidentSerializer,
     IncidentTypeSerializer,
+    InsightsQueryInput,
+    InsightsSerializer,
     RoleAssignmentSerializer,
     SeverityLevelSerializer,
     StakeholderUpdateInput,
@@ -456,6 +458,27 @@ class AnalyticsViewSet(viewsets.GenericViewSet):
         params = _validated(TrendsQueryInput, request.query_params)
         results = analytics.incident_trends(user=request.user, **params)
         return Response(TrendsSerializer({**params, "results": results}).data)
+
+    @extend_schema(
+        summary="The insights page's figures: volume, MTTx medians and p90, "
+        "recurrence, triage agreement, alert noise",
+        description="Over the incidents the caller may see, declared between "
+        "`since` and `until` (days in the organisation's time zone, inclusive; "
+        "default the last 365 days). Durations in seconds: to acknowledge from "
+        "detection, to mitigate and resolve from the impact start. 403 for "
+        "people without the insights right (managers, executives, reviewers).",
+        parameters=[InsightsQueryInput],
+        responses={200: InsightsSerializer, 400: ERROR, 401: ERROR, 403: ERROR},
+    )
+    @action(detail=False, methods=["get"])
+    def insights(self, request):
+        if not rules.can_view_insights(request.user):
+            raise PermissionDenied(
+                "Insights are for managers, executives and reviewers."
+            )
+        params = _validated(InsightsQueryInput, request.query_params)
+        figures = insights.insights(request.user, insights.InsightFilters(**params))
+        return Response(InsightsSerializer(figures).data)
 
 
 def register(router) -> None:

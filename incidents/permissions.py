@@ -258,6 +258,13 @@ def can_apply_playbook(user, incident: Incident) -> bool:
     return can_manage_actions(user, incident)
 
 
+def can_view_insights(user) -> bool:
+    """The insights page: incident managers, executives and reviewers (their
+    groups hold ``view_insights``) and superusers. What it counts is still
+    limited to what ``user`` may see."""
+    return _active(user) and user.has_perm("incidents.view_insights")
+
+
 def can_import(user) -> bool:
     """Importing history (admin upload): incident managers and superusers."""
     return _active(user) and user.is_human and user.has_perm(CHANGE)

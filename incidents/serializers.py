@@ -583,3 +583,64 @@ class TrendsQueryInput(serializers.Serializer):
         if attrs["since"] and attrs["until"] and attrs["since"] > attrs["until"]:
             raise serializers.ValidationError("since must not be after until.")
         return attrs
+
+
+class InsightsQueryInput(serializers.Serializer):
+    """The insights filters (``incidents.insights.InsightFilters``)."""
+
+    since = serializers.DateField(required=False, allow_null=True, default=None)
+    until = serializers.DateField(required=False, allow_null=True, default=None)
+    family = serializers.CharField(required=False, allow_blank=True, default="")
+    incident_type = serializers.CharField(required=False, allow_blank=True, default="")
+    severity = serializers.CharField(required=False, allow_blank=True, default="")
+    service = serializers.CharField(required=False, allow_blank=True, default="")
+    period = serializers.ChoiceField(choices=["month", "week"], default="month")
+
+    def validate(self, attrs):
+        if attrs["since"] and attrs["until"] and attrs["since"] > attrs["until"]:
+            raise serializers.ValidationError("since must not be after until.")
+        return attrs
+
+
+class _Measure(serializers.Serializer):
+    count = serializers.IntegerField()
+    median = serializers.FloatField(allow_null=True, help_text="seconds")
+    p90 = serializers.FloatField(allow_null=True, help_text="seconds")
+
+
+class ResponseRowSerializer(serializers.Serializer):
+    group = serializers.CharField(allow_null=True)
+    count = serializers.IntegerField()
+    time_to_acknowledge = _Measure(help_text="from detection")
+    time_to_mitigate = _Measure(help_text="from the impact start")
+    time_to_resolve = _Measure(help_text="from the impact start")
+
+
+class VolumeRowSerializer(serializers.Serializer):
+    period_start = serializers.DateField()
+    group = serializers.CharField(allow_null=True)
+    count = serializers.IntegerField()
+
+
+class InsightsSerializer(serializers.Serializer):
+    """Every figure of the insights page, over what the caller may see."""
+
+    filters = serializers.DictField()
+    volume = serializers.DictField(
+        child=VolumeRowSerializer(many=True),
+        help_text="by family, incident_type and severity",
+    )
+    response_by_type = ResponseRowSerializer(many=True)
+    response_by_severity = ResponseRowSerializer(many=True)
+    recurrence = serializers.DictField(
+        child=serializers.ListField(child=serializers.DictField()),
+        help_text="incident_type: [{group, slug, count}], service: [{group, count}]",
+    )
+    triage_agreement = serializers.DictField(
+        child=serializers.ListField(child=serializers.DictField()),
+        help_text="severity and incident_type: [{group, suggested, agreed, share}]",
+    )
+    alert_noise = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="[{group: integrations|people, count, confirmed, share_confirmed}]",
+    )

@@ -7,7 +7,7 @@ class ReviewsConfig(AppConfig):
 
     def ready(self) -> None:
         from incidents import events
-        from reviews import panels, receivers
+        from reviews import insights, panels, receivers
 
         events.incident_resolved.connect(
             receivers.on_incident_resolved, dispatch_uid="reviews.incident_resolved"
@@ -20,6 +20,7 @@ class ReviewsConfig(AppConfig):
             receivers.on_incident_imported, dispatch_uid="reviews.incident_imported"
         )
         panels.register()
+        insights.register()
 
     def seed_demo(self, *, stdout) -> None:
         from reviews.seed import seed_reviews

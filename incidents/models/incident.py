@@ -230,6 +230,7 @@ class Incident(models.Model):
             ("confirm_severity", "Can confirm or change an incident's severity"),
             ("assign_role", "Can assign incident roles"),
             ("add_note", "Can add notes to incidents they can see"),
+            ("view_insights", "Can see the insights page (counts what they may see)"),
         ]
         constraints = [
             # One open incident per alert key, enforced by the database so that

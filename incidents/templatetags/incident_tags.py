@@ -168,6 +168,14 @@ def may_declare(user) -> bool:
 
 
 @register.filter
+def may_see_insights(user) -> bool:
+    """Whether to offer "Insights" (``permissions.can_view_insights``)."""
+    from incidents.permissions import can_view_insights
+
+    return can_view_insights(user)
+
+
+@register.filter
 def person(user) -> str:
     """A person as every picker shows them: "Full Name (username)"."""
     from incidents.forms import person_label
@@ -183,3 +191,11 @@ def with_type_name(text: str, incident_type) -> str:
     if not text or incident_type is None or not incident_type.slug:
         return text or ""
     return text.replace(f"type {incident_type.slug}", f"type “{incident_type.name}”")
+
+
+@register.filter
+def duration(seconds) -> str:
+    """Seconds as ``1h 30m`` (``–`` for none): the insights tables."""
+    from incidents.charts import format_seconds
+
+    return format_seconds(seconds)

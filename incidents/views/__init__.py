@@ -6,7 +6,7 @@ Views read through ``Incident.objects.visible_to(user)`` and
 its reason, a success a message.
 
 One module per page (``board``, ``declare``, ``incident``, ``commands``,
-``my_work``); every view is importable from here (``incidents.views.BoardView``).
+``my_work``, ``insights``); every view is importable from here (``incidents.views.BoardView``).
 """
 
 from __future__ import annotations
@@ -68,6 +68,7 @@ from incidents.views.incident import (
     incident_page_context,
     timeline_entries,
 )
+from incidents.views.insights import InsightsView
 from incidents.views.my_work import MyWorkView
 
 __all__ = [
@@ -95,6 +96,7 @@ __all__ = [
     "IncidentType",
     "IncidentTypeForm",
     "IncidentTypeView",
+    "InsightsView",
     "MyWorkView",
     "NoteForm",
     "NoteView",

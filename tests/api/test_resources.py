@@ -231,6 +231,7 @@ def test_trends_counts_mtta_mttr_by_severity(as_manager, manager):
         incident = IncidentFactory(
             reporter=manager,
             created_at=start,
+            detected_at=start,
             severity=severity("SEV-2"),
             acknowledged_at=start + timedelta(minutes=minutes),
             resolved_at=start + timedelta(hours=2),

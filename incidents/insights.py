@@ -1,0 +1,391 @@
+"""The figures of the insights page and of ``/api/v1/analytics/insights/``.
+
+Every figure counts only the incidents the viewer may see
+(``Incident.objects.visible_to``), filtered by ``InsightFilters``; time buckets
+start at midnight in the organisation's time zone (``org_zone()``). Durations are
+seconds: time to acknowledge from detection, to mitigate and to resolve from the
+impact start (``impact_started_at``, else detection), with any times people
+corrected. Medians and 90th percentiles interpolate linearly between the two
+nearest values (PostgreSQL's ``percentile_cont``; the same formula in Python on
+other databases). Each figure costs a fixed number of queries, however many
+incidents there are.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.db import connection
+from django.db.models import (
+    Aggregate,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Func,
+    Q,
+)
+from django.db.models.functions import Coalesce, TruncMonth, TruncWeek
+from django.utils import timezone
+
+from incidents.filters import org_zone
+from incidents.models import Incident
+
+PERIODS = {"week": TruncWeek, "month": TruncMonth}
+DEFAULT_DAYS = 365
+MEASURES = ("time_to_acknowledge", "time_to_mitigate", "time_to_resolve")
+
+
+@dataclass
+class InsightFilters:
+    """What the page and the API filter on; every field optional.
+
+    ``since``/``until`` are days in the organisation's zone, both inclusive
+    (default: the last 365 days up to today); ``family``, ``incident_type``
+    (slugs), ``severity`` (a code), ``service`` (an affected-service tag);
+    ``period``: ``month`` or ``week`` buckets."""
+
+    since: date | None = None
+    until: date | None = None
+    family: str = ""
+    incident_type: str = ""
+    severity: str = ""
+    service: str = ""
+    period: str = "month"
+
+    def resolved(self, today: date | None = None) -> InsightFilters:
+        today = today or timezone.localtime(timezone.now(), org_zone()).date()
+        until = self.until or today
+        since = self.since or until - timedelta(days=DEFAULT_DAYS - 1)
+        return InsightFilters(**{**asdict(self), "since": since, "until": until})
+
+    def as_dict(self) -> dict:
+        return {
+            k: (v.isoformat() if isinstance(v, date) else v)
+            for k, v in asdict(self).items()
+        }
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=org_zone())
+
+
+def incidents_for(user, filters: InsightFilters):
+    """The incidents ``user`` may see that the filters select (declared within
+    the period)."""
+    filters = filters.resolved()
+    queryset = Incident.objects.visible_to(user).filter(
+        created_at__gte=_midnight(filters.since),
+        created_at__lt=_midnight(filters.until + timedelta(days=1)),
+    )
+    if filters.family:
+        queryset = queryset.filter(incident_type__family__slug=filters.family)
+    if filters.incident_type:
+        queryset = queryset.filter(incident_type__slug=filters.incident_type)
+    if filters.severity:
+        queryset = queryset.filter(severity__code=filters.severity)
+    if filters.service:
+        queryset = queryset.filter(service_q(filters.service))
+    return queryset.order_by()
+
+
+def service_q(service: str) -> Q:
+    """Incidents whose affected services include ``service`` (exactly)."""
+    if connection.vendor == "postgresql":
+        return Q(affected_services__contains=[service])
+    # SQLite's JSON has no containment: match the quoted element in the text.
+    return Q(affected_services__icontains=f'"{service}"')
+
+
+# --- volume -------------------------------------------------------------------
+
+
+def volume(user, filters: InsightFilters) -> dict[str, list[dict]]:
+    """Incidents declared per period, by type family, type and severity:
+    ``{"family": [{"period_start", "group", "count"}], "incident_type": [...],
+    "severity": [...]}`` (group None: unclassified / unconfirmed). One query."""
+    trunc = PERIODS.get(filters.period, TruncMonth)
+    rows = (
+        incidents_for(user, filters)
+        .annotate(bucket=trunc("created_at", tzinfo=org_zone()))
+        .values(
+            "bucket",
+            "incident_type__family__name",
+            "incident_type__name",
+            "severity__code",
+        )
+        .annotate(count=Count("pk"))
+    )
+    totals: dict[str, Counter] = {
+        "family": Counter(),
+        "incident_type": Counter(),
+        "severity": Counter(),
+    }
+    for row in rows:
+        start = row["bucket"].date()
+        totals["family"][(start, row["incident_type__family__name"])] += row["count"]
+        totals["incident_type"][(start, row["incident_type__name"])] += row["count"]
+        totals["severity"][(start, row["severity__code"])] += row["count"]
+    return {
+        name: [
+            {"period_start": start, "group": group, "count": count}
+            for (start, group), count in sorted(
+                counter.items(), key=lambda item: (item[0][0], item[0][1] or "~")
+            )
+        ]
+        for name, counter in totals.items()
+    }
+
+
+# --- response times -------------------------------------------------------------
+
+
+def percentile(values: list[float], fraction: float) -> float | None:
+    """Linear interpolation between the closest ranks, as PostgreSQL's
+    ``percentile_cont``: the median of 1, 2, 3, 10 is 2.5, its p90 7.9."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * fraction
+    lower, upper = math.floor(position), math.ceil(position)
+    return ordered[lower] + (ordered[upper] - ordered[lower]) * (position - lower)
+
+
+class _Seconds(Func):
+    """A duration as seconds (PostgreSQL)."""
+
+    template = "EXTRACT(EPOCH FROM %(expressions)s)"
+    output_field = FloatField()
+
+
+class _PercentileCont(Aggregate):
+    function = "PERCENTILE_CONT"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+
+def _durations() -> dict[str, ExpressionWrapper]:
+    start = Coalesce("impact_started_at", "detected_at")
+    return {
+        "time_to_acknowledge": ExpressionWrapper(
+            F("acknowledged_at") - F("detected_at"), output_field=DurationField()
+        ),
+        "time_to_mitigate": ExpressionWrapper(
+            F("mitigated_at") - start, output_field=DurationField()
+        ),
+        "time_to_resolve": ExpressionWrapper(
+            F("resolved_at") - start, output_field=DurationField()
+        ),
+    }
+
+
+def response_times(user, filters: InsightFilters, *, group_by: str) -> list[dict]:
+    """Per group (``incident_type`` name or ``severity`` code; None for
+    unclassified / unconfirmed): ``count`` and, per measure in ``MEASURES``,
+    ``{"count", "median", "p90"}`` in seconds over the incidents that reached it.
+    One query."""
+    field = {"incident_type": "incident_type__name", "severity": "severity__code"}[
+        group_by
+    ]
+    queryset = incidents_for(user, filters)
+    if connection.vendor == "postgresql":
+        return _response_times_sql(queryset, field)
+    return _response_times_python(queryset, field)
+
+
+def _response_times_sql(queryset, field: str) -> list[dict]:
+    aggregates = {"count": Count("pk")}
+    for name, duration in _durations().items():
+        seconds = _Seconds(duration)
+        aggregates[f"{name}__count"] = Count(duration)
+        aggregates[f"{name}__median"] = _PercentileCont(seconds, fraction=0.5)
+        aggregates[f"{name}__p90"] = _PercentileCont(seconds, fraction=0.9)
+    rows = queryset.values(field).annotate(**aggregates).order_by(field)
+    return [
+        {
+            "group": row[field],
+            "count": row["count"],
+            **{
+                name: {
+                    "count": row[f"{name}__count"],
+                    "median": _round(row[f"{name}__median"]),
+                    "p90": _round(row[f"{name}__p90"]),
+                }
+                for name in MEASURES
+            },
+        }
+        for row in rows
+    ]
+
+
+def _response_times_python(queryset, field: str) -> list[dict]:
+    values: dict = defaultdict(lambda: defaultdict(list))
+    counts: Counter = Counter()
+    for row in queryset.values_list(
+        field,
+        "impact_started_at",
+        "detected_at",
+        "acknowledged_at",
+        "mitigated_at",
+        "resolved_at",
+    ):
+        group, impact, detected, acknowledged, mitigated, resolved = row
+        start = impact or detected
+        counts[group] += 1
+        for name, origin, end in (
+            ("time_to_acknowledge", detected, acknowledged),
+            ("time_to_mitigate", start, mitigated),
+            ("time_to_resolve", start, resolved),
+        ):
+            if end is not None and origin is not None:
+                values[group][name].append((end - origin).total_seconds())
+    return [
+        {
+            "group": group,
+            "count": counts[group],
+            **{
+                name: {
+                    "count": len(values[group][name]),
+                    "median": _round(percentile(values[group][name], 0.5)),
+                    "p90": _round(percentile(values[group][name], 0.9)),
+                }
+                for name in MEASURES
+            },
+        }
+        for group in sorted(counts, key=lambda g: (g is None, g or ""))
+    ]
+
+
+def _round(value) -> float | None:
+    return None if value is None else round(float(value), 1)
+
+
+# --- recurrence, triage agreement, alert noise ----------------------------------
+
+
+def recurrence(user, filters: InsightFilters, *, limit: int = 10) -> dict[str, list]:
+    """The types and affected services with the most incidents in the period
+    (two or more): ``{"incident_type": [{"group", "slug", "count"}],
+    "service": [{"group", "count"}]}``. Two queries."""
+    queryset = incidents_for(user, filters)
+    types = (
+        queryset.exclude(incident_type=None)
+        .values("incident_type__name", "incident_type__slug")
+        .annotate(count=Count("pk"))
+        .filter(count__gte=2)
+        .order_by("-count", "incident_type__name")[:limit]
+    )
+    services: Counter = Counter()
+    for tags in queryset.exclude(affected_services=[]).values_list(
+        "affected_services", flat=True
+    ):
+        services.update(set(tags or ()))
+    return {
+        "incident_type": [
+            {
+                "group": row["incident_type__name"],
+                "slug": row["incident_type__slug"],
+                "count": row["count"],
+            }
+            for row in types
+        ],
+        "service": [
+            {"group": name, "count": count}
+            for name, count in sorted(services.items(), key=lambda i: (-i[1], i[0]))
+            if count >= 2
+        ][:limit],
+    }
+
+
+def triage_agreement(user, filters: InsightFilters) -> dict[str, list[dict]]:
+    """How often the confirmed severity and type were the ones triage suggested,
+    by confirmed level and by type: ``[{"group", "suggested", "agreed",
+    "share"}]`` over the incidents with both a suggestion and a person's choice.
+    Two queries."""
+    queryset = incidents_for(user, filters)
+    by_level = (
+        queryset.exclude(severity=None)
+        .exclude(suggested_severity=None)
+        .values("severity__code")
+        .annotate(
+            suggested=Count("pk"),
+            agreed=Count("pk", filter=Q(suggested_severity=F("severity"))),
+        )
+        .order_by("severity__code")
+    )
+    by_type = (
+        queryset.exclude(incident_type=None)
+        .exclude(suggested_type=None)
+        .values("incident_type__name")
+        .annotate(
+            suggested=Count("pk"),
+            agreed=Count("pk", filter=Q(suggested_type=F("incident_type"))),
+        )
+        .order_by("incident_type__name")
+    )
+
+    def rows(items, field):
+        return [
+            {
+                "group": row[field],
+                "suggested": row["suggested"],
+                "agreed": row["agreed"],
+                "share": round(row["agreed"] / row["suggested"], 3),
+            }
+            for row in items
+        ]
+
+    return {
+        "severity": rows(by_level, "severity__code"),
+        "incident_type": rows(by_type, "incident_type__name"),
+    }
+
+
+def alert_noise(user, filters: InsightFilters) -> list[dict]:
+    """Incidents opened by integrations (alerts) and by people:
+    ``[{"group": "integrations"|"people", "count", "confirmed", "share_confirmed"}]``
+    where ``confirmed`` counts those a person confirmed a severity for (the
+    rest were left unconfirmed: noise or duplicates). One query."""
+    totals = incidents_for(user, filters).aggregate(
+        integrations=Count("pk", filter=Q(integration__isnull=False)),
+        integrations_confirmed=Count(
+            "pk", filter=Q(integration__isnull=False, severity__isnull=False)
+        ),
+        people=Count("pk", filter=Q(integration__isnull=True)),
+        people_confirmed=Count(
+            "pk", filter=Q(integration__isnull=True, severity__isnull=False)
+        ),
+    )
+    return [
+        {
+            "group": group,
+            "count": totals[group],
+            "confirmed": totals[f"{group}_confirmed"],
+            "share_confirmed": (
+                round(totals[f"{group}_confirmed"] / totals[group], 3)
+                if totals[group]
+                else None
+            ),
+        }
+        for group in ("integrations", "people")
+    ]
+
+
+def insights(user, filters: InsightFilters) -> dict:
+    """Every figure of the page: ``filters`` (resolved), ``volume``,
+    ``response_by_type``, ``response_by_severity``, ``recurrence``,
+    ``triage_agreement``, ``alert_noise``."""
+    filters = filters.resolved()
+    return {
+        "filters": filters.as_dict(),
+        "volume": volume(user, filters),
+        "response_by_type": response_times(user, filters, group_by="incident_type"),
+        "response_by_severity": response_times(user, filters, group_by="severity"),
+        "recurrence": recurrence(user, filters),
+        "triage_agreement": triage_agreement(user, filters),
+        "alert_noise": alert_noise(user, filters),
+    }
