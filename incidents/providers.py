@@ -39,6 +39,13 @@ answers who a stakeholder update on ``incident`` would reach now, as an
 asks it (``None`` when nothing is registered). The incident page shows it
 beside the update form, before anything is sent.
 
+Search of past incidents
+------------------------
+``register_search_text(SearchText(key, fields))`` adds text lookups from
+``Incident`` that ``/incidents/`` also searches (reviews: its summary, root
+cause and lessons); ``register_list_filter(ListFilter(key, label, q))`` adds a
+yes/no filter to that list (reviews: "has open follow-ups").
+
 Role suggestions
 ----------------
 A ``RoleSuggestionProvider`` answers ``suggest_roles(incident, user)`` with a
@@ -226,3 +233,49 @@ def role_suggestions(incident, user) -> list[RoleSuggestion]:
             seen.add(pair)
             suggestions.append(suggestion)
     return suggestions
+
+
+# --- Searching past incidents ------------------------------------------------------
+# ``/incidents/`` searches the incident's own text; other apps add theirs (the
+# review's summary, root cause and lessons) and filters of their own ("has open
+# follow-ups"), as lookups from ``Incident`` that this app never imports.
+
+
+@dataclass(frozen=True)
+class SearchText:
+    """Text fields reached from ``Incident`` (``review__root_cause``) that the
+    incident search also matches."""
+
+    key: str
+    fields: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    """A yes/no filter of the incidents list: ``q()`` is the ``Q`` on
+    ``Incident`` that selects the incidents it keeps."""
+
+    key: str
+    label: str
+    q: Callable[[], Any]
+
+
+_search_texts: dict[str, SearchText] = {}
+_list_filters: dict[str, ListFilter] = {}
+
+
+def register_search_text(text: SearchText) -> None:
+    _search_texts[text.key] = text
+
+
+def search_fields() -> list[str]:
+    """Every registered text lookup, in registration order."""
+    return [field for text in _search_texts.values() for field in text.fields]
+
+
+def register_list_filter(list_filter: ListFilter) -> None:
+    _list_filters[list_filter.key] = list_filter
+
+
+def list_filters() -> list[ListFilter]:
+    return list(_list_filters.values())

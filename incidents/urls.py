@@ -11,6 +11,7 @@ urlpatterns = [
     path("favicon.ico", views.favicon, name="favicon"),
     path("my/", views.MyWorkView.as_view(), name="my_work"),
     path("insights/", views.InsightsView.as_view(), name="insights"),
+    path("incidents/", views.PastIncidentsView.as_view(), name="list"),
     path("incidents/new/", views.DeclareView.as_view(), name="declare"),
     path("incidents/suggest/", views.SuggestView.as_view(), name="suggest"),
     path(

@@ -124,6 +124,21 @@ def insights_rows(*, request, filters) -> list[dict]:
 
 
 def register() -> None:
+    """The insights panel, the review's text in incident search and the "has
+    open follow-ups" filter of the incidents list."""
+    providers.register_search_text(
+        providers.SearchText(
+            key="review",
+            fields=("review__summary", "review__root_cause", "review__lessons"),
+        )
+    )
+    providers.register_list_filter(
+        providers.ListFilter(
+            key="open_follow_ups",
+            label="Has open follow-ups",
+            q=lambda: Q(pk__in=FollowUp.objects.open().values("review__incident_id")),
+        )
+    )
     providers.register_panel(
         providers.Slot.INSIGHTS,
         providers.Panel(

@@ -6,7 +6,7 @@ Views read through ``Incident.objects.visible_to(user)`` and
 its reason, a success a message.
 
 One module per page (``board``, ``declare``, ``incident``, ``commands``,
-``my_work``, ``insights``); every view is importable from here (``incidents.views.BoardView``).
+``my_work``, ``insights``, ``past``); every view is importable from here (``incidents.views.BoardView``).
 """
 
 from __future__ import annotations
@@ -70,6 +70,7 @@ from incidents.views.incident import (
 )
 from incidents.views.insights import InsightsView
 from incidents.views.my_work import MyWorkView
+from incidents.views.past import PastIncidentsView
 
 __all__ = [
     "ActionCreateForm",
@@ -101,6 +102,7 @@ __all__ = [
     "NoteForm",
     "NoteView",
     "OPEN_ACTION_STATUSES",
+    "PastIncidentsView",
     "RestrictionView",
     "Role",
     "RoleAssignment",
