@@ -121,6 +121,12 @@ STORAGES = {
 # --- Alert ingestion: the body cap, checked before anything parses a delivery. ---
 INGEST_MAX_BODY_BYTES = env.int("INGEST_MAX_BODY_BYTES", default=10 * 1024 * 1024)
 
+# GET /metrics (Prometheus): a bearer token, or else these client networks.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = env.list(
+    "METRICS_ALLOWED_NETWORKS", default=["127.0.0.1/32", "::1/128"]
+)
+
 # --- Cache: shared between processes (rate limits, ingestion budgets). ---
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:

@@ -11,6 +11,7 @@ import notifications.api
 import reviews.api
 from incidentops.auth import ThrottledPasswordResetView
 from incidentops.health import healthz
+from incidentops.metrics import metrics_view
 
 admin.site.site_header = "IncidentOps configuration"
 admin.site.site_title = "IncidentOps admin"
@@ -22,6 +23,7 @@ for app_api in (incidents.api, notifications.api, reviews.api):
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path(
         "accounts/password_reset/",

@@ -13,6 +13,10 @@ class IncidentsConfig(AppConfig):
             refuse_non_human_role_holder,
             dispatch_uid="incidents.refuse_non_human_role_holder",
         )
+        from incidentops import metrics
+        from incidents.metrics import collect
+
+        metrics.register("incidents", collect)
 
     def seed_demo(self, *, stdout) -> None:
         from incidents.seed import seed_demo

@@ -11,6 +11,10 @@ class NotificationsConfig(AppConfig):
 
         receivers.connect()
         providers.register_update_audience(services.update_audience)
+        from incidentops import metrics
+        from notifications.metrics import collect
+
+        metrics.register("notifications", collect)
 
     def seed_demo(self, *, stdout) -> None:
         """Demo channels and stakeholder lists per severity (idempotent)."""

@@ -21,6 +21,10 @@ class ReviewsConfig(AppConfig):
         )
         panels.register()
         insights.register()
+        from incidentops import metrics
+        from reviews.metrics import collect
+
+        metrics.register("reviews", collect)
 
     def seed_demo(self, *, stdout) -> None:
         from reviews.seed import seed_reviews
