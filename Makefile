@@ -6,13 +6,14 @@ STAMP   := $(VENV)/.installed
 PORT    ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-fast lint format bench clean
+.PHONY: help install run test test-fast lint format bench bench-scale clean
 
 help:
 	@echo "make run    - install if needed, migrate, load demo data, serve on http://127.0.0.1:$(PORT) with a worker and beat"
 	@echo "make test   - install if needed and run the whole test suite"
 	@echo "make lint   - ruff check and format check"
 	@echo "make bench  - query-count and load benchmarks"
+	@echo "make bench-scale - insights and search over 100,000 incidents (INCIDENTS=...)"
 
 $(PY):
 	@python=$$(scripts/find-python) || exit 1; \
@@ -49,6 +50,10 @@ format: install
 
 bench: install
 	$(PY) -m benchmarks
+
+INCIDENTS ?= 100000
+bench-scale: install
+	$(PY) -m benchmarks.scale --incidents $(INCIDENTS)
 
 clean:
 	rm -rf $(VENV) var *.egg-info

@@ -161,6 +161,10 @@ def query_counts(sizes: list[int]) -> dict:
             "API timeline": f"/api/v1/incidents/{sample.pk}/timeline/",
             "API trends (month)": "/api/v1/analytics/trends/"
             "?group_by=severity&period=month",
+            "insights page": "/insights/",
+            "API insights": "/api/v1/analytics/insights/",
+            "incidents list": "/incidents/",
+            "incidents search": "/incidents/?q=latency",
         }
         for label, path in paths.items():
             results.setdefault(label, {})[size] = measure(client, path)
