@@ -6,6 +6,8 @@ is shown beside a table of the same numbers."""
 
 from __future__ import annotations
 
+import math
+
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -105,7 +107,7 @@ def column_chart(points: list[tuple[str, int]], *, title: str) -> SafeString:
         f'<svg class="chart" viewBox="0 0 {width} {height}" width="100%" '
         f'role="img" aria-label="{escape(title)}"><title>{escape(title)}</title>'
     ]
-    every = max(1, len(points) // 12)
+    every = max(1, math.ceil(len(points) / 10))
     for index, (label, count) in enumerate(points):
         length = (height - bottom - 16) * count / top
         x = index * step + (step - column) / 2
