@@ -351,3 +351,23 @@ def test_admin_import_needs_the_right(client, db):
     clerk.save()
     client.force_login(clerk)
     assert client.get("/admin/incidents/incident/import/").status_code == 403
+
+
+def test_a_real_import_retrains_the_triage_model_after_commit(
+    outage, mia, django_capture_on_commit_callbacks, monkeypatch
+):
+    from incidents import tasks
+
+    calls = []
+    monkeypatch.setattr(
+        tasks.retrain_triage_model_task, "delay", lambda: calls.append(1)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        import_incidents(_csv(GOOD), format="native", actor=mia, dry_run=True)
+    assert calls == []
+    with django_capture_on_commit_callbacks(execute=True):
+        import_incidents(_csv(GOOD), format="native", actor=mia)
+    assert calls == [1]
+    with django_capture_on_commit_callbacks(execute=True):
+        import_incidents(_csv(GOOD), format="native", actor=mia)  # unchanged
+    assert calls == [1]
