@@ -221,3 +221,23 @@ def test_reviews_panel_counts_follow_ups_of_recurring_types(client, manager):
         "/insights/?since=2026-01-01&until=2026-12-31&format=csv"
     ).content.decode()
     assert "Reviews and follow-ups,Outage,,with_open_follow_ups,1" in csv_text
+
+
+def test_query_counts_do_not_grow_with_the_data(client, manager):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    IncidentTypeFactory(slug="outage", name="Outage")
+    client.force_login(manager)
+    client.get("/insights/")  # warm the content-type cache
+    counts = []
+    for start, n in ((0, 3), (3, 12)):
+        rows = [_row(start + i, at=T + timedelta(days=start + i)) for i in range(n)]
+        import_incidents(
+            (HEADER + "\n".join(rows) + "\n").encode(), format="native", actor=manager
+        )
+        for path in ("/insights/?since=2026-01-01", "/incidents/?q=incident"):
+            with CaptureQueriesContext(connection) as captured:
+                assert client.get(path).status_code == 200
+            counts.append((path, len(captured)))
+    assert counts[:2] == counts[2:]
