@@ -104,20 +104,32 @@ def service_q(service: str) -> Q:
 # --- volume -------------------------------------------------------------------
 
 
+def _names() -> tuple[dict, dict]:
+    """Types ``{id: (name, family name)}`` and levels ``{id: code}``: two small
+    queries, so the big ones group by id without joining."""
+    from incidents.models import IncidentType, SeverityLevel
+
+    types = {
+        pk: (name, family)
+        for pk, name, family in IncidentType.objects.values_list(
+            "pk", "name", "family__name"
+        )
+    }
+    levels = dict(SeverityLevel.objects.values_list("pk", "code"))
+    return types, levels
+
+
 def volume(user, filters: InsightFilters) -> dict[str, list[dict]]:
     """Incidents declared per period, by type family, type and severity:
     ``{"family": [{"period_start", "group", "count"}], "incident_type": [...],
-    "severity": [...]}`` (group None: unclassified / unconfirmed). One query."""
+    "severity": [...]}`` (group None: unclassified / unconfirmed). Three
+    queries."""
     trunc = PERIODS.get(filters.period, TruncMonth)
+    types, levels = _names()
     rows = (
         incidents_for(user, filters)
         .annotate(bucket=trunc("created_at", tzinfo=org_zone()))
-        .values(
-            "bucket",
-            "incident_type__family__name",
-            "incident_type__name",
-            "severity__code",
-        )
+        .values("bucket", "incident_type_id", "severity_id")
         .annotate(count=Count("pk"))
     )
     totals: dict[str, Counter] = {
@@ -127,9 +139,10 @@ def volume(user, filters: InsightFilters) -> dict[str, list[dict]]:
     }
     for row in rows:
         start = row["bucket"].date()
-        totals["family"][(start, row["incident_type__family__name"])] += row["count"]
-        totals["incident_type"][(start, row["incident_type__name"])] += row["count"]
-        totals["severity"][(start, row["severity__code"])] += row["count"]
+        name, family = types.get(row["incident_type_id"], (None, None))
+        totals["family"][(start, family)] += row["count"]
+        totals["incident_type"][(start, name)] += row["count"]
+        totals["severity"][(start, levels.get(row["severity_id"]))] += row["count"]
     return {
         name: [
             {"period_start": start, "group": group, "count": count}
@@ -193,21 +206,30 @@ def response_times(user, filters: InsightFilters, *, group_by: str) -> list[dict
     ]
     queryset = incidents_for(user, filters)
     if connection.vendor == "postgresql":
-        return _response_times_sql(queryset, field)
+        return _response_times_sql(queryset, group_by)
     return _response_times_python(queryset, field)
 
 
-def _response_times_sql(queryset, field: str) -> list[dict]:
+def _response_times_sql(queryset, group_by: str) -> list[dict]:
+    # Grouped by id without joins; names come from two small queries.
+    types, levels = _names()
+    field = {"incident_type": "incident_type_id", "severity": "severity_id"}[group_by]
+
+    def label(pk):
+        if pk is None:
+            return None
+        return types[pk][0] if group_by == "incident_type" else levels[pk]
+
     aggregates = {"count": Count("pk")}
     for name, duration in _durations().items():
         seconds = _Seconds(duration)
         aggregates[f"{name}__count"] = Count(duration)
         aggregates[f"{name}__median"] = _PercentileCont(seconds, fraction=0.5)
         aggregates[f"{name}__p90"] = _PercentileCont(seconds, fraction=0.9)
-    rows = queryset.values(field).annotate(**aggregates).order_by(field)
-    return [
+    rows = queryset.values(field).annotate(**aggregates).order_by()
+    result = [
         {
-            "group": row[field],
+            "group": label(row[field]),
             "count": row["count"],
             **{
                 name: {
@@ -220,6 +242,7 @@ def _response_times_sql(queryset, field: str) -> list[dict]:
         }
         for row in rows
     ]
+    return sorted(result, key=lambda r: (r["group"] is None, r["group"] or ""))
 
 
 def _response_times_python(queryset, field: str) -> list[dict]:
@@ -267,37 +290,60 @@ def _round(value) -> float | None:
 # --- recurrence, triage agreement, alert noise ----------------------------------
 
 
-def recurrence(user, filters: InsightFilters, *, limit: int = 10) -> dict[str, list]:
-    """The types and affected services with the most incidents in the period
-    (two or more): ``{"incident_type": [{"group", "slug", "count"}],
-    "service": [{"group", "count"}]}``. Two queries."""
-    queryset = incidents_for(user, filters)
-    types = (
-        queryset.exclude(incident_type=None)
+def recurring_types(user, filters: InsightFilters, *, limit: int = 10) -> list:
+    """The types with the most incidents in the period (two or more):
+    ``[{"group", "slug", "count"}]``. One query."""
+    rows = (
+        incidents_for(user, filters)
+        .exclude(incident_type=None)
         .values("incident_type__name", "incident_type__slug")
         .annotate(count=Count("pk"))
         .filter(count__gte=2)
         .order_by("-count", "incident_type__name")[:limit]
     )
+    return [
+        {
+            "group": row["incident_type__name"],
+            "slug": row["incident_type__slug"],
+            "count": row["count"],
+        }
+        for row in rows
+    ]
+
+
+def recurring_services(user, filters: InsightFilters, *, limit: int = 10) -> list:
+    """The affected services with the most incidents in the period (two or
+    more): ``[{"group", "count"}]``. One query (PostgreSQL unnests the tags in
+    the database; elsewhere they are counted here)."""
+    queryset = incidents_for(user, filters).exclude(affected_services=[])
+    if connection.vendor == "postgresql":
+        inner, params = queryset.values("pk").query.sql_with_params()
+        table = connection.ops.quote_name(Incident._meta.db_table)
+        sql = (
+            f"SELECT tag, COUNT(*) FROM {table} AS i, "  # noqa: S608
+            "jsonb_array_elements_text(i.affected_services) AS tag "
+            f"WHERE i.id IN ({inner}) GROUP BY tag HAVING COUNT(*) >= 2 "
+            "ORDER BY COUNT(*) DESC, tag LIMIT %s"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*params, limit])
+            return [{"group": tag, "count": count} for tag, count in cursor.fetchall()]
     services: Counter = Counter()
-    for tags in queryset.exclude(affected_services=[]).values_list(
-        "affected_services", flat=True
-    ):
+    for tags in queryset.values_list("affected_services", flat=True):
         services.update(set(tags or ()))
+    return [
+        {"group": name, "count": count}
+        for name, count in sorted(services.items(), key=lambda i: (-i[1], i[0]))
+        if count >= 2
+    ][:limit]
+
+
+def recurrence(user, filters: InsightFilters, *, limit: int = 10) -> dict[str, list]:
+    """``{"incident_type": recurring_types(...), "service":
+    recurring_services(...)}``. Two queries."""
     return {
-        "incident_type": [
-            {
-                "group": row["incident_type__name"],
-                "slug": row["incident_type__slug"],
-                "count": row["count"],
-            }
-            for row in types
-        ],
-        "service": [
-            {"group": name, "count": count}
-            for name, count in sorted(services.items(), key=lambda i: (-i[1], i[0]))
-            if count >= 2
-        ][:limit],
+        "incident_type": recurring_types(user, filters, limit=limit),
+        "service": recurring_services(user, filters, limit=limit),
     }
 
 

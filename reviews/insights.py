@@ -10,7 +10,7 @@ from django.db.models import Count, F, Min, Q
 from django.utils import timezone
 
 from incidents import providers
-from incidents.insights import incidents_for, recurrence
+from incidents.insights import incidents_for, recurring_types
 from reviews.models import FollowUp, Review
 
 
@@ -58,7 +58,7 @@ def review_figures(user, filters, *, now=None) -> dict:
         if counts["open"]
         else None
     )
-    recurring = [row["slug"] for row in recurrence(user, filters)["incident_type"]]
+    recurring = [row["slug"] for row in recurring_types(user, filters)]
     by_type = {
         row["incident__incident_type__slug"]: row
         for row in reviews.filter(incident__incident_type__slug__in=recurring)
