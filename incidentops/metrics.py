@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import os
 from collections.abc import Callable, Iterable
 
 from django.conf import settings
@@ -24,11 +25,22 @@ from django.http import HttpResponse
 from django.views.decorators.http import require_GET
 
 _collectors: dict[str, Callable[[], Iterable]] = {}
+_process_metrics: dict[str, Callable[[], object]] = {}
 
 
 def register(key: str, collect: Callable[[], Iterable]) -> None:
     """Add ``collect`` under ``key`` (replacing one registered under it)."""
     _collectors[key] = collect
+
+
+def register_process_metric(key: str, metric: Callable[[], object]) -> None:
+    """A metric measured in the processes themselves (a ``Histogram`` of
+    latencies): ``metric()`` returns it, or None when ``prometheus-client`` is
+    missing. With ``PROMETHEUS_MULTIPROC_DIR`` set (gunicorn, several
+    processes) every process's values are summed from that directory, as
+    ``prometheus-client``'s multiprocess mode does; without it, the answering
+    process's own values are shown."""
+    _process_metrics[key] = metric
 
 
 class _DatabaseCollector:
@@ -75,4 +87,13 @@ def metrics_view(request):
 
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_DatabaseCollector())
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        for metric in _process_metrics.values():
+            collector = metric()
+            if collector is not None:
+                registry.register(collector)
     return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)

@@ -14,9 +14,10 @@ class IncidentsConfig(AppConfig):
             dispatch_uid="incidents.refuse_non_human_role_holder",
         )
         from incidentops import metrics
-        from incidents.metrics import collect
+        from incidents.metrics import collect, triage_seconds
 
         metrics.register("incidents", collect)
+        metrics.register_process_metric("triage_seconds", triage_seconds)
 
     def seed_demo(self, *, stdout) -> None:
         from incidents.seed import seed_demo

@@ -4,6 +4,33 @@ from __future__ import annotations
 
 from django.db.models import Count, Sum
 
+_triage_seconds = None
+
+
+def triage_seconds():
+    """The histogram of triage suggestion latency, or None without
+    ``prometheus-client``."""
+    global _triage_seconds
+    if _triage_seconds is None:
+        try:
+            from prometheus_client import Histogram
+        except ImportError:  # pragma: no cover - a declared dependency
+            return None
+        _triage_seconds = Histogram(
+            "incidentops_triage_suggestion_seconds",
+            "Time to compute a triage suggestion (type, severity, similar)",
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+            registry=None,
+        )
+    return _triage_seconds
+
+
+def observe_triage(seconds: float) -> None:
+    """Record one triage suggestion's duration in seconds."""
+    histogram = triage_seconds()
+    if histogram is not None:
+        histogram.observe(seconds)
+
 
 def collect():
     """Open incidents by severity and status; alerts received and stored."""

@@ -12,6 +12,7 @@ declaration sends. Also the two steps ``incident_declare`` shares with it, and
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import UTC, datetime
 
@@ -19,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from incidents import events
+from incidents.metrics import observe_triage
 from incidents.models import (
     Alert,
     Incident,
@@ -75,8 +77,10 @@ def _insert_or_raise_duplicate(incident: Incident, actor) -> None:
 
 
 def triage_suggestion(incident: Incident):
-    """The triage suggester's ``Suggestion`` for an incident's fields."""
-    return suggest_for(
+    """The triage suggester's ``Suggestion`` for an incident's fields (its
+    latency goes to ``/metrics``)."""
+    started = time.perf_counter()
+    suggestion = suggest_for(
         title=incident.title,
         description=incident.description,
         impact=incident.impact,
@@ -88,6 +92,8 @@ def triage_suggestion(incident: Incident):
         affected_sites=incident.affected_sites,
         affected_suppliers=incident.affected_suppliers,
     )
+    observe_triage(time.perf_counter() - started)
+    return suggestion
 
 
 def _declare_deferred(

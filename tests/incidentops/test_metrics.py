@@ -40,6 +40,10 @@ def test_metrics_parse_and_count_open_incidents(client):
         "incidentops_alerts",
     ):
         assert name in families, name
+    # the declaration's triage suggestion was timed
+    latency = families["incidentops_triage_suggestion_seconds"]
+    count = next(s for s in latency.samples if s.name.endswith("_count"))
+    assert count.value >= 1
 
 
 def test_a_token_is_required_when_set(client, settings):
