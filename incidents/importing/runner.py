@@ -18,7 +18,7 @@ from incidentops.exceptions import DomainError
 from incidents import services
 from incidents.importing import native, oncall, pagerduty
 from incidents.importing.records import FileError, ImportRecord, Person, RowError
-from incidents.models import IncidentType, Role, SeverityLevel
+from incidents.models import Incident, IncidentType, Role, SeverityLevel
 
 FORMATS = ("native", "pagerduty", "oncall")
 REFUSED = "refused"
@@ -229,8 +229,12 @@ def import_incidents(
     seen: dict[str, int] = {}
     with transaction.atomic():
         names = _Names(default_type=default_type)
+        known = _known(rows)
         for line, record in rows:
-            report.rows.append(_import_row(line, record, names, actor, now, seen))
+            done = _unchanged(line, record, known, seen)
+            if done is None:
+                done = _import_row(line, record, names, actor, now, seen)
+            report.rows.append(done)
         stored = report.count("imported") + report.count("updated")
         if dry_run:
             transaction.set_rollback(True)
@@ -239,6 +243,41 @@ def import_incidents(
 
             transaction.on_commit(partial(retrain_triage_model_task.delay))
     return report
+
+
+def _known(rows) -> dict[tuple[str, str], tuple[str, str]]:
+    """``(source, external_id) → (digest, reference)`` of what earlier imports
+    stored for these rows: a few queries, so unchanged rows cost none."""
+    ids: dict[str, list[str]] = {}
+    for _line, record in rows:
+        if isinstance(record, ImportRecord):
+            ids.setdefault(record.source, []).append(record.external_id)
+    known = {}
+    for source, external_ids in ids.items():
+        for start in range(0, len(external_ids), 1000):
+            for external_id, digest, reference in Incident.objects.filter(
+                external_source=source,
+                external_id__in=external_ids[start : start + 1000],
+            ).values_list("external_id", "import_digest", "reference"):
+                known[(source, external_id)] = (digest, reference)
+    return known
+
+
+def _unchanged(line, record, known, seen) -> RowResult | None:
+    """The row's result when an earlier import stored exactly this record."""
+    if not isinstance(record, ImportRecord) or record.external_id in seen:
+        return None
+    stored = known.get((record.source, record.external_id))
+    if stored is None or stored[0] != record.digest():
+        return None
+    seen[record.external_id] = line
+    return RowResult(
+        line=line,
+        outcome=services.importing.UNCHANGED,
+        external_id=record.external_id,
+        reference=stored[1],
+        title=record.title,
+    )
 
 
 def _import_row(line, record, names, actor, now, seen) -> RowResult:
