@@ -236,7 +236,14 @@ class IncidentViewSet(
     @action(detail=True, methods=["post"], url_path="correct-times")
     def correct_times(self, request, pk=None):
         incident = self.get_object()
-        _refuse_unknown(request.data, CorrectTimesInput)
+        if isinstance(request.data, dict):
+            unknown = sorted(set(request.data) - set(CorrectTimesInput().fields))
+            if unknown:
+                raise DomainError(
+                    "Unknown field(s): " + ", ".join(unknown) + ".",
+                    field=unknown[0],
+                    code="unknown_field",
+                )
         data = _validated(CorrectTimesInput, request.data)
         services.incident_correct_times(incident=incident, actor=request.user, **data)
         return self._render(self.get_queryset().get(pk=incident.pk))
