@@ -14,7 +14,7 @@ def impact_from_detection(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("incidents", "0007_alert_view_permission"),
+        ("incidents", "0008_timeline_head"),
     ]
 
     operations = [
