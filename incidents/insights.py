@@ -59,8 +59,10 @@ class InsightFilters:
 
     def resolved(self, today: date | None = None) -> InsightFilters:
         today = today or timezone.localtime(timezone.now(), org_zone()).date()
-        until = self.until or today
+        # Days beyond what a datetime can hold are clamped, never a crash.
+        until = min(self.until or today, date(9998, 12, 31))
         since = self.since or until - timedelta(days=DEFAULT_DAYS - 1)
+        since = max(since, date(1970, 1, 1))
         return InsightFilters(**{**asdict(self), "since": since, "until": until})
 
     def as_dict(self) -> dict:

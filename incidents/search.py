@@ -91,6 +91,8 @@ def search_incidents(user, filters: SearchFilters):
         incidents = incidents.filter(incident_type__slug=filters.incident_type)
     if filters.service:
         incidents = incidents.filter(service_q(filters.service))
+    if filters.until and filters.until > date(9998, 12, 31):
+        filters.until = None
     if filters.since:
         start = datetime.combine(filters.since, time.min, tzinfo=org_zone())
         incidents = incidents.filter(created_at__gte=start)

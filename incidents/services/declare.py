@@ -117,6 +117,10 @@ def incident_declare(
         raise DomainError(
             "The impact cannot start in the future.", field="impact_started_at"
         )
+    if impact_started_at.year < 1970:
+        raise DomainError(
+            "The impact cannot start before 1970.", field="impact_started_at"
+        )
     asked_restricted = restricted
     restricted, _ = restriction_on_declare(
         actor=actor,

@@ -115,6 +115,8 @@ def _check(fields: dict[str, Any], now: datetime) -> None:
         value = fields.get(name)
         if value is not None and value > now:
             raise DomainError(f"{name} is in the future", field=name)
+        if value is not None and value.year < 1970:
+            raise DomainError(f"{name} is before 1970", field=name)
     problem = times_order_problem(fields)
     if problem:
         raise DomainError(problem[1], field=problem[0])

@@ -23,6 +23,8 @@ from incidents.services.base import (
 )
 from incidents.services.timeline import timeline_record
 
+# Nothing an incident tool records happened earlier; older values are typos.
+EARLIEST_YEAR = 1970
 CORRECTABLE_TIMES = (
     "impact_started_at",
     "detected_at",
@@ -116,6 +118,10 @@ def incident_correct_times(
         if value > now:
             raise DomainError(
                 f"The {TIME_LABELS[name]} time cannot be in the future.", field=name
+            )
+        if value.year < EARLIEST_YEAR:
+            raise DomainError(
+                f"The {TIME_LABELS[name]} time is before {EARLIEST_YEAR}.", field=name
             )
         current = values[name]
         if current is None and name != "impact_started_at":

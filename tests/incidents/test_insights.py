@@ -241,3 +241,14 @@ def test_query_counts_do_not_grow_with_the_data(client, manager):
                 assert client.get(path).status_code == 200
             counts.append((path, len(captured)))
     assert counts[:2] == counts[2:]
+
+
+def test_extreme_days_are_clamped_not_a_crash(manager):
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(manager)
+    response = api.get(
+        "/api/v1/analytics/insights/", {"since": "0001-01-01", "until": "9999-12-31"}
+    )
+    assert response.status_code == 200

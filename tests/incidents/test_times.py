@@ -181,3 +181,15 @@ def test_unchanged_times_write_nothing(manager, responder):
         incident=incident, actor=manager, reason="same", detected_at=T0
     )
     assert TimelineEntry.objects.filter(incident=incident).count() == before
+
+
+def test_a_time_before_1970_is_refused(manager, responder):
+    incident = _resolved(manager, responder)
+    with pytest.raises(DomainError) as refused:
+        services.incident_correct_times(
+            incident=incident,
+            actor=manager,
+            reason="typo",
+            impact_started_at=datetime(1, 1, 1, tzinfo=UTC),
+        )
+    assert refused.value.field == "impact_started_at"
