@@ -309,6 +309,7 @@ class CorrectTimesForm(IncidentPageForm):
     mitigated_at = OrgDateTimeField(label="Mitigated", required=False)
     resolved_at = OrgDateTimeField(label="Resolved", required=False)
     reason = forms.CharField(
+        label="Why corrected",
         max_length=1000,
         widget=forms.TextInput(attrs={"placeholder": "How do you know?"}),
     )
