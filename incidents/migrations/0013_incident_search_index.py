@@ -25,7 +25,7 @@ def drop(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("incidents", "0011_insights_permission"),
+        ("incidents", "0012_insights_permission"),
     ]
 
     operations = [migrations.RunPython(create, drop, elidable=False)]

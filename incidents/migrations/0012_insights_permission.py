@@ -21,7 +21,7 @@ def grant(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("incidents", "0010_imported_incidents"),
+        ("incidents", "0011_imported_incidents"),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("incidents", "0009_impact_started_at"),
+        ("incidents", "0010_impact_started_at"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

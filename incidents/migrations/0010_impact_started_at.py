@@ -14,7 +14,7 @@ def impact_from_detection(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("incidents", "0008_timeline_head"),
+        ("incidents", "0009_incident_revision"),
     ]
 
     operations = [
