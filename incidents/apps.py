@@ -18,6 +18,14 @@ class IncidentsConfig(AppConfig):
 
         metrics.register("incidents", collect)
         metrics.register_process_metric("triage_seconds", triage_seconds)
+        from django.conf import settings
+
+        if getattr(settings, "TRIAGE_WARM_UP", True):
+            # Train the triage prior in the background now, so the first
+            # reporter of this process does not wait for it (about a second).
+            from incidents.triage_prior import warm_up
+
+            warm_up()
 
     def seed_demo(self, *, stdout) -> None:
         from incidents.seed import seed_demo

@@ -32,6 +32,7 @@ from typing import Protocol
 from django.db.models import Count, Max
 
 from incidents.models import Incident, IncidentType, SeverityLevel
+from incidents.triage_reader import level_reason, quoted, read_impact
 
 # The similar-incident corpus is capped so a suggestion stays well under a second
 # on a large history: the latest resolved incidents are the most relevant anyway.
@@ -191,7 +192,10 @@ def framework_floor(report: Report) -> tuple[str | None, list[str]]:
 
     Data exposed, a regulatory event or a customer-facing outage are SEV-1 by the
     framework (DESIGN.md) whatever a model has learned: under-rating them costs
-    far more than over-rating, and a person confirms either way.
+    far more than over-rating, and a person confirms either way. A
+    customer-facing outage counts from the flag with outage words, or from the
+    text alone when it says everyone cannot use a service ("all EU customers",
+    "payments failing"), ticked or not.
     """
     reasons = []
     if report.data_exposed:
@@ -200,7 +204,17 @@ def framework_floor(report: Report) -> tuple[str | None, list[str]]:
         reasons.append("regulatory event")
     if report.customer_facing and _matches(report.text.lower(), OUTAGE_WORDS):
         reasons.append("customer-facing outage")
+    elif _everyone_cut_off(read_impact(report.text)):
+        reasons.append("customer-facing outage")
     return ("SEV-1" if reasons else None), reasons
+
+
+def _everyone_cut_off(impact) -> bool:
+    return (
+        impact.has("scope_all", "customers", "down")
+        and not impact.has("internal")
+        and not impact.has("near_miss")
+    )
 
 
 @dataclass(frozen=True)
@@ -246,8 +260,9 @@ class BaselineSuggester:
 
     def suggest(self, report: Report, *, user=None) -> Suggestion:
         verdict = self.classify(report, RuleContext.load())
-        reasons = [self.note] if self.note else []
-        reasons += [verdict.type_reason, verdict.severity_reason]
+        # ``note`` (why no trained model is in use) is for administrators: the
+        # rationale a responder reads names only the report's signals.
+        reasons = [verdict.type_reason, verdict.severity_reason]
         similar = self._similar(report.text, user=user)
         if similar:
             reasons.append(similar_reason(similar))
@@ -261,7 +276,7 @@ class BaselineSuggester:
             severity=verdict.severity,
             incident_type=verdict.type_slug,
             confidence=confidence,
-            rationale="; ".join(reasons) + ".",
+            rationale=plain_rationale(reasons),
             similar=similar,
             type_confidence=round(verdict.type_confidence, 2)
             if verdict.type_slug
@@ -270,14 +285,27 @@ class BaselineSuggester:
         )
 
     def classify(self, report: Report, context: RuleContext) -> RuleVerdict:
-        """Type and severity by the rules alone (no similar incidents); the
-        training code scores the baseline on held-out incidents with this."""
+        """Type and severity without similar incidents (the training code scores
+        this on held-out incidents): the reporter's type if chosen, else the
+        prior model's (``triage_prior``), else the taxonomy's keywords; the
+        prior's severity raised to the framework floors, else the signal words.
+        The reasons are plain sentences naming the report's own words."""
+        from incidents.triage_prior import prior_verdict
+
         text = report.text.lower()
+        impact = read_impact(report.text)
+        prior = prior_verdict(
+            report.text,
+            (report.customer_facing, report.data_exposed, report.regulatory),
+            impact,
+            active_types={t.slug for t in context.types},
+            codes=set(context.codes),
+        )
         type_slug, type_confidence, type_reason, chosen_type = self._type(
-            report, text, context.types
+            report, text, context.types, prior, impact
         )
         severity, severity_confidence, severity_reason = self._severity(
-            report, text, chosen_type, context.codes
+            report, text, chosen_type, context.codes, prior, impact
         )
         return RuleVerdict(
             type_slug,
@@ -290,16 +318,21 @@ class BaselineSuggester:
         )
 
     # -- type --
-    def _type(self, report: Report, text: str, types: list):
+    def _type(self, report: Report, text: str, types: list, prior, impact):
         if report.incident_type:
             chosen = next((t for t in types if t.slug == report.incident_type), None)
             if chosen:
-                return (
-                    chosen.slug,
-                    1.0,
-                    f"type {chosen.slug} chosen by the reporter",
-                    chosen,
-                )
+                return chosen.slug, 1.0, f"{chosen.name}, as the reporter chose", chosen
+        if prior is not None and prior.incident_type:
+            chosen = next(t for t in types if t.slug == prior.incident_type)
+            words = quoted(impact, TYPE_SIGNALS, limit=2)
+            reason = f"looks like {_lower_first(chosen.name)}"
+            if words:
+                reason += " (" + ", ".join(words) + ")"
+            return chosen.slug, prior.type_probability, reason, chosen
+        return self._keyword_type(text, types)
+
+    def _keyword_type(self, text: str, types: list):
         best: tuple[int, int, str] | None = None
         best_type = None
         best_hits: list[str] = []
@@ -317,47 +350,93 @@ class BaselineSuggester:
             ):
                 best, best_type, best_hits = key, incident_type, hits
         if best_type is None:
-            return None, 0.3, "no type keywords matched", None
+            return None, 0.3, "no type recognised", None
         confidence = min(0.9, 0.5 + 0.15 * len(best_hits))
         return (
             best_type.slug,
             confidence,
-            f"type {best_type.slug} from keywords "
-            + ", ".join(f'"{h}"' for h in best_hits),
+            f"looks like {_lower_first(best_type.name)} ("
+            + ", ".join(f"“{h}”" for h in best_hits)
+            + ")",
             best_type,
         )
 
     # -- severity --
-    def _severity(self, report: Report, text: str, incident_type, codes):
-        signals: dict[str, list[str]] = {code: [] for code in SEVERITY_SIGNALS}
+    def _severity(self, report: Report, text: str, incident_type, codes, prior, impact):
         floor, floor_reasons = framework_floor(report)
-        if floor:
-            signals[floor].extend(floor_reasons)
-        if report.customer_facing and "customer-facing outage" not in floor_reasons:
+        if floor and floor in codes:
+            words = quoted(impact, LEVEL_SIGNALS_FLOOR, limit=2)
+            confidence = min(0.95, 0.55 + 0.1 * len(floor_reasons) + 0.1 * len(words))
+            return (
+                floor,
+                confidence,
+                f"{floor} by the framework: "
+                + ", ".join(floor_reasons)
+                + (" (" + ", ".join(words) + ")" if words else ""),
+            )
+        if (
+            prior is not None
+            and prior.severity
+            and (impact.found or prior.severity_probability >= PRIOR_ALONE)
+        ):
+            return (
+                prior.severity,
+                prior.severity_probability,
+                level_reason(prior.severity, impact),
+            )
+        signals: dict[str, list[str]] = {code: [] for code in SEVERITY_SIGNALS}
+        if report.customer_facing:
             signals["SEV-2"].append("customer-facing")
         for code, words in SEVERITY_SIGNALS.items():
-            signals[code].extend(f'"{w}"' for w in _matches(text, words))
-
+            signals[code].extend(f"“{w}”" for w in _matches(text, words))
         # The most severe level with any signal wins: under-rating a breach costs
         # far more than over-rating a typo, and a person confirms either way.
         for code in SEVERITY_ORDER:
             if signals[code] and code in codes:
                 strength = len(signals[code])
                 confidence = min(0.95, 0.55 + 0.1 * strength)
-                return (
-                    code,
-                    confidence,
-                    f"severity {code} from " + ", ".join(signals[code]),
-                )
+                return code, confidence, f"{code} from " + ", ".join(signals[code])
         if incident_type is not None and incident_type.default_severity_id:
             code = incident_type.default_severity.code
-            return code, 0.5, f"severity {code} is the type's default"
+            return code, 0.5, f"{code}, the usual level for this type (by default)"
         fallback = "SEV-3" if "SEV-3" in codes else None
-        return fallback, 0.3, f"no severity signals; {fallback} as a cautious default"
+        return (
+            fallback,
+            0.3,
+            f"{fallback} as a cautious default: nothing in the report points at a level",
+        )
 
     # -- similar incidents --
     def _similar(self, text: str, *, user=None) -> list[SimilarIncident]:
         return similar_incidents(text, user=user)
+
+
+# The signals worth naming for a type: what was hit and how.
+TYPE_SIGNALS = (
+    "down",
+    "personal_data",
+    "disclosure",
+    "safety",
+    "regulator",
+    "degraded",
+    "cosmetic",
+    "docs",
+)
+# Without any impact signal in the report, the prior's severity is used only
+# when at least this sure; else the type's default level.
+PRIOR_ALONE = 0.6
+# The words shown beside a framework floor.
+LEVEL_SIGNALS_FLOOR = ("scope_all", "down", "personal_data", "disclosure", "missed")
+
+
+def _lower_first(name: str) -> str:
+    return name[:1].lower() + name[1:] if name[1:2].islower() else name
+
+
+def plain_rationale(reasons: Sequence[str]) -> str:
+    """One or two plain sentences: the reasons joined, the first capitalised."""
+    text = "; ".join(r for r in reasons if r) + "."
+    return text[:1].upper() + text[1:]
 
 
 def similar_reason(similar: Sequence[SimilarIncident]) -> str:

@@ -62,9 +62,11 @@ from incidents.triage import (
     Suggestion,
     framework_floor,
     more_severe,
+    plain_rationale,
     similar_incidents,
     similar_reason,
 )
+from incidents.triage_reader import level_reason, read_impact
 
 logger = logging.getLogger(__name__)
 
@@ -639,6 +641,11 @@ class _Part:
 UNSURE_TYPE_PROBABILITY = 0.5
 
 
+def _curly(term: str) -> str:
+    """A quoted word of the report in typographic quotes; a tag as it is."""
+    return f"“{term[1:-1]}”" if term.startswith('"') else term
+
+
 class LearnedSuggester:
     """Type and severity from the trained model, the framework's hard signals as
     severity floors, the rules for a head the model does not beat, and similar
@@ -652,12 +659,12 @@ class LearnedSuggester:
         context = RuleContext.load()
         rules = BaselineSuggester().classify(report, context)
         x = self.model.transform(report)
+        impact = read_impact(report.text)
 
-        type_part = self._type(report, x, rules, context)
-        severity_part = self._severity(report, x, rules, context)
+        type_part = self._type(report, x, rules, context, impact)
+        severity_part = self._severity(report, x, rules, context, impact)
 
-        reasons = [self._header()]
-        reasons += [type_part.reason, severity_part.reason]
+        reasons = [type_part.reason, severity_part.reason]
         similar = similar_incidents(report.text, user=user)
         if similar:
             reasons.append(similar_reason(similar))
@@ -670,67 +677,36 @@ class LearnedSuggester:
             severity=severity_part.value,
             incident_type=type_part.value,
             confidence=round(confidence, 2),
-            rationale="; ".join(reasons) + ".",
+            rationale=plain_rationale(reasons),
             similar=similar,
             type_confidence=round(type_part.confidence, 2) if type_part.value else None,
             severity_confidence=round(severity_part.confidence, 2),
         )
 
-    def _header(self) -> str:
-        row = self.model.row
-        parts = []
-        if row.type_usable:
-            parts.append(
-                f"type {_percent(row.type_accuracy)} vs keywords "
-                f"{_percent(row.baseline_type_accuracy)}"
-            )
-        if row.severity_usable:
-            parts.append(
-                f"severity {_percent(row.severity_accuracy)} vs rules "
-                f"{_percent(row.baseline_severity_accuracy)}"
-            )
-        return (
-            f"learned triage model v{row.version} (from {row.sample_count} past "
-            f"incidents; held-out accuracy {', '.join(parts)})"
-        )
-
-    def _type(self, report: Report, x, rules, context) -> _Part:
+    def _type(self, report: Report, x, rules, context, impact) -> _Part:
         row = self.model.row
         if report.incident_type and rules.type_slug == report.incident_type:
             return _Part(rules.type_slug, rules.type_confidence, rules.type_reason)
         if not row.type_usable:
-            return _Part(
-                rules.type_slug,
-                rules.type_confidence,
-                f"{rules.type_reason} (the model's held-out type accuracy "
-                f"{_percent(row.type_accuracy)} is below the keywords' "
-                f"{_percent(row.baseline_type_accuracy)})",
-            )
-        active = {t.slug for t in context.types}
-        prediction = self.model.predict("type", x, allowed=active)
-        if prediction is None:
             return _Part(rules.type_slug, rules.type_confidence, rules.type_reason)
-        if (
+        active = {t.slug: t for t in context.types}
+        prediction = self.model.predict("type", x, allowed=set(active))
+        if prediction is None or (
             rules.type_slug
             and rules.type_slug != prediction.label
-            and prediction.probability < UNSURE_TYPE_PROBABILITY
+            and prediction.probability
+            < max(UNSURE_TYPE_PROBABILITY, rules.type_confidence)
         ):
-            # An unsure model does not overrule a keyword match: the keywords
-            # name what the reporter wrote, the model only a weak resemblance.
-            return _Part(
-                rules.type_slug,
-                rules.type_confidence,
-                f"{rules.type_reason} (the model was unsure: "
-                f"{prediction.label} at {prediction.probability:.0%})",
-            )
-        reason = f"type {prediction.label} at {prediction.probability:.0%}"
-        if prediction.terms:
-            reason += ", words that pushed it: " + ", ".join(prediction.terms)
-        if rules.type_slug and rules.type_slug != prediction.label:
-            reason += f" (keywords alone point at {rules.type_slug})"
+            # Less sure than the rules: the rules name what the reporter wrote.
+            return _Part(rules.type_slug, rules.type_confidence, rules.type_reason)
+        name = active[prediction.label].name
+        reason = f"looks like {name[:1].lower() + name[1:]}, like past incidents"
+        words = [_curly(t) for t in prediction.terms[:2]]
+        if words:
+            reason += " with " + ", ".join(words)
         return _Part(prediction.label, prediction.probability, reason)
 
-    def _severity(self, report: Report, x, rules, context) -> _Part:
+    def _severity(self, report: Report, x, rules, context, impact) -> _Part:
         row = self.model.row
         prediction = (
             self.model.predict("severity", x, allowed=set(context.codes))
@@ -739,25 +715,17 @@ class LearnedSuggester:
         )
         if prediction is None:
             return _Part(
-                rules.severity,
-                rules.severity_confidence,
-                f"{rules.severity_reason} (the model's held-out severity accuracy "
-                f"{_percent(row.severity_accuracy)} is below the rules' "
-                f"{_percent(row.baseline_severity_accuracy)})",
+                rules.severity, rules.severity_confidence, rules.severity_reason
             )
-        reason = f"severity {prediction.label} at {prediction.probability:.0%}"
-        if prediction.terms:
-            reason += ", signals that pushed it: " + ", ".join(prediction.terms)
         floor, floor_reasons = framework_floor(report)
         chosen = more_severe(prediction.label, floor)
         if chosen != prediction.label and chosen in context.codes:
-            # A rule, not a probability: the baseline's confidence for it.
-            confidence = min(0.95, 0.55 + 0.1 * len(floor_reasons))
+            # A floor is a rule: the rules' own reason and confidence for it.
             return _Part(
-                chosen,
-                confidence,
-                f"severity {chosen} by the framework ("
-                + ", ".join(floor_reasons)
-                + f"); the model alone said {reason.removeprefix('severity ')}",
+                rules.severity, rules.severity_confidence, rules.severity_reason
             )
-        return _Part(prediction.label, prediction.probability, reason)
+        return _Part(
+            prediction.label,
+            prediction.probability,
+            level_reason(prediction.label, impact) + ", as in past incidents like this",
+        )

@@ -34,3 +34,6 @@ WHITENOISE_USE_FINDERS = True
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
 }
+
+# Tests train the triage prior on first use, in the test's own thread.
+TRIAGE_WARM_UP = False

@@ -77,11 +77,13 @@ def taxonomy(db):
 def test_baseline_suggests_type_and_severity(
     taxonomy, report, expected_type, expected_severity
 ):
+    taxonomy_names = {t.slug: t.name for t in taxonomy.values()}
     suggestion = suggest_for(**report)
     assert suggestion.incident_type == expected_type
     assert suggestion.severity == expected_severity
     assert 0 <= suggestion.confidence <= 1
-    assert expected_type in suggestion.rationale
+    # Plain language: the type's name, not its slug, and the level.
+    assert taxonomy_names[expected_type].lower() in suggestion.rationale.lower()
     assert expected_severity in suggestion.rationale
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+import incidents
 from incidents.seed import seed_incident_types, seed_severity_framework
 from incidents.triage import Suggestion
 from incidents.triage_eval import (
@@ -20,6 +21,7 @@ from incidents.triage_eval import (
 )
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "triage"
+DEV = Path(incidents.__file__).resolve().parent / "triage_data" / "dev.jsonl"
 FAMILIES = {
     "service-outage",
     "security-data-breach",
@@ -54,7 +56,12 @@ def taxonomy(db):
 
 
 def _rows(name):
-    return [json.loads(line) for line in (DATA / name).read_text().splitlines()]
+    return [
+        json.loads(line)
+        for line in (DEV if name == "dev.jsonl" else DATA / name)
+        .read_text()
+        .splitlines()
+    ]
 
 
 @pytest.mark.parametrize("name", ["dev.jsonl", "heldout.jsonl"])
