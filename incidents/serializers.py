@@ -49,13 +49,20 @@ class SimilarIncidentSerializer(serializers.Serializer):
     title = serializers.CharField()
     severity = serializers.CharField(allow_null=True)
     resolution = serializers.CharField(allow_blank=True)
+    open = serializers.BooleanField(
+        help_text="Still open: a possible duplicate (open ones come first)."
+    )
 
 
 class SuggestionSerializer(serializers.Serializer):
     severity = serializers.CharField(allow_null=True)
     incident_type = serializers.CharField(allow_null=True)
-    confidence = serializers.FloatField()
+    confidence = serializers.FloatField(
+        help_text="0-1: the lower of type_confidence and severity_confidence."
+    )
     rationale = serializers.CharField(allow_blank=True)
+    type_confidence = serializers.FloatField(allow_null=True, required=False)
+    severity_confidence = serializers.FloatField(allow_null=True, required=False)
 
 
 class TriageSuggestionSerializer(SuggestionSerializer):
@@ -146,6 +153,8 @@ class IncidentSerializer(serializers.ModelSerializer):
             "severity": stored.get("severity"),
             "incident_type": stored.get("incident_type"),
             "confidence": float(stored.get("confidence") or 0.0),
+            "type_confidence": stored.get("type_confidence"),
+            "severity_confidence": stored.get("severity_confidence"),
             # names only the similar incidents the caller may see now
             "rationale": visible_rationale(
                 request.user if request else None,

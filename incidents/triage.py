@@ -50,6 +50,8 @@ class SimilarIncident:
     severity: str | None
     resolution: str
     score: float = 0.0
+    # Still open: a possible duplicate of the report (listed first).
+    open: bool = False
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,8 @@ class Report:
     affected_services: tuple[str, ...] = ()
     affected_sites: tuple[str, ...] = ()
     affected_suppliers: tuple[str, ...] = ()
+    # The incident this report is already stored as (never its own duplicate).
+    incident_pk: int | None = None
 
     @property
     def text(self) -> str:
@@ -263,7 +267,7 @@ class BaselineSuggester:
         # ``note`` (why no trained model is in use) is for administrators: the
         # rationale a responder reads names only the report's signals.
         reasons = [verdict.type_reason, verdict.severity_reason]
-        similar = self._similar(report.text, user=user)
+        similar = similar_for(report, user=user)
         if similar:
             reasons.append(similar_reason(similar))
         confidence = round(
@@ -406,10 +410,6 @@ class BaselineSuggester:
             f"{fallback} as a cautious default: nothing in the report points at a level",
         )
 
-    # -- similar incidents --
-    def _similar(self, text: str, *, user=None) -> list[SimilarIncident]:
-        return similar_incidents(text, user=user)
-
 
 # The signals worth naming for a type: what was hit and how.
 TYPE_SIGNALS = (
@@ -440,7 +440,83 @@ def plain_rationale(reasons: Sequence[str]) -> str:
 
 
 def similar_reason(similar: Sequence[SimilarIncident]) -> str:
-    return "similar past incidents: " + ", ".join(s.reference for s in similar)
+    """``similar open incidents: INC-…; similar past incidents: INC-…`` (the
+    clauses present)."""
+    clauses = []
+    still_open = [s.reference for s in similar if s.open]
+    past = [s.reference for s in similar if not s.open]
+    if still_open:
+        clauses.append("similar open incidents: " + ", ".join(still_open))
+    if past:
+        clauses.append("similar past incidents: " + ", ".join(past))
+    return "; ".join(clauses)
+
+
+def similar_for(report: Report, *, user=None) -> list[SimilarIncident]:
+    """Open look-alikes first (possible duplicates), then similar resolved
+    incidents; both only among those ``user`` may see (non-restricted ones
+    without a user)."""
+    return open_lookalikes(
+        report.text, user=user, exclude_pk=report.incident_pk
+    ) + similar_incidents(report.text, user=user)
+
+
+# Open incidents compared per suggestion: the newest, a handful in practice.
+OPEN_CORPUS_LIMIT = 300
+# An open incident this close is offered as a possible duplicate.
+OPEN_MIN_SCORE = 0.2
+
+
+def open_lookalikes(
+    text: str, *, user=None, exclude_pk: int | None = None
+) -> list[SimilarIncident]:
+    """Up to ``SIMILAR_RESULTS`` open incidents resembling ``text``, best
+    first, as possible duplicates (``open=True``).
+
+    Visibility is applied before ranking (the open incidents are few): a
+    restricted incident is never compared for someone who may not see it, nor
+    without a user. TF-IDF cosine similarity of title and description, fitted on
+    the visible open incidents and the report (a few milliseconds)."""
+    if not text.strip():
+        return []
+    qs = Incident.objects.exclude(status__in=Incident.CLOSED_STATUSES)
+    qs = qs.visible_to(user) if user is not None else qs.filter(restricted=False)
+    if exclude_pk is not None:
+        qs = qs.exclude(pk=exclude_pk)
+    rows = list(
+        qs.exclude(reference__startswith="~")
+        .order_by("-created_at", "-pk")
+        .values_list("reference", "title", "description", "severity__code")[
+            :OPEN_CORPUS_LIMIT
+        ]
+    )
+    if not rows:
+        return []
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.metrics.pairwise import linear_kernel
+
+    documents = [f"{title} {description}" for _, title, description, _ in rows]
+    vectorizer = TfidfVectorizer(stop_words="english", sublinear_tf=True)
+    try:
+        matrix = vectorizer.fit_transform([*documents, text])
+    except ValueError:  # only stop words
+        return []
+    scores = linear_kernel(matrix[-1], matrix[:-1]).ravel()
+    ranked = sorted(
+        (i for i in range(len(rows)) if scores[i] >= OPEN_MIN_SCORE),
+        key=lambda i: (-scores[i], i),
+    )[:SIMILAR_RESULTS]
+    return [
+        SimilarIncident(
+            reference=rows[i][0],
+            title=rows[i][1],
+            severity=rows[i][3],
+            resolution="",
+            score=round(float(scores[i]), 3),
+            open=True,
+        )
+        for i in ranked
+    ]
 
 
 def similar_incidents(text: str, *, user=None) -> list[SimilarIncident]:
@@ -612,11 +688,14 @@ def suggest_for(
     affected_suppliers: Sequence[str] = (),
     user=None,
     suggester: Suggester | None = None,
+    incident_pk: int | None = None,
 ) -> Suggestion:
     """Suggest a type, a severity and similar past incidents. Stores nothing.
 
     ``user``: when given, similar incidents come only from those ``user`` may
-    see; when None, only from non-restricted incidents. ``affected_*`` are the
+    see; when None, only from non-restricted incidents. Open look-alikes come
+    first (``open=True``, possible duplicates); ``incident_pk`` is left out of
+    them (the incident this report already is). ``affected_*`` are the
     declare form's tags; the learned model uses them as features.
     """
     report = Report(
@@ -630,6 +709,7 @@ def suggest_for(
         affected_services=tuple(affected_services),
         affected_sites=tuple(affected_sites),
         affected_suppliers=tuple(affected_suppliers),
+        incident_pk=incident_pk,
     )
     return (suggester or get_suggester()).suggest(report, user=user)
 
@@ -661,5 +741,5 @@ def visible_rationale(user, incident, *, visible: set[str] | None = None) -> str
         )
     for reference in named - visible:
         rationale = re.sub(rf",?\s*\b{re.escape(reference)}\b", "", rationale)
-    # A "similar past incidents:" clause left empty says nothing.
-    return re.sub(r";?\s*similar past incidents:\s*(?=[;.]|$)", "", rationale)
+    # A "similar ... incidents:" clause left empty says nothing.
+    return re.sub(r";?\s*similar (?:past|open) incidents:\s*(?=[;.]|$)", "", rationale)

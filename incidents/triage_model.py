@@ -63,7 +63,7 @@ from incidents.triage import (
     framework_floor,
     more_severe,
     plain_rationale,
-    similar_incidents,
+    similar_for,
     similar_reason,
 )
 from incidents.triage_reader import level_reason, read_impact
@@ -665,7 +665,7 @@ class LearnedSuggester:
         severity_part = self._severity(report, x, rules, context, impact)
 
         reasons = [type_part.reason, severity_part.reason]
-        similar = similar_incidents(report.text, user=user)
+        similar = similar_for(report, user=user)
         if similar:
             reasons.append(similar_reason(similar))
         confidence = (

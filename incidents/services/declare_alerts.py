@@ -91,6 +91,7 @@ def triage_suggestion(incident: Incident):
         affected_services=incident.affected_services,
         affected_sites=incident.affected_sites,
         affected_suppliers=incident.affected_suppliers,
+        incident_pk=incident.pk,
     )
     observe_triage(time.perf_counter() - started)
     return suggestion

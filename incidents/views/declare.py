@@ -118,6 +118,12 @@ class SuggestView(LoginRequiredMixin, View):
                 similar=[
                     {"item": item, "level": levels.get(item.severity)}
                     for item in suggestion.similar
+                    if not item.open
+                ],
+                open_similar=[
+                    {"item": item, "level": levels.get(item.severity)}
+                    for item in suggestion.similar
+                    if item.open
                 ],
                 confidence_percent=round(suggestion.confidence * 100),
             )

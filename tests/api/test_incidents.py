@@ -84,11 +84,14 @@ def test_retrieve_returns_the_contract_fields(as_manager, ready, manager):
     assert body["severity_confirmed_by"] == manager.username
     assert body["commander"] == manager.username
     assert body["suggested_severity"] == ready.suggested_severity.code
+    # Extended on purpose (additive): the type's and severity's own confidence.
     assert set(body["suggestion"]) == {
         "severity",
         "incident_type",
         "confidence",
         "rationale",
+        "type_confidence",
+        "severity_confidence",
     }
     assert body["acknowledged_at"] is not None
     assert_conforms(response, DETAIL, "get")

@@ -187,12 +187,15 @@ def test_triage_suggest_stores_nothing(as_responder, responder):
 
     assert response.status_code == 200
     body = response.json()
+    # Extended on purpose (additive): the type's and severity's own confidence.
     assert set(body) == {
         "severity",
         "incident_type",
         "confidence",
         "rationale",
         "similar",
+        "type_confidence",
+        "severity_confidence",
     }
     assert body["severity"] == "SEV-1"
     assert [s["reference"] for s in body["similar"]] == [past.reference]

@@ -108,7 +108,7 @@ def test_reporters_chosen_type_is_kept(taxonomy):
     assert suggestion.incident_type == "supplier-failure"
 
 
-def test_similar_incidents_come_from_resolved_history(taxonomy):
+def test_similar_incidents_past_ones_come_from_resolved_history(taxonomy):
     IncidentFactory(
         resolved=True,
         title="Checkout payments failing with 500 errors",
@@ -120,16 +120,22 @@ def test_similar_incidents_come_from_resolved_history(taxonomy):
 
     suggestion = suggest_for(title="Checkout payments failing", description="500s")
 
+    # The open one comes first, as a possible duplicate (test_triage_duplicates);
+    # the past ones are the resolved incidents.
     assert [s.title for s in suggestion.similar] == [
-        "Checkout payments failing with 500 errors"
+        "Checkout payments failing again",
+        "Checkout payments failing with 500 errors",
     ]
-    assert suggestion.similar[0].resolution == "Failed over to the secondary processor"
-    assert suggestion.similar[0].severity == "SEV-2"
-    assert suggestion.as_dict()["similar"][0] == {
-        "reference": suggestion.similar[0].reference,
+    assert [s.open for s in suggestion.similar] == [True, False]
+    past = suggestion.similar[1]
+    assert past.resolution == "Failed over to the secondary processor"
+    assert past.severity == "SEV-2"
+    assert suggestion.as_dict()["similar"][1] == {
+        "reference": past.reference,
         "title": "Checkout payments failing with 500 errors",
         "severity": "SEV-2",
         "resolution": "Failed over to the secondary processor",
+        "open": False,
     }
 
 
@@ -155,7 +161,8 @@ def test_suggest_stores_nothing(taxonomy, django_assert_max_num_queries):
     # the vectorizer is already fitted (a refit reads the corpus once more).
     suggest_for(title="Checkout")
     incidents, entries = Incident.objects.count(), TimelineEntry.objects.count()
-    with django_assert_max_num_queries(5) as queries:
+    # One more than before: the open look-alikes (possible duplicates).
+    with django_assert_max_num_queries(6) as queries:
         suggest_for(title="Checkout site down", customer_facing=True)
     assert not any(
         q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))

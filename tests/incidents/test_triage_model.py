@@ -259,7 +259,8 @@ def test_suggest_for_stores_nothing(trained, django_assert_max_num_queries):
         TriageModel.objects.count(),
         Incident.history.count(),
     )
-    with django_assert_max_num_queries(5) as queries:
+    # One more than before: the open look-alikes (possible duplicates).
+    with django_assert_max_num_queries(6) as queries:
         suggest_for(title="Search API returns 500 errors", customer_facing=True)
     sql = [q["sql"].lstrip().upper() for q in queries.captured_queries]
     assert not any(s.startswith(("INSERT", "UPDATE", "DELETE")) for s in sql)
