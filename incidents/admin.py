@@ -31,6 +31,7 @@ from incidents.models import (
     TimelineEntry,
     TriageModel,
 )
+from incidents.models.alerts import ALERT_RECORD_FIELDS
 
 
 @admin.register(IncidentFamily)
@@ -327,26 +328,7 @@ class AlertAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["incident__reference", "name", "fingerprint"]
     ordering = ["-last_seen_at", "-pk"]
     list_select_related = ["incident", "severity"]
-    readonly_fields = [
-        "incident",
-        "integration",
-        "fingerprint",
-        "name",
-        "status",
-        "severity_label",
-        "severity",
-        "labels",
-        "annotations",
-        "links",
-        "details",
-        "starts_at",
-        "ends_at",
-        "generator_url",
-        "first_seen_at",
-        "last_seen_at",
-        "deliveries",
-        "acknowledged_at",
-    ]
+    readonly_fields = ["incident", "integration", *ALERT_RECORD_FIELDS]
     fields = readonly_fields
 
     @admin.display(description="Alert")

@@ -16,6 +16,7 @@ from incidents.models import (
     StakeholderUpdate,
     TimelineEntry,
 )
+from incidents.models.alerts import ALERT_RECORD_FIELDS
 from incidents.triage import named_references, visible_rationale
 
 User = get_user_model()
@@ -279,24 +280,7 @@ class AlertSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Alert
-        fields = [
-            "fingerprint",
-            "name",
-            "status",
-            "severity_label",
-            "severity",
-            "labels",
-            "annotations",
-            "links",
-            "details",
-            "starts_at",
-            "ends_at",
-            "generator_url",
-            "first_seen_at",
-            "last_seen_at",
-            "deliveries",
-            "acknowledged_at",
-        ]
+        fields = list(ALERT_RECORD_FIELDS)
         read_only_fields = fields
 
 

@@ -23,6 +23,27 @@ class AlertQuerySet(models.QuerySet):
         )
 
 
+# What an alert record shows people (admin and API), in this order.
+ALERT_RECORD_FIELDS = (
+    "fingerprint",
+    "name",
+    "status",
+    "severity_label",
+    "severity",
+    "labels",
+    "annotations",
+    "links",
+    "details",
+    "starts_at",
+    "ends_at",
+    "generator_url",
+    "first_seen_at",
+    "last_seen_at",
+    "deliveries",
+    "acknowledged_at",
+)
+
+
 class Alert(models.Model):
     """One alert of an incident raised by an integration, as its sender last
     described it. Written only by ``incidents.ingestion.alert_ingest``: one row
