@@ -500,3 +500,6 @@ class DeliveryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+from notifications.oncall import schedule_admin  # noqa: E402,F401

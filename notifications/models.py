@@ -328,3 +328,6 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.notification.subject} → {self.recipient} ({self.status})"
+
+
+from notifications.oncall.schedule_models import *  # noqa: E402,F401,F403
