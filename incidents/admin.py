@@ -1,5 +1,5 @@
-"""The configuration console: taxonomy, severity policy, roles, playbooks and
-integrations, with history. Operational records (incidents, the timeline) are
+"""The configuration console: taxonomy, severity policy, roles, playbooks,
+integrations, teams and the service catalog, with history. Operational records (incidents, the timeline) are
 read-only here; changing them is the portal's and the API's job, through the
 services."""
 
@@ -27,7 +27,10 @@ from incidents.models import (
     Playbook,
     PlaybookStep,
     Role,
+    Service,
     SeverityLevel,
+    Team,
+    TeamMembership,
     TimelineEntry,
     TriageModel,
 )
@@ -410,3 +413,130 @@ def _percent_pair(model: float | None, baseline: float | None) -> str:
         return "–" if value is None else f"{value:.0%}"
 
     return f"{show(model)} / {show(baseline)}"
+
+
+# --- teams and the service catalog --------------------------------------------------
+
+
+class TeamMembershipInline(admin.TabularInline):
+    model = TeamMembership
+    extra = 1
+    autocomplete_fields = ["user"]
+    fields = ["user", "joined_at"]
+    verbose_name = "member"
+    verbose_name_plural = "members"
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user":
+            # A team's members are people.
+            kwargs["queryset"] = db_field.related_model.objects.filter(
+                is_service_account=False, is_active=True
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(Team)
+class TeamAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "slug", "manager", "member_count", "service_list"]
+    search_fields = ["name", "slug", "description"]
+    prepopulated_fields = {"slug": ["name"]}
+    autocomplete_fields = ["manager"]
+    fields = [
+        "name",
+        "slug",
+        "manager",
+        "description",
+        "services_owned",
+        "team_channels",
+    ]
+    readonly_fields = ["services_owned", "team_channels"]
+    inlines = [TeamMembershipInline]
+    ordering = ["name"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("manager")
+            .prefetch_related("memberships", "services")
+        )
+
+    @admin.display(description="members")
+    def member_count(self, team):
+        return len(team.memberships.all())
+
+    @admin.display(description="services")
+    def service_list(self, team):
+        return ", ".join(sorted(s.slug for s in team.services.all())) or "—"
+
+    @admin.display(description="services it owns")
+    def services_owned(self, team):
+        if team.pk is None:
+            return "—"
+        rows = [
+            (reverse("admin:incidents_service_change", args=[s.pk]), s.name, s.tier)
+            for s in team.services.order_by("tier", "name")
+        ]
+        if not rows:
+            return "None yet: a service names its team."
+        return format_html_join(", ", '<a href="{}">{}</a> (tier {})', rows)
+
+    @admin.display(description="channels")
+    def team_channels(self, team):
+        # Linked from the notifications side (a channel names its teams).
+        related = getattr(team, "channels", None)
+        names = [c.name for c in related.all()] if team.pk and related else []
+        return ", ".join(names) or "None: a channel names the teams it belongs to."
+
+
+class ServiceForm(forms.ModelForm):
+    class Meta:
+        model = Service
+        fields = [
+            "name",
+            "slug",
+            "team",
+            "tier",
+            "runbook_url",
+            "alert_labels",
+            "depends_on",
+            "description",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        depends_on = cleaned.get("depends_on")
+        if depends_on is not None and self.instance.pk is not None:
+            try:
+                services.catalog._check_dependencies(self.instance, list(depends_on))
+            except DomainError as error:
+                self.add_error("depends_on", str(error))
+        return cleaned
+
+
+@admin.register(Service)
+class ServiceAdmin(SimpleHistoryAdmin):
+    form = ServiceForm
+    list_display = ["name", "slug", "team", "tier", "labels", "dependency_list"]
+    list_filter = ["tier", "team"]
+    search_fields = ["name", "slug", "description"]
+    prepopulated_fields = {"slug": ["name"]}
+    autocomplete_fields = ["team"]
+    filter_horizontal = ["depends_on"]
+    ordering = ["tier", "name"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("team")
+            .prefetch_related("depends_on")
+        )
+
+    @admin.display(description="alert labels")
+    def labels(self, service):
+        return ", ".join(f"{k}={v}" for k, v in service.alert_labels.items()) or "—"
+
+    @admin.display(description="depends on")
+    def dependency_list(self, service):
+        return ", ".join(sorted(s.slug for s in service.depends_on.all())) or "—"

@@ -8,6 +8,8 @@ a user may not see is a 404 (the queryset is ``visible_to(user)``); what they ma
 see but not do is the service's ``NotPermitted`` (403).
 """
 
+from django.db import transaction
+from django.db.models import Prefetch
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -30,8 +32,12 @@ from incidents.models import (
     ActionItem,
     Alert,
     Incident,
+    IncidentService,
     IncidentType,
+    Service,
     SeverityLevel,
+    Team,
+    TeamMembership,
     TimelineEntry,
 )
 from incidents.serializers import (
@@ -50,9 +56,13 @@ from incidents.serializers import (
     InsightsQueryInput,
     InsightsSerializer,
     RoleAssignmentSerializer,
+    ServiceInput,
+    ServiceSerializer,
     SeverityLevelSerializer,
     StakeholderUpdateInput,
     StakeholderUpdateSerializer,
+    TeamInput,
+    TeamSerializer,
     TimelineEntrySerializer,
     TimelineEvidenceSerializer,
     TransitionInput,
@@ -141,6 +151,12 @@ class IncidentViewSet(
             Incident.objects.visible_to(self.request.user)
             .for_list()
             .select_related("severity_confirmed_by")
+            .prefetch_related(
+                Prefetch(
+                    "service_links",
+                    queryset=IncidentService.objects.select_related("service__team"),
+                )
+            )
         )
 
     def _render(self, incident, code=status.HTTP_200_OK) -> Response:
@@ -156,8 +172,11 @@ class IncidentViewSet(
     def create(self, request):
         _refuse_own_service_fields(request.data)
         data = _validated(IncidentCreateInput, request.data)
+        data["services"] = services.services_by_slug(data.pop("services", []))
         incident = services.incident_declare(actor=request.user, **data)
-        return self._render(incident, status.HTTP_201_CREATED)
+        return self._render(
+            self.get_queryset().get(pk=incident.pk), status.HTTP_201_CREATED
+        )
 
     @extend_schema(
         summary="Change plain fields",
@@ -171,7 +190,17 @@ class IncidentViewSet(
         _refuse_own_service_fields(request.data)
         _refuse_unknown(request.data, IncidentPatchInput)
         fields = _validated(IncidentPatchInput, request.data)
-        services.incident_update(incident=incident, actor=request.user, **fields)
+        slugs = fields.pop("services", None)
+        named = services.services_by_slug(slugs) if slugs is not None else None
+        with transaction.atomic():
+            if fields:
+                services.incident_update(
+                    incident=incident, actor=request.user, **fields
+                )
+            if named is not None:
+                services.incident_set_services(
+                    incident=incident, actor=request.user, services=named
+                )
         return self._render(self.get_queryset().get(pk=incident.pk))
 
     @extend_schema(
@@ -488,6 +517,153 @@ class AnalyticsViewSet(viewsets.GenericViewSet):
         return Response(InsightsSerializer(figures).data)
 
 
+class CanSeeCatalog(permissions.BasePermission):
+    """Teams and services are read by everyone who works incidents; writes are
+    the services' question (403 with the reason)."""
+
+    def has_permission(self, request, view):
+        return rules.can_view_catalog(request.user)
+
+
+class _CatalogViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    permission_classes = [permissions.IsAuthenticated, CanSeeCatalog]
+    lookup_field = "slug"
+    filter_backends = [filters.SearchFilter, StrictOrderingFilter]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    input_class: type = TeamInput
+
+    def _input(self, partial: bool) -> dict:
+        _refuse_unknown(self.request.data, self.input_class)
+        serializer = self.input_class(data=self.request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        return dict(serializer.validated_data)
+
+    def _render(self, obj, code=status.HTTP_200_OK) -> Response:
+        fresh = self.get_queryset().get(pk=obj.pk)
+        return Response(self.get_serializer(fresh).data, status=code)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Teams, with members, manager, services and channels",
+        responses={200: TeamSerializer(many=True), 401: ERROR, 403: ERROR},
+    ),
+    retrieve=extend_schema(
+        summary="One team", responses={200: TeamSerializer, **READ_ERRORS}
+    ),
+    create=extend_schema(
+        summary="Create a team (configurators)",
+        description="`members` is a list of usernames (people only); `manager` a "
+        "username. 403 unless the caller configures the catalog.",
+        request=TeamInput,
+        responses={201: TeamSerializer, **WRITE_ERRORS},
+    ),
+    partial_update=extend_schema(
+        summary="Change a team (configurators)",
+        description="`members`, when given, is the whole new list.",
+        request=TeamInput,
+        responses={200: TeamSerializer, **WRITE_ERRORS},
+    ),
+)
+class TeamViewSet(_CatalogViewSet):
+    serializer_class = TeamSerializer
+    input_class = TeamInput
+    search_fields = ["slug", "name"]
+    ordering_fields = ["name", "slug", "created_at"]
+    ordering = ["name"]
+
+    def get_queryset(self):
+        return Team.objects.select_related("manager").prefetch_related(
+            Prefetch(
+                "memberships",
+                queryset=TeamMembership.objects.select_related("user").order_by(
+                    "user__username"
+                ),
+            ),
+            Prefetch("services", queryset=Service.objects.order_by("slug")),
+            "channels",
+        )
+
+    def create(self, request):
+        team = services.team_create(actor=request.user, **self._input(False))
+        return self._render(team, status.HTTP_201_CREATED)
+
+    def partial_update(self, request, slug=None):
+        team = self.get_object()
+        services.team_update(team=team, actor=request.user, **self._input(True))
+        return self._render(team)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="The service catalog",
+        description="Filter with `?team=<slug>` and `?tier=1..4`.",
+        parameters=[
+            OpenApiParameter("team", OpenApiTypes.STR, description="Team slug"),
+            OpenApiParameter("tier", OpenApiTypes.INT, description="1 to 4"),
+        ],
+        responses={200: ServiceSerializer(many=True), 401: ERROR, 403: ERROR},
+    ),
+    retrieve=extend_schema(
+        summary="One service", responses={200: ServiceSerializer, **READ_ERRORS}
+    ),
+    create=extend_schema(
+        summary="Add a service (configurators)",
+        description="`team` and `depends_on` by slug; `alert_labels` a JSON "
+        'object such as {"service": "checkout-api"}: an alert carrying all of '
+        "them links the service to its incident. 403 unless the caller "
+        "configures the catalog.",
+        request=ServiceInput,
+        responses={201: ServiceSerializer, **WRITE_ERRORS},
+    ),
+    partial_update=extend_schema(
+        summary="Change a service (configurators)",
+        description="`depends_on`, when given, is the whole new list; a "
+        "dependency that would make it depend on itself is refused (400).",
+        request=ServiceInput,
+        responses={200: ServiceSerializer, **WRITE_ERRORS},
+    ),
+)
+class ServiceViewSet(_CatalogViewSet):
+    serializer_class = ServiceSerializer
+    input_class = ServiceInput
+    search_fields = ["slug", "name", "description"]
+    ordering_fields = ["name", "slug", "tier", "created_at"]
+    ordering = ["tier", "name"]
+
+    def get_queryset(self):
+        queryset = Service.objects.select_related("team").prefetch_related(
+            Prefetch("depends_on", queryset=Service.objects.order_by("slug")),
+            Prefetch("dependents", queryset=Service.objects.order_by("slug")),
+        )
+        team = self.request.query_params.get("team")
+        if team:
+            queryset = queryset.filter(team__slug=team)
+        tier = self.request.query_params.get("tier")
+        if tier:
+            if tier not in {"1", "2", "3", "4"}:
+                raise ValidationError({"tier": ["A tier is 1 to 4."]})
+            queryset = queryset.filter(tier=int(tier))
+        return queryset
+
+    def create(self, request):
+        service = services.service_create(actor=request.user, **self._input(False))
+        return self._render(service, status.HTTP_201_CREATED)
+
+    def partial_update(self, request, slug=None):
+        service = self.get_object()
+        services.service_update(
+            service=service, actor=request.user, **self._input(True)
+        )
+        return self._render(service)
+
+
 def register(router) -> None:
     """Add this app's viewsets to ``router``."""
     router.register("incidents", IncidentViewSet, basename="incident")
@@ -496,3 +672,5 @@ def register(router) -> None:
     router.register("severity-levels", SeverityLevelViewSet, basename="severity-level")
     router.register("triage", TriageViewSet, basename="triage")
     router.register("analytics", AnalyticsViewSet, basename="analytics")
+    router.register("teams", TeamViewSet, basename="team")
+    router.register("services", ServiceViewSet, basename="service")

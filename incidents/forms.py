@@ -6,7 +6,14 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from incidents.filters import org_zone
-from incidents.models import ActionItem, Incident, IncidentType, Role, SeverityLevel
+from incidents.models import (
+    ActionItem,
+    Incident,
+    IncidentType,
+    Role,
+    Service,
+    SeverityLevel,
+)
 
 
 def _people():
@@ -95,6 +102,14 @@ class BoardFilterForm(forms.Form):
         ] + [(level.code, f"{level.code} {level.name}") for level in severities]
 
 
+class ServiceChoiceField(forms.ModelMultipleChoiceField):
+    """Catalog services, each labelled with its team and tier."""
+
+    def label_from_instance(self, service):
+        team = f"{service.team.name}, " if service.team_id else ""
+        return f"{service.name} ({team}tier {service.tier})"
+
+
 class DeclareForm(forms.Form):
     title = forms.CharField(max_length=200, help_text="What is happening, in a line.")
     description = forms.CharField(
@@ -128,6 +143,15 @@ class DeclareForm(forms.Form):
         required=False,
         help_text="If it began before now (\u201cfailing since 14:05\u201d). "
         "Leave empty for now.",
+    )
+    services = ServiceChoiceField(
+        label="Affected services",
+        queryset=Service.objects.select_related("team").order_by("name"),
+        to_field_name="slug",
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 5}),
+        help_text="From the service catalog; their teams are the first asked to "
+        "help. Ctrl or \u2318 picks several.",
     )
 
 

@@ -272,3 +272,34 @@ def can_import(user) -> bool:
 
 def can_manage_integrations(user) -> bool:
     return _active(user) and user.has_perm(ADD_INTEGRATION)
+
+
+# --- teams and the service catalog ----------------------------------------------
+
+VIEW_SERVICE = "incidents.view_service"
+VIEW_TEAM = "incidents.view_team"
+CHANGE_SERVICE = "incidents.change_service"
+CHANGE_TEAM = "incidents.change_team"
+
+
+def can_view_catalog(user) -> bool:
+    """Teams, their members and the service catalog: everyone who works
+    incidents (every group reads them) and superusers. Nothing in them is
+    restricted; an incident's link to a service is seen with the incident."""
+    return _active(user) and (user.has_perm(VIEW_SERVICE) or user.has_perm(VIEW_TEAM))
+
+
+def can_configure_catalog(user) -> bool:
+    """Creating and changing teams and services: configurators and superusers,
+    people only."""
+    return (
+        _active(user)
+        and user.is_human
+        and user.has_perm(CHANGE_SERVICE)
+        and user.has_perm(CHANGE_TEAM)
+    )
+
+
+def can_link_services(user, incident: Incident) -> bool:
+    """Naming the services an incident affects is editing it."""
+    return can_edit(user, incident)

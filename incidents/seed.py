@@ -28,6 +28,7 @@ from django.utils import timezone
 from incidentops.models import User
 from incidents import events, services
 from incidents.demo import stories, taxonomy
+from incidents.demo.catalog import seed_catalog
 from incidents.models import (
     COMMANDER,
     COMMUNICATIONS,
@@ -951,7 +952,8 @@ def seed_demo(*, stdout) -> None:
     """Load the incident core's demo data (see the module docstring).
 
     Changes: severity levels (only missing ones or empty criteria), custom roles,
-    incident types, playbooks and steps (only missing ones), an Alertmanager
+    incident types, playbooks and steps (only missing ones), the demo teams and
+    services (``incidents.demo.catalog``, only missing ones), an Alertmanager
     integration, then, once, 300 historical and a few active incidents with their
     timelines, assignments, actions and stakeholder updates, all through
     ``incidents.services``. Sends nothing (``events.history_import``).
@@ -960,6 +962,7 @@ def seed_demo(*, stdout) -> None:
     roles = seed_roles()
     types = seed_incident_types(levels)
     seed_playbooks(types, levels, roles)
+    seed_catalog(stdout=stdout)
 
     plans = plan_history()
     keys = {plan.title for plan in plans} | {spec["title"] for spec in ACTIVE}

@@ -12,8 +12,10 @@ from incidents.models import (
     IncidentType,
     Role,
     RoleAssignment,
+    Service,
     SeverityLevel,
     StakeholderUpdate,
+    Team,
     TimelineEntry,
 )
 from incidents.models.alerts import ALERT_RECORD_FIELDS
@@ -87,6 +89,19 @@ class IncidentListSerializer(serializers.ListSerializer):
         return super().to_representation(incidents)
 
 
+class AffectedServiceSerializer(serializers.Serializer):
+    """A catalog service an incident affects, and how it was linked."""
+
+    slug = serializers.CharField(source="service.slug")
+    name = serializers.CharField(source="service.name")
+    tier = serializers.IntegerField(source="service.tier")
+    team = serializers.CharField(source="service.team.slug", allow_null=True)
+    source = serializers.CharField(
+        help_text="How it was linked: declare, alert, edit or migrated."
+    )
+    linked_at = serializers.DateTimeField()
+
+
 class IncidentSerializer(serializers.ModelSerializer):
     incident_type = serializers.SlugRelatedField(
         slug_field="slug", read_only=True, allow_null=True
@@ -105,9 +120,15 @@ class IncidentSerializer(serializers.ModelSerializer):
     reporter = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True
     )
-    affected_services = serializers.ListField(child=serializers.CharField())
+    affected_services = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Service tags as reported; includes the slugs of `services`.",
+    )
     affected_sites = serializers.ListField(child=serializers.CharField())
     affected_suppliers = serializers.ListField(child=serializers.CharField())
+    services = AffectedServiceSerializer(
+        source="service_links", many=True, read_only=True
+    )
 
     class Meta:
         model = Incident
@@ -134,6 +155,7 @@ class IncidentSerializer(serializers.ModelSerializer):
             "affected_services",
             "affected_sites",
             "affected_suppliers",
+            "services",
             "resolution_summary",
             "dedup_key",
             "created_at",
@@ -423,6 +445,12 @@ class IncidentCreateInput(serializers.Serializer):
     affected_suppliers = serializers.ListField(
         child=serializers.CharField(max_length=100), required=False, default=list
     )
+    services = serializers.ListField(
+        child=serializers.CharField(max_length=100),
+        required=False,
+        default=list,
+        help_text="Slugs of catalog services it affects (400 naming any unknown).",
+    )
     detected_at = serializers.DateTimeField(required=False, allow_null=True)
     impact_started_at = serializers.DateTimeField(
         required=False,
@@ -468,6 +496,12 @@ class IncidentPatchInput(serializers.Serializer):
     )
     affected_suppliers = serializers.ListField(
         child=serializers.CharField(max_length=100), required=False
+    )
+    services = serializers.ListField(
+        child=serializers.CharField(max_length=100),
+        required=False,
+        help_text="Slugs: exactly the catalog services it affects (400 naming "
+        "any unknown).",
     )
     resolution_summary = serializers.CharField(required=False, allow_blank=True)
 
@@ -636,4 +670,127 @@ class InsightsSerializer(serializers.Serializer):
     alert_noise = serializers.ListField(
         child=serializers.DictField(),
         help_text="[{group: integrations|people, count, confirmed, share_confirmed}]",
+    )
+
+
+# --- teams and services ------------------------------------------------------------
+
+
+class TeamMemberSerializer(serializers.Serializer):
+    username = serializers.CharField(source="user.username")
+    name = serializers.CharField(source="user.display_name")
+    joined_at = serializers.DateTimeField()
+
+
+class TeamSerializer(serializers.ModelSerializer):
+    manager = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+    members = TeamMemberSerializer(source="memberships", many=True, read_only=True)
+    services = serializers.SlugRelatedField(
+        slug_field="slug", many=True, read_only=True
+    )
+    channels = serializers.SerializerMethodField(
+        help_text="Names of the team's notification channels."
+    )
+
+    class Meta:
+        model = Team
+        fields = [
+            "id",
+            "slug",
+            "name",
+            "description",
+            "manager",
+            "members",
+            "services",
+            "channels",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def get_channels(self, team) -> list[str]:
+        # Channels are linked from the notifications side (``Channel.teams``).
+        related = getattr(team, "channels", None)
+        return [channel.name for channel in related.all()] if related else []
+
+
+class ServiceSerializer(serializers.ModelSerializer):
+    team = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, allow_null=True
+    )
+    depends_on = serializers.SlugRelatedField(
+        slug_field="slug", many=True, read_only=True
+    )
+    dependents = serializers.SlugRelatedField(
+        slug_field="slug",
+        many=True,
+        read_only=True,
+        help_text="Services that depend on this one.",
+    )
+    alert_labels = serializers.DictField(
+        child=serializers.CharField(),
+        help_text='Labels that identify it in alerts, e.g. {"service": '
+        '"checkout-api"}.',
+    )
+
+    class Meta:
+        model = Service
+        fields = [
+            "id",
+            "slug",
+            "name",
+            "description",
+            "team",
+            "tier",
+            "runbook_url",
+            "depends_on",
+            "dependents",
+            "alert_labels",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class TeamInput(serializers.Serializer):
+    """Create (``name`` required) or change a team. ``members`` is the whole
+    list of usernames."""
+
+    name = serializers.CharField(max_length=120)
+    slug = serializers.SlugField(max_length=60, required=False, allow_blank=True)
+    description = serializers.CharField(required=False, allow_blank=True)
+    manager = serializers.SlugRelatedField(
+        slug_field="username",
+        queryset=User.objects.all(),
+        required=False,
+        allow_null=True,
+    )
+    members = serializers.SlugRelatedField(
+        slug_field="username", queryset=User.objects.all(), many=True, required=False
+    )
+
+
+class ServiceInput(serializers.Serializer):
+    """Create (``name`` required) or change a service. ``depends_on`` is the
+    whole list of slugs; ``alert_labels`` a JSON object of label names to text."""
+
+    name = serializers.CharField(max_length=120)
+    slug = serializers.SlugField(max_length=100, required=False, allow_blank=True)
+    description = serializers.CharField(required=False, allow_blank=True)
+    team = serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=Team.objects.all(),
+        required=False,
+        allow_null=True,
+    )
+    tier = serializers.ChoiceField(choices=Service.Tier.choices, required=False)
+    runbook_url = serializers.URLField(max_length=500, required=False, allow_blank=True)
+    depends_on = serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=Service.objects.all(),
+        many=True,
+        required=False,
+    )
+    alert_labels = serializers.DictField(
+        child=serializers.CharField(allow_blank=True), required=False
     )

@@ -54,6 +54,7 @@ class ChannelForm(forms.ModelForm):
             "events",
             "changes",
             "may_receive_restricted",
+            "teams",
         ]
 
     def __init__(self, *args, **kwargs):
@@ -191,6 +192,7 @@ class ChannelAdmin(SimpleHistoryAdmin):
     list_filter = ["kind", "is_enabled", "may_receive_restricted"]
     search_fields = ["name"]
     readonly_fields = ["stored_target", "has_secret"]
+    autocomplete_fields = ["teams"]
 
     @admin.display(description="target (masked)")
     def masked_target(self, obj):

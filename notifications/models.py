@@ -87,6 +87,14 @@ class Channel(models.Model):
         "messages about restricted incidents (their title, impact and changes). "
         "Leave off unless everyone who reads it may see every incident.",
     )
+    # Linked from here because ``incidents`` never imports this app.
+    teams = models.ManyToManyField(
+        "incidents.Team",
+        related_name="channels",
+        blank=True,
+        help_text="The teams whose channel this is (their chat room, their "
+        "mailing list); shown on the team.",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     history = HistoricalRecords(excluded_fields=["target", "secret"])

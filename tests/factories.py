@@ -19,7 +19,10 @@ from incidents.models import (
     PlaybookStep,
     Role,
     RoleAssignment,
+    Service,
     SeverityLevel,
+    Team,
+    TeamMembership,
 )
 
 
@@ -198,3 +201,32 @@ class ActionItemFactory(factory.django.DjangoModelFactory):
     incident = factory.SubFactory(IncidentFactory)
     title = factory.Sequence(lambda n: f"Action {n}")
     status = ActionItem.Status.OPEN
+
+
+# --- teams and services ------------------------------------------------------
+
+
+class TeamFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Team
+        django_get_or_create = ("slug",)
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Team {n}")
+    slug = factory.Sequence(lambda n: f"team-{n}")
+
+    @factory.post_generation
+    def members(self, create, extracted, **kwargs):
+        for user in extracted or ():
+            TeamMembership.objects.get_or_create(team=self, user=user)
+
+
+class ServiceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Service
+        django_get_or_create = ("slug",)
+
+    name = factory.LazyAttribute(lambda s: s.slug)
+    slug = factory.Sequence(lambda n: f"service-{n}")
+    tier = 2
+    alert_labels = factory.LazyAttribute(lambda s: {"service": s.slug})

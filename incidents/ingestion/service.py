@@ -11,6 +11,8 @@ answered fast and in parallel:
 - timeline ``alert`` entries for what is new (alerts, status changes, the group
   resolving or firing again, a sender's acknowledgement) and at most one
   "N repeats" summary per ``REPEAT_SUMMARY_INTERVAL``;
+- new alerts whose labels identify a catalog service link it to the incident
+  (``alert_link_services``), with a timeline entry naming the labels;
 - the suggested severity rises with the worst firing alert (a suggestion only);
 - for a new incident, its reference is drawn as the transaction's last write,
   and the triage suggestion and the "declared" notifications follow after commit
@@ -469,6 +471,15 @@ def _attach(
     )
     if changes.new:
         _log_new(timeline, integration, batch, changes)
+        services.alert_link_services(
+            incident=incident,
+            actor=integration.service_account,
+            labels_list=[row.labels for row in changes.new],
+            now=now,
+            record=lambda summary, data: timeline.add(
+                summary, data, kind=TimelineEntry.Kind.SERVICES
+            ),
+        )
     _log_changes(timeline, integration, batch, changes, group_changed)
     state.deliveries += 1
     state.last_seen_at = now

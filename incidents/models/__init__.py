@@ -14,6 +14,8 @@ One module per part, every model importable from here
 - ``timeline``: the append-only, hash-chained timeline;
 - ``alerts``: every alert an integration delivered (``Alert``) and the
   per-incident ingestion state (``AlertState``);
+- ``catalog``: teams, their members and the service catalog, and which
+  services an incident affects;
 - ``triage``: trained versions of the learned triage model.
 
 The ``Historical<Model>`` classes django-simple-history adds are importable
@@ -23,6 +25,17 @@ from here too.
 from __future__ import annotations
 
 from incidents.models.alerts import Alert, AlertState
+from incidents.models.catalog import (
+    HistoricalService,
+    HistoricalTeam,
+    HistoricalTeamMembership,
+    IncidentService,
+    Service,
+    ServiceQuerySet,
+    Team,
+    TeamMembership,
+    alert_labels_problem,
+)
 from incidents.models.incident import (
     ActionItem,
     HistoricalActionItem,
@@ -73,6 +86,15 @@ from incidents.models.triage import (
 )
 
 __all__ = [
+    "HistoricalService",
+    "HistoricalTeam",
+    "HistoricalTeamMembership",
+    "IncidentService",
+    "Service",
+    "ServiceQuerySet",
+    "Team",
+    "TeamMembership",
+    "alert_labels_problem",
     "HistoricalIncidentFamily",
     "HistoricalIncidentType",
     "HistoricalPlaybook",

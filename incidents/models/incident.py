@@ -149,6 +149,14 @@ class Incident(models.Model):
     affected_services = models.JSONField(default=list, blank=True)
     affected_sites = models.JSONField(default=list, blank=True)
     affected_suppliers = models.JSONField(default=list, blank=True)
+    # The catalog's services it affects, as records (``IncidentService``);
+    # ``affected_services`` keeps their slugs among its tags for search and triage.
+    services = models.ManyToManyField(
+        "incidents.Service",
+        through="incidents.IncidentService",
+        related_name="incidents",
+        blank=True,
+    )
     restricted = models.BooleanField(
         default=False, help_text="Visible only to people granted on this incident."
     )

@@ -59,6 +59,7 @@ class TimelineEntry(models.Model):
         FIELD_CHANGE = "field_change", "Field change"
         REVIEW = "review", "Review"
         REMINDER = "reminder", "Reminder"
+        SERVICES = "services", "Affected services"
 
     GENESIS_HASH = "0" * 64
 

@@ -30,6 +30,8 @@ The services live in one module per concern and are all importable from here
   acknowledgement, mitigation, resolution);
 - ``integrations``: alert integrations and their secrets;
 - ``revision``: ``incident_touch``, the counter the live pages poll;
+- ``catalog``: teams, services, and the services an incident affects
+  (``incident_link_services``, ``incident_set_services``);
 - ``base``: the helpers they share (locks, grants, the history actor).
 """
 
@@ -74,6 +76,20 @@ from incidents.services.base import (
     _require,
     _save,
     _tags,
+)
+from incidents.services.catalog import (
+    alert_link_services,
+    incident_link_services,
+    incident_set_services,
+    service_create,
+    service_update,
+    services_by_slug,
+    services_for_alert_labels,
+    services_named,
+    team_add_member,
+    team_create,
+    team_remove_member,
+    team_update,
 )
 from incidents.services.declare import (
     EDITABLE_FIELDS,
@@ -176,6 +192,18 @@ __all__ = [
     "incident_correct_times",
     "incident_declare",
     "incident_import",
+    "incident_link_services",
+    "alert_link_services",
+    "incident_set_services",
+    "service_create",
+    "service_update",
+    "services_by_slug",
+    "services_for_alert_labels",
+    "services_named",
+    "team_add_member",
+    "team_create",
+    "team_remove_member",
+    "team_update",
     "incident_record_suggestion",
     "incident_set_restriction",
     "incident_transition",

@@ -14,9 +14,11 @@ from incidents import events, permissions
 from incidents.models import (
     Incident,
     IncidentReferenceCounter,
+    IncidentService,
     IncidentType,
     Integration,
     Playbook,
+    Service,
     SeverityLevel,
 )
 from incidents.services.actions import _playbook_apply
@@ -34,6 +36,8 @@ from incidents.services.base import (
     _save,
     _tags,
 )
+from incidents.services.catalog import _link as _link_services
+from incidents.services.catalog import _links_follow_tags, services_named
 from incidents.services.declare_alerts import (
     _declare_deferred,
     _insert_or_raise_duplicate,
@@ -62,6 +66,7 @@ def incident_declare(
     affected_services: list[str] | None = None,
     affected_sites: list[str] | None = None,
     affected_suppliers: list[str] | None = None,
+    services: list[Service] | None = None,
     detected_at: datetime | None = None,
     impact_started_at: datetime | None = None,
     now: datetime | None = None,
@@ -83,7 +88,10 @@ def incident_declare(
     ``services.restriction``). ``detected_at``/``now`` back-date it; ``impact_started_at`` (when the
     impact began, before or at detection) defaults to ``detected_at``.
     ``integration``/``dedup_key``
-    come from alert ingestion.
+    come from alert ingestion. ``services``: catalog services it affects; they
+    and the catalog services ``affected_services`` names (by slug or name) are
+    linked as records (``IncidentService``, source ``declare``) with a
+    ``services`` timeline entry, and their slugs join ``affected_services``.
     ``deferred`` (alert ingestion, which must answer a storm fast and in
     parallel): the suggestion is only ``suggested_severity`` with
     ``suggestion_rationale`` for now, and nothing is sent yet; the reference is
@@ -121,6 +129,8 @@ def incident_declare(
         raise DomainError(
             "The impact cannot start before 1970.", field="impact_started_at"
         )
+    linked = [*(services or ()), *services_named(affected_services or ())]
+    affected_services = [*(affected_services or ()), *(s.slug for s in linked)]
     asked_restricted = restricted
     restricted, _ = restriction_on_declare(
         actor=actor,
@@ -156,7 +166,11 @@ def incident_declare(
             rationale=suggestion_rationale,
         )
     return _declare_now(
-        incident=incident, actor=actor, now=now, asked_restricted=asked_restricted
+        incident=incident,
+        actor=actor,
+        now=now,
+        asked_restricted=asked_restricted,
+        services=linked,
     )
 
 
@@ -188,7 +202,12 @@ def _check_declaration(
 
 
 def _declare_now(
-    *, incident: Incident, actor, now: datetime, asked_restricted: bool | None
+    *,
+    incident: Incident,
+    actor,
+    now: datetime,
+    asked_restricted: bool | None,
+    services: list[Service] = (),
 ) -> Incident:
     """``incident_declare`` without ``deferred``: the triage suggestion, the
     reference, the row, its grants, both entries and the events, at once.
@@ -246,6 +265,14 @@ def _declare_now(
         + (f" {why}" if why else ""),
         data=stored,
     )
+    if services:
+        _link_services(
+            incident=incident,
+            services=services,
+            actor=actor,
+            source=IncidentService.Source.DECLARE,
+            now=now,
+        )
     events.incident_declared.send(sender=Incident, incident=incident, actor=actor)
     _changed(incident, "declared", actor, {"reference": incident.reference})
     return incident
@@ -287,7 +314,9 @@ def incident_update(
     and ``resolution_summary``.
 
     Changes: the incident (history records ``actor``), one ``field_change``
-    timeline entry listing every change from/to; making it restricted grants
+    timeline entry listing every change from/to; changed ``affected_services``
+    tags link the catalog services they name and unlink those no tag names
+    any more (``services`` timeline entries); making it restricted grants
     access to the reporter, role holders and the type's groups. A new type that
     is restricted by default restricts the incident (unless the same call lifts
     it and ``actor`` may). A new type on an
@@ -364,6 +393,8 @@ def _incident_update(
         + ", ".join(name.replace("_", " ") for name in changes),
         data={"changes": changes},
     )
+    if "affected_services" in changes:
+        _links_follow_tags(incident=locked, actor=actor, now=now)
     _refresh_into(incident, locked)
     if apply_playbook and "incident_type" in changes and incident.is_open:
         playbook = Playbook.for_incident(incident.incident_type, incident.severity)

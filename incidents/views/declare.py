@@ -48,7 +48,7 @@ class DeclareView(LoginRequiredMixin, FormView):
                 if name in ("title", "description", "impact")
                 else "change"
             )
-            if name not in ("restricted", "impact_started_at"):
+            if name not in ("restricted", "impact_started_at", "services"):
                 field.widget.attrs.update(live, **{"hx-trigger": trigger})
         return form
 
@@ -68,6 +68,7 @@ class DeclareView(LoginRequiredMixin, FormView):
                 # stays restricted unless an incident manager lifts it later.
                 restricted=True if data["restricted"] else None,
                 impact_started_at=data["impact_started_at"],
+                services=list(data["services"]),
             )
         except DomainError as exc:
             form.add_error(None, exc.message)

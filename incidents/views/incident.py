@@ -173,6 +173,11 @@ def incident_page_context(request, incident: Incident, **forms) -> dict:
     missing_roles = list(incident.missing_roles())
     context = {
         "incident": incident,
+        "service_links": list(
+            incident.service_links.select_related("service__team").order_by(
+                "service__tier", "service__name"
+            )
+        ),
         "suggestion_rationale": visible_rationale(user, incident),
         "now": now,
         "commander": commander_role_holder,
