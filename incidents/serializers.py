@@ -728,6 +728,9 @@ class ServiceSerializer(serializers.ModelSerializer):
         read_only=True,
         help_text="Services that depend on this one.",
     )
+    runbook_url = serializers.CharField(
+        allow_blank=True, help_text="A link to its runbook, or empty."
+    )
     alert_labels = serializers.DictField(
         child=serializers.CharField(),
         help_text='Labels that identify it in alerts, e.g. {"service": '
