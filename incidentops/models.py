@@ -1,6 +1,7 @@
 """Accounts and process heartbeats."""
 
 from django.contrib.auth.models import AbstractUser
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -45,3 +46,27 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.last_seen_at:%Y-%m-%d %H:%M:%S}"
+
+
+class SeedMark(models.Model):
+    """A row the demo seed (``manage.py seed_demo``) created.
+
+    The seed writes, submits, approves or deletes only rows marked here (or rows
+    that hang off one, such as the review of a demo incident), so running it on a
+    database with people's own incidents, reviews, lists and users changes none
+    of them. ``incidentops.seed.seed_mark`` and ``seeded`` read and write it.
+    """
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    object_id = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["content_type", "object_id"], name="seed_mark_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.content_type.model} #{self.object_id} (demo)"

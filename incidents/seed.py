@@ -5,8 +5,10 @@ Run by ``python manage.py seed_demo`` (through ``IncidentsConfig.seed_demo``),
 inside the command's single transaction, after ``incidentops`` has created the
 demo users.
 
-Idempotent. Configuration rows are created only when missing, so a second run
-(or an admin's later edits) is never overwritten. The history is planned first,
+Idempotent, and it touches only what it created. Configuration rows are
+created only when missing and marked as the seed's (``incidentops.seed``), so a
+second run (or an admin's later edits) is never overwritten, and rows people
+made are never written to, even when they share a demo name. The history is planned first,
 as pure data from ``random.Random(SEED)``; its incident titles are the stable key
 that says whether it has been loaded. Incidents are created through
 ``incidents.services`` with back-dated ``now`` values, inside
@@ -26,6 +28,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from incidentops.models import User
+from incidentops.seed import seed_mark, seeded
 from incidents import events, services
 from incidents.demo import stories, taxonomy
 from incidents.demo.catalog import seed_catalog
@@ -107,12 +110,15 @@ BOT = "alertmanager-bot"
 
 
 def seed_severity_framework() -> dict[str, SeverityLevel]:
-    """Create missing levels; fill only empty criteria on existing ones, so an
-    admin's edits survive every start."""
+    """Create missing levels; fill only empty criteria on levels the seed
+    created, so an admin's edits (and the migration's levels) are left alone."""
     levels = {}
+    mine = set(seeded(SeverityLevel).values_list("pk", flat=True))
     for code, values in FRAMEWORK.items():
         level, created = SeverityLevel.objects.get_or_create(code=code, defaults=values)
-        if not created:
+        if created:
+            seed_mark(level)
+        elif level.pk in mine:
             missing = [
                 name
                 for name in ("description", "notified")
@@ -129,7 +135,7 @@ def seed_severity_framework() -> dict[str, SeverityLevel]:
 def seed_roles() -> dict[str, Role]:
     """The custom roles beside the migration's built-ins."""
     for slug, name, description, human_only in taxonomy.ROLES:
-        Role.objects.get_or_create(
+        role, created = Role.objects.get_or_create(
             slug=slug,
             defaults={
                 "name": name,
@@ -137,6 +143,8 @@ def seed_roles() -> dict[str, Role]:
                 "human_only": human_only,
             },
         )
+        if created:
+            seed_mark(role)
     return {role.slug: role for role in Role.objects.all()}
 
 
@@ -151,6 +159,7 @@ def seed_incident_types(levels: dict[str, SeverityLevel]) -> dict[str, IncidentT
                 slug=spec["family"],
                 name=spec["family"].replace("-", " ").capitalize(),
             )
+            seed_mark(family)
             families[family.slug] = family
         incident_type, created = IncidentType.objects.get_or_create(
             slug=spec["slug"],
@@ -165,6 +174,8 @@ def seed_incident_types(levels: dict[str, SeverityLevel]) -> dict[str, IncidentT
                 "notification_authority": spec.get("authority", ""),
             },
         )
+        if created:
+            seed_mark(incident_type)
         if created and spec.get("groups"):
             incident_type.restricted_groups.set(
                 Group.objects.filter(name__in=spec["groups"])
@@ -178,9 +189,14 @@ def seed_playbooks(
     levels: dict[str, SeverityLevel],
     roles: dict[str, Role],
 ) -> None:
-    """One playbook per (type, severity or any) unless one is already active."""
+    """One playbook per (type, severity or any) unless one is already active;
+    only for the types the seed created (a type someone made keeps their
+    playbooks, or none)."""
+    mine = set(seeded(IncidentType).values_list("pk", flat=True))
     for spec in taxonomy.PLAYBOOKS:
         incident_type = types[spec["type"]]
+        if incident_type.pk not in mine:
+            continue
         severity = levels[spec["severity"]] if spec["severity"] else None
         if Playbook.objects.filter(
             incident_type=incident_type, severity=severity, is_active=True
@@ -192,6 +208,7 @@ def seed_playbooks(
             name=spec["name"],
             guidance=spec["guidance"],
         )
+        seed_mark(playbook)
         playbook.required_roles.set([roles[slug] for slug in spec["roles"]])
         for order, (title, description, role, minutes, priority) in enumerate(
             spec["steps"], start=1
@@ -211,12 +228,13 @@ def seed_alert_integration():
     """The Alertmanager integration some historical outages came in through.
 
     Its secret is not kept: ``create_integration`` or a rotation in the admin
-    gives a usable one.
+    gives a usable one. An integration of that name that someone else made is
+    not used (None: those outages come in by hand).
     """
     existing = Integration.objects.filter(name=ALERT_INTEGRATION).first()
     if existing is not None:
-        return existing
-    bot = User.objects.filter(username=BOT, is_service_account=True).first()
+        return existing if seeded(Integration).filter(pk=existing.pk).exists() else None
+    bot = seeded(User).filter(username=BOT, is_service_account=True).first()
     if bot is None:
         return None
     integration, _secret = services.integration_create(
@@ -228,6 +246,7 @@ def seed_alert_integration():
             slug="customer-facing-outage"
         ).first(),
     )  # the default severity words (incidents.ingestion.severity)
+    seed_mark(integration)
     return integration
 
 
@@ -943,6 +962,7 @@ def _load(runner: _Runner, items: list[tuple[dict, datetime, float, list[Step]]]
             incidents[index] = runner.declare(
                 spec, at=at, detected_at=at - timedelta(minutes=detect_lag)
             )
+            seed_mark(incidents[index])
         else:
             runner.run(incidents[index], step, at)
     return list(incidents.values())
@@ -967,6 +987,11 @@ def seed_demo(*, stdout) -> None:
     plans = plan_history()
     keys = {plan.title for plan in plans} | {spec["title"] for spec in ACTIVE}
     present = Incident.objects.filter(title__in=keys).values("title").distinct().count()
+    if present and not seeded(Incident).exists():
+        # Loaded before the seed marked its rows: nothing tells the demo's
+        # incidents from people's, so none is touched again.
+        stdout.write("Demo incidents present but not marked; left as they are.")
+        return
     if present:
         if present < len(keys):
             stdout.write(
@@ -976,9 +1001,11 @@ def seed_demo(*, stdout) -> None:
         return
 
     usernames = {"mia", "rita", "omar", "carl", BOT}
-    users = {u.username: u for u in User.objects.filter(username__in=usernames)}
+    users = {u.username: u for u in seeded(User).filter(username__in=usernames)}
     if set(users) != usernames:
-        stdout.write("Demo users missing; incident history not loaded.")
+        stdout.write(
+            "Demo users missing (or made by someone else); incident history not loaded."
+        )
         return
     integration = seed_alert_integration()
     runner = _Runner(
@@ -1027,6 +1054,7 @@ def seed_triage_model(*, stdout) -> None:
     if model is None:
         stdout.write("Triage model not trained: too few labelled incidents.")
         return
+    seed_mark(model)
     stdout.write(
         f"Triage model v{model.version} trained on {model.sample_count} incidents: "
         f"type {model.type_accuracy:.0%} held-out (keywords "

@@ -3,12 +3,15 @@
 SEV-1: executives and all-hands responders; SEV-2: management and the
 cross-team responders; SEV-3: the owning team; SEV-4: nobody beyond the queue.
 A triage list is told whenever an incident is declared. Addresses are
-example.com; the demo webhook and chat channels are disabled.
+example.com; the demo webhook and chat channels are disabled. Only missing
+channels and lists are created (and marked as the seed's); a channel or list of
+the same name that someone made is never written to.
 """
 
 from django.contrib.auth.models import Group
 
 from incidentops import groups
+from incidentops.seed import seed_mark
 from incidents.models import SeverityLevel
 from notifications.models import Channel, StakeholderList, StakeholderMember
 
@@ -73,10 +76,12 @@ LISTS = [
 
 def seed_notifications(*, stdout) -> None:
     """Create the demo channels and lists if missing; never undo admin edits."""
-    email, _ = Channel.objects.get_or_create(
+    email, created = Channel.objects.get_or_create(
         name="E-mail", defaults={"kind": Channel.Kind.EMAIL}
     )
-    Channel.objects.get_or_create(
+    if created:
+        seed_mark(email)
+    _seed_channel(
         name="Demo webhook",
         defaults={
             "kind": Channel.Kind.WEBHOOK,
@@ -86,7 +91,7 @@ def seed_notifications(*, stdout) -> None:
             "events": ["incident_changed"],
         },
     )
-    Channel.objects.get_or_create(
+    _seed_channel(
         name="Slack #incidents (demo)",
         defaults={
             "kind": Channel.Kind.APPRISE,
@@ -106,11 +111,14 @@ def seed_notifications(*, stdout) -> None:
         )
         if not new:
             continue
+        seed_mark(stakeholder_list)
         created += 1
         stakeholder_list.severities.set(SeverityLevel.objects.filter(code__in=codes))
         stakeholder_list.channels.set([email])
         for group_name in group_names:
-            group, _ = Group.objects.get_or_create(name=group_name)
+            group, new_group = Group.objects.get_or_create(name=group_name)
+            if new_group:
+                seed_mark(group)
             StakeholderMember.objects.create(
                 stakeholder_list=stakeholder_list, group=group
             )
@@ -120,3 +128,9 @@ def seed_notifications(*, stdout) -> None:
             )
     if created:
         stdout.write(f"Notification lists created: {created}.")
+
+
+def _seed_channel(**lookup_and_defaults) -> None:
+    channel, created = Channel.objects.get_or_create(**lookup_and_defaults)
+    if created:
+        seed_mark(channel)

@@ -23,8 +23,11 @@ approval comes from Rhea, a member of both Reviewers and Executives whom this
 seed adds to the demo users: the rules are kept, nobody is granted anything
 behind them.
 
-Idempotent: only blank reviews and undecided batch entries are touched, so a
-second run changes nothing.
+Idempotent, and it touches only what the seed made: reviews of the incidents
+the incidents seed created (``incidentops.seed.seeded``), owned by a demo user;
+batch reviews all of whose entries are such incidents; and of those only blank
+reviews and undecided entries, so a second run changes nothing and the reviews
+and batches of people's own incidents are never written, submitted or approved.
 """
 
 from __future__ import annotations
@@ -38,9 +41,10 @@ from django.utils import timezone
 from incidentops import groups
 from incidentops.exceptions import DomainError, InvalidTransition
 from incidentops.models import User
-from incidentops.seed import DEMO_PASSWORD
+from incidentops.seed import DEMO_PASSWORD, demo_users, seed_mark, seeded
 from incidents import permissions as incident_permissions
 from incidents.events import history_import
+from incidents.models import Incident
 from reviews import permissions, services
 from reviews.models import (
     BatchReview,
@@ -235,8 +239,10 @@ def seed_reviews(*, stdout, now: datetime | None = None) -> None:
 
 
 def _people() -> dict[str, User]:
+    """The demo approvers and owners the seed created (Rhea added when Rob and
+    Eve are the seed's)."""
     username, (first, last), group_names = RISK_REVIEWER
-    if User.objects.filter(username__in=("rob", "eve")).count() == 2:
+    if seeded(User).filter(username__in=("rob", "eve")).count() == 2:
         rhea, created = User.objects.get_or_create(
             username=username,
             defaults={
@@ -249,12 +255,21 @@ def _people() -> dict[str, User]:
             rhea.set_password(DEMO_PASSWORD)
             rhea.save(update_fields=["password"])
             rhea.groups.set(Group.objects.filter(name__in=group_names))
-    return {
-        user.username: user
-        for user in User.objects.filter(
-            username__in=("mia", "rob", "eve", "rhea"), is_active=True
-        )
-    }
+            seed_mark(rhea)
+    return demo_users(("mia", "rob", "eve", "rhea"))
+
+
+def _demo_batches():
+    """Open batch reviews that hold entries, all of them demo incidents: a batch
+    with one entry of someone's incident is theirs to work through."""
+    people_entries = BatchReviewItem.objects.exclude(
+        incident__in=seeded(Incident)
+    ).values("batch")
+    return (
+        BatchReview.objects.filter(status=BatchReview.Status.OPEN, items__isnull=False)
+        .exclude(pk__in=people_entries)
+        .distinct()
+    )
 
 
 def _first_who_may(candidates, check):
@@ -267,7 +282,7 @@ def _first_who_may(candidates, check):
 def _seed_batches(people: dict, now: datetime) -> dict[str, int]:
     counts = {"completed": 0, "in progress": 0}
     batches = list(
-        BatchReview.objects.filter(status=BatchReview.Status.OPEN)
+        _demo_batches()
         .select_related("severity", "owner_group")
         .order_by("period_start", "severity__rank")
     )
@@ -276,7 +291,9 @@ def _seed_batches(people: dict, now: datetime) -> dict[str, int]:
         groups.INCIDENT_MANAGERS: [people.get("mia")],
         groups.REVIEWERS: [people.get("rob"), people.get("rhea")],
     }
-    promoted = BatchReviewItem.objects.filter(disposition=Disposition.PROMOTED).exists()
+    promoted = BatchReviewItem.objects.filter(
+        incident__in=seeded(Incident), disposition=Disposition.PROMOTED
+    ).exists()
     done_sev3 = [b for b in batches if b.due_at < now and b.severity.code == "SEV-3"]
     # One promotion, a month or so back, in a completed SEV-3 week with a few
     # items: its full review has been published since.
@@ -364,14 +381,19 @@ def _seed_reviews(people: dict, now: datetime) -> dict[str, int]:
     # unaccepted first draft from the record).
     blank = [
         review
-        for review in Review.objects.filter(status=Review.Status.DRAFT)
+        for review in Review.objects.filter(
+            status=Review.Status.DRAFT, incident__in=seeded(Incident)
+        )
         .select_related("incident", "owner")
         .prefetch_related("draft_sections")
         .order_by("due_at", "pk")
-        if not review.summary
-        or any(
-            row.section == "summary" and row.is_draft(review)
-            for row in review.draft_sections.all()
+        if _writer(review, people) is not None
+        and (
+            not review.summary
+            or any(
+                row.section == "summary" and row.is_draft(review)
+                for row in review.draft_sections.all()
+            )
         )
     ]
     if not blank:
@@ -385,7 +407,7 @@ def _seed_reviews(people: dict, now: datetime) -> dict[str, int]:
     fresh = upcoming[IN_REVIEW:][-1:]
     slipped = past_due[-1:]
     for index, review in enumerate(blank):
-        owner = review.owner or people.get("mia")
+        owner = _writer(review, people)
         start = review.incident.resolved_at or now
         at = min(start + timedelta(days=1), now - timedelta(hours=8))
         _write(review, owner, categories, index, at, now)
@@ -407,6 +429,15 @@ def _seed_reviews(people: dict, now: datetime) -> dict[str, int]:
         else:
             counts["in review"] += 1
     return counts
+
+
+def _writer(review: Review, people: dict[str, User]) -> User | None:
+    """Who writes a demo review: its owner when that is a demo user, Mia when it
+    has none; None (left alone) when someone else owns it."""
+    if review.owner is None:
+        return people.get("mia")
+    demo = people.get(review.owner.username)
+    return demo if demo is not None and demo.pk == review.owner_id else None
 
 
 def _story(incident) -> tuple[str, str]:

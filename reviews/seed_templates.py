@@ -7,6 +7,7 @@ name is left as the administrators keep it."""
 
 from __future__ import annotations
 
+from incidentops.seed import seed_mark
 from incidents.models import IncidentFamily, IncidentType, SeverityLevel
 from reviews.models import ReviewTemplate, ReviewTemplateSection
 
@@ -201,6 +202,7 @@ def seed_templates() -> int:
             if spec.get("severity")
             else None,
         )
+        seed_mark(template)
         for order, (key, title, guidance, required) in enumerate(
             spec["sections"], start=1
         ):

@@ -10,7 +10,7 @@ from django.apps import apps
 
 from incidentops import groups
 from incidentops.models import User
-from incidentops.seed import DEMO_PASSWORD
+from incidentops.seed import DEMO_PASSWORD, seed_mark
 from notifications.models import Notification
 from reviews import services
 from reviews.models import Approval, BatchReview, BatchReviewItem, FollowUp, Review
@@ -25,7 +25,7 @@ Status = Review.Status
 
 
 @pytest.fixture
-def history(resolve, reviewer, executive):
+def history(resolve, manager, reviewer, executive):
     secret = IncidentTypeFactory(
         slug="data-breach",
         name="Data breach",
@@ -51,6 +51,8 @@ def history(resolve, reviewer, executive):
         "sev4": resolve("SEV-4", at=days(50), title="Typo on the status page"),
     }
     assert made["restricted"].restricted
+    # as the incidents and accounts seeds leave them: marked as the demo's
+    seed_mark(*made.values(), manager, reviewer, executive)
     return made
 
 
