@@ -137,7 +137,8 @@ def _copy_text(source: dict, target: dict, names) -> bool:
     for name in names:
         if name in source:
             value = source[name]
-            if not isinstance(value, str):
+            # The serializer refuses null characters: such a body is not plain.
+            if not isinstance(value, str) or "\x00" in value:
                 return False
             target[name] = value.strip()
     return True
@@ -170,6 +171,7 @@ def _canonical(payload) -> dict | None:
     if (
         not isinstance(key, str)
         or not key.strip()
+        or "\x00" in key  # refused by the serializer's CharField
         or payload.get("status") not in (_STATUSES)
     ):
         return None
