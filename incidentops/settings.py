@@ -195,6 +195,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(seconds=30),
         "options": {"expires": 25},
     },
+    # Escalation steps that fell due are paged within this interval (docs/oncall.md).
+    "notifications-escalate": {
+        "task": "notifications.tasks.escalate_task",
+        "schedule": timedelta(seconds=15),
+        "options": {"expires": 14},
+    },
     "notifications-cadence-reminders": {
         "task": "notifications.tasks.send_cadence_reminders_task",
         "schedule": timedelta(minutes=1),
@@ -218,6 +224,9 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 3600},
     },
 }
+# How long a page's signed one-click acknowledge link stays valid.
+PAGE_ACK_LINK_MAX_AGE = timedelta(hours=env.int("PAGE_ACK_LINK_HOURS", default=24))
+
 # How recent the last heartbeat must be for /healthz to call the worker "ok".
 WORKER_HEARTBEAT_MAX_AGE = timedelta(minutes=5)
 

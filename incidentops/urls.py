@@ -44,5 +44,6 @@ urlpatterns = [
         name="api-docs",
     ),
     path("reviews/", include("reviews.urls")),
+    path("", include("notifications.urls")),
     path("", include("incidents.urls")),
 ]

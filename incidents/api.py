@@ -239,6 +239,24 @@ class IncidentViewSet(
         )
 
     @extend_schema(
+        summary="Acknowledge: a person is on it (stops the paging)",
+        description="Sets `acknowledged_at` (once) and stops the incident's "
+        "escalations; logged on the timeline. First one wins: if it was "
+        'acknowledged already, 409 `{"detail", "code": "conflict", "holder"}` '
+        "names who (`holder` is null when nobody is recorded). 403 for a service "
+        "account; 400 when the incident is resolved or closed. No body.",
+        request=None,
+        responses={200: IncidentSerializer, **WRITE_ERRORS, 409: ERROR},
+    )
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request, pk=None):
+        incident = self.get_object()
+        services.incident_acknowledge(
+            incident=incident, user=request.user, via="the API"
+        )
+        return self._render(self.get_queryset().get(pk=incident.pk))
+
+    @extend_schema(
         summary="Move along the lifecycle",
         description="400 with the reason where the lifecycle forbids the move.",
         request=TransitionInput,

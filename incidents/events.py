@@ -13,12 +13,17 @@ Arguments (besides ``sender``), all keyword:
 ``incident_changed``             incident, change, actor, data
     Generic, for outbound webhooks: sent after every other incident event, with
     ``change`` one of "declared", "updated", "severity_confirmed", "role_assigned",
-    "status_changed", "stakeholder_update", "action_changed", "playbook_applied";
+    "status_changed", "acknowledged", "stakeholder_update", "action_changed",
+    "playbook_applied";
     ``data`` is a small JSON-able dict describing the change.
 ``incident_updated``             incident, changes ({field: {"from", "to"}}), actor
 ``incident_severity_confirmed``  incident, previous_severity (or None), actor
 ``incident_role_assigned``       assignment, previous_assignment (or None), actor
 ``incident_status_changed``      incident, previous_status, actor
+``incident_acknowledged``        incident, actor
+    A person acknowledged it (``incident_acknowledge``: a page's link, the
+    portal's button or the API); ``incident.acknowledged_by`` is ``actor``.
+    Escalations stop on it.
 ``incident_resolved``            incident, actor  (also after incident_status_changed)
 ``stakeholder_update_posted``    update, actor
 ``action_changed``               action, actor, created (bool)
@@ -55,6 +60,7 @@ incident_updated = Signal()
 incident_severity_confirmed = Signal()
 incident_role_assigned = Signal()
 incident_status_changed = Signal()
+incident_acknowledged = Signal()
 incident_resolved = Signal()
 stakeholder_update_posted = Signal()
 action_changed = Signal()

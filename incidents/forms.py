@@ -72,6 +72,12 @@ class IncidentPageForm(forms.Form):
         super().__init__(*args, **kwargs)
 
 
+class AcknowledgeForm(IncidentPageForm):
+    """Acknowledging takes no input: the person is the one signed in."""
+
+    id_prefix = "ack"
+
+
 class BoardFilterForm(forms.Form):
     """The status board's filters (GET); every field is optional."""
 

@@ -177,6 +177,11 @@ def can_confirm_severity(user, incident: Incident) -> bool:
     return user.has_perm(CONFIRM_SEVERITY) or is_commander(user, incident)
 
 
+def can_acknowledge(user, incident: Incident) -> bool:
+    """A person (never a service account) who may see the incident."""
+    return _active(user) and user.is_human and can_view(user, incident)
+
+
 def can_claim_command(user, incident: Incident) -> bool:
     """A responder (a human who may declare) without the right to assign roles
     may take command of an incident they see while nobody commands it; whether

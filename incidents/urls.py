@@ -35,6 +35,11 @@ urlpatterns = [
         name="restriction",
     ),
     path(
+        "incidents/<str:reference>/acknowledge/",
+        views.AcknowledgeView.as_view(),
+        name="acknowledge",
+    ),
+    path(
         "incidents/<str:reference>/status/",
         views.TransitionView.as_view(),
         name="transition",

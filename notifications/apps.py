@@ -10,6 +10,9 @@ class NotificationsConfig(AppConfig):
         from notifications import receivers, services
 
         receivers.connect()
+        from notifications.oncall import escalation
+
+        escalation.connect()
         providers.register_update_audience(services.update_audience)
         from incidentops import metrics
         from notifications.metrics import collect
@@ -21,3 +24,6 @@ class NotificationsConfig(AppConfig):
         from notifications.seed import seed_notifications
 
         seed_notifications(stdout=stdout)
+        from notifications.oncall.seed import seed_escalation
+
+        seed_escalation(stdout=stdout)

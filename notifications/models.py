@@ -120,6 +120,34 @@ class Channel(models.Model):
             not self.changes or change in self.changes
         )
 
+    # The channels a page to a person's own contact method goes through: the
+    # address comes from the contact method (``Delivery.contact_method``).
+    PERSONAL = {
+        Kind.APPRISE: "Personal SMS, push and chat (contact methods)",
+        Kind.WEBHOOK: "Personal webhooks (contact methods)",
+    }
+
+    @classmethod
+    def personal(cls, kind: str) -> Channel:
+        """The channel for pages to people's own Apprise or webhook contact
+        methods (created on first use; its own target stays empty)."""
+        channel, _ = cls.objects.get_or_create(
+            name=cls.PERSONAL[kind], defaults={"kind": kind}
+        )
+        return channel
+
+    def for_contact_method(self, contact_method) -> Channel:
+        """An unsaved copy of this channel aimed at ``contact_method``'s address,
+        for sending and for redacting error messages."""
+        return Channel(
+            pk=self.pk,
+            name=self.name,
+            kind=self.kind,
+            mailer=self.mailer,
+            target=contact_method.address,
+            is_enabled=self.is_enabled and contact_method.is_enabled,
+        )
+
     @classmethod
     def default_email(cls) -> Channel:
         """The channel people are reached through when addressed directly."""
@@ -311,6 +339,15 @@ class Delivery(models.Model):
         blank=True,
         related_name="+",
     )
+    # A page to a person's own SMS/push/chat or webhook address: sent to the
+    # contact method's address instead of the channel's target.
+    contact_method = models.ForeignKey(
+        "notifications.ContactMethod",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     idempotency_key = models.CharField(max_length=64, unique=True)
     # An external address or broadcast channel reached through a list (or
     # channel) that may receive restricted content: re-checked at send time.
@@ -339,3 +376,7 @@ class Delivery(models.Model):
 
 
 from notifications.oncall.schedule_models import *  # noqa: E402,F401,F403
+
+# On-call models live in their own modules; imported here so Django registers
+# them in this app.
+from notifications.oncall.escalation_models import *  # noqa: E402, F403

@@ -69,6 +69,12 @@ class _Target:
     # External addresses and broadcast channels: may they hear of restricted
     # incidents (their list's or channel's ``may_receive_restricted``)?
     opted_in: bool = False
+    # A person's own contact method (a page): its address is the destination.
+    contact_method: object | None = None
+
+    @property
+    def broadcast(self) -> bool:
+        return self.channel.is_broadcast and self.contact_method is None
 
 
 def _backoff(attempts: int) -> timedelta:
@@ -86,8 +92,9 @@ def _person(user) -> tuple[str, str] | None:
     return user.email, user.display_name
 
 
-def _targets(*, users, groups, lists, channels) -> list[_Target]:
-    """Expand people, groups and lists into (channel, recipient) pairs, once each."""
+def _targets(*, users, groups, lists, channels, contacts=()) -> list[_Target]:
+    """Expand people, groups and lists into (channel, recipient) pairs, once each;
+    ``contacts`` (people's own contact methods) each become one target."""
     User = get_user_model()
     users, groups, lists, channels = (
         list(users),
@@ -157,6 +164,27 @@ def _targets(*, users, groups, lists, channels) -> list[_Target]:
                 channel.name,
                 opted_in=channel.may_receive_restricted,
             )
+    for method in contacts:
+        user = method.user
+        if not method.is_enabled or not user.is_active:
+            continue
+        if method.kind == method.Kind.EMAIL:
+            email = email or Channel.default_email()
+            add(email, method.address, user.display_name, user)
+            continue
+        channel = Channel.personal(method.kind)
+        recipient = f"{user.username}: {method.name} #{method.pk}"
+        key = (channel.pk, recipient.lower())
+        found.setdefault(
+            key,
+            _Target(
+                channel,
+                recipient,
+                f"{user.display_name} ({method.name})",
+                user,
+                contact_method=method,
+            ),
+        )
     return list(found.values())
 
 
@@ -189,7 +217,7 @@ def update_audience(incident: Incident, *, shown: int = 12):
     lists = list(lists_for(incident))
     reachable = _targets(users=(), groups=(), lists=lists, channels=())
     targets = _cleared(reachable, [incident] if incident.restricted else [])
-    people = [t.name for t in targets if not t.channel.is_broadcast]
+    people = [t.name for t in targets if not t.broadcast]
     channels = sorted({t.channel.name for t in targets})
     return UpdateAudience(
         lists=[each.name for each in lists],
@@ -212,7 +240,7 @@ def _publish_deliveries(delivery_ids: list[int]) -> None:
 
 
 def _names(targets: list[_Target]) -> list[str]:
-    names = [t.name for t in targets if not t.channel.is_broadcast]
+    names = [t.name for t in targets if not t.broadcast]
     shown = names[:NAMES_ON_TIMELINE]
     if len(names) > len(shown):
         shown.append(f"and {len(names) - len(shown)} more")
@@ -230,6 +258,7 @@ def notification_send(
     groups=(),
     lists=(),
     channels=(),
+    contacts=(),
     actor=None,
     timeline_kind: str = Kind.COMMUNICATION,
     event: str | None = None,
@@ -244,7 +273,8 @@ def notification_send(
     ``Delivery`` per recipient and channel (a unique idempotency key each) for
     ``users`` (by e-mail), active members of ``groups`` (by e-mail), ``lists``
     (their members, through their channels) and broadcast ``channels``
-    (webhooks); one timeline entry (``timeline_kind``) naming the channels and
+    (webhooks) and ``contacts`` (people's own ``ContactMethod`` rows: a page);
+    one timeline entry (``timeline_kind``) naming the channels and
     recipients. Webhooks receive ``event`` (default: ``kind``) with
     ``event_data`` (default: the message). A message about several incidents
     (a batch review) names the others in ``log_on``: each of their timelines
@@ -272,23 +302,26 @@ def notification_send(
     existing = Notification.objects.filter(event_key=event_key).first()
     if existing is not None:
         return existing
-    users, groups, lists, channels = (
+    users, groups, lists, channels, contacts = (
         list(users),
         list(groups),
         list(lists),
         list(channels),
+        list(contacts),
     )
     logged = {incident.pk: incident}
     for other in log_on:
         logged.setdefault(other.pk, other)
-    reachable = _targets(users=users, groups=groups, lists=lists, channels=channels)
+    reachable = _targets(
+        users=users, groups=groups, lists=lists, channels=channels, contacts=contacts
+    )
     # Only ``incident`` is checked: a message also logged on others (a batch
     # review) must not name them, by design of its templates.
     targets = _cleared(reachable, [incident] if incident.restricted else [])
     withheld = len(reachable) - len(targets)
     now = now or timezone.now()
     if not targets:
-        if not (users or groups or lists or channels):
+        if not (users or groups or lists or channels or contacts):
             return None  # nobody was addressed: no list configured for this
         _record_nobody_told(
             logged=list(logged.values()),
@@ -341,6 +374,7 @@ def notification_send(
             recipient_name=target.name,
             user=target.user,
             may_receive_restricted=target.opted_in,
+            contact_method=target.contact_method,
             idempotency_key=_idempotency_key(
                 event_key, target.channel, target.recipient
             ),
@@ -355,7 +389,7 @@ def notification_send(
     per_channel: dict[str, int] = {}
     for target in targets:
         per_channel[target.channel.name] = per_channel.get(target.channel.name, 0) + 1
-    people = sum(1 for t in targets if not t.channel.is_broadcast)
+    people = sum(1 for t in targets if not t.broadcast)
     described = ", ".join(
         f"{name} ({count})" if count > 1 else name
         for name, count in per_channel.items()
@@ -562,9 +596,20 @@ def delivery_send(*, delivery_id: int, now: datetime | None = None) -> str | Non
     if delivery is None:
         return None
     error: transports.DeliveryError | None = None
+    if delivery.contact_method_id is not None:
+        # A page to a person's own address: send (and redact) with it.
+        delivery.channel = delivery.channel.for_contact_method(delivery.contact_method)
+    contact_gone = (
+        delivery.contact_method_id is None
+        and delivery.channel.name in Channel.PERSONAL.values()
+    )
     withheld = not _still_cleared(delivery)
     if withheld:
         pass  # never sent; recorded below
+    elif contact_gone:
+        error = transports.PermanentDeliveryError(
+            "The person removed this contact method."
+        )
     elif not delivery.channel.is_enabled:
         error = transports.PermanentDeliveryError("The channel is disabled.")
     else:

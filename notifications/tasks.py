@@ -31,3 +31,12 @@ def sweep_outbox_task() -> None:
 def send_cadence_reminders_task() -> None:
     """Remind people of due and overdue stakeholder updates."""
     services.cadence_reminders_sweep(now=timezone.now())
+
+
+@shared_task(ignore_result=True)
+def escalate_task() -> None:
+    """Page the escalation steps that fell due
+    (``notifications.oncall.escalation.escalate_sweep``)."""
+    from notifications.oncall.escalation import escalate_sweep
+
+    escalate_sweep(now=timezone.now())

@@ -139,6 +139,15 @@ class Incident(models.Model):
     # that is when a human has taken the incident on, and it always precedes
     # leaving triage, which needs a commander.
     acknowledged_at = models.DateTimeField(null=True, blank=True)
+    # Who acknowledged first (``incident_acknowledge``, or the first commander
+    # or the person who moved it to investigating, which also acknowledge it).
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     mitigated_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)

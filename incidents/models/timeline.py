@@ -60,6 +60,8 @@ class TimelineEntry(models.Model):
         REVIEW = "review", "Review"
         REMINDER = "reminder", "Reminder"
         SERVICES = "services", "Affected services"
+        ACKNOWLEDGED = "acknowledged", "Acknowledged"
+        PAGE = "page", "Page"
 
     GENESIS_HASH = "0" * 64
 

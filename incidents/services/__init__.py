@@ -23,6 +23,7 @@ The services live in one module per concern and are all importable from here
 - ``restriction``: restriction follows the type (fail-closed), and
   ``incident_set_restriction`` to restrict or lift by hand;
 - ``roles``: role assignment and handover;
+- ``acknowledge``: a person acknowledging an incident (stops its paging);
 - ``importing``: importing a past incident, keeping its times;
 - ``lifecycle``: status transitions;
 - ``notes``: notes and stakeholder updates;
@@ -53,6 +54,7 @@ from incidents.models import (
     StakeholderUpdate,
     TimelineEntry,
 )
+from incidents.services.acknowledge import incident_acknowledge
 from incidents.services.actions import (
     ACTION_EDITABLE,
     _action_display,
@@ -185,6 +187,7 @@ __all__ = [
     "action_complete",
     "action_create",
     "action_update",
+    "incident_acknowledge",
     "incident_add_note",
     "incident_assign_role",
     "incident_classify",

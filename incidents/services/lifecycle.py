@@ -92,6 +92,8 @@ def incident_transition(
             locked.mitigated_at = locked.resolved_at = locked.closed_at = None
         if locked.acknowledged_at is None:
             locked.acknowledged_at = now
+            if actor is not None and actor.is_human:
+                locked.acknowledged_by = actor
     elif status == Status.MITIGATED:
         locked.mitigated_at = now
     elif status == Status.RESOLVED:

@@ -68,7 +68,7 @@ def incident_assign_role(
 
     Changes: the current assignment (if any) is ended, kept; a new current
     ``RoleAssignment``; guardian view/change on the incident for ``user``; the
-    first commander sets ``acknowledged_at``; open actions that belong to the
+    first commander sets ``acknowledged_at`` and ``acknowledged_by``; open actions that belong to the
     role follow it (``_actions_follow_role``: those unassigned or owned by the
     previous holder become ``user``'s; one a person gave to someone else stays);
     a ``role`` timeline entry naming them.
@@ -139,6 +139,7 @@ def incident_assign_role(
     _grant(user, locked)
     if role.slug == COMMANDER and locked.acknowledged_at is None:
         locked.acknowledged_at = now
+        locked.acknowledged_by = user
         _save(locked, actor)
 
     followed = _actions_follow_role(

@@ -44,6 +44,7 @@ from incidents.views.board import (
     favicon,
 )
 from incidents.views.commands import (
+    AcknowledgeView,
     ActionCreateView,
     ActionTrackerMixin,
     ActionUpdateView,
@@ -80,6 +81,7 @@ __all__ = [
     "ActionUpdateForm",
     "ActionUpdateView",
     "AssignRoleForm",
+    "AcknowledgeView",
     "AssignRoleView",
     "BoardFilterForm",
     "BoardView",

@@ -11,6 +11,7 @@ from django.views.generic import FormView, View
 from incidentops.exceptions import DomainError
 from incidents import permissions, services
 from incidents.forms import (
+    AcknowledgeForm,
     ActionCreateForm,
     ActionUpdateForm,
     AssignRoleForm,
@@ -201,6 +202,19 @@ class TransitionView(IncidentCommandView):
             cancel_open_actions=self.request.POST.get("open_actions") == "cancel",
         )
         return f"Status is now {self.incident.get_status_display().lower()}."
+
+
+class AcknowledgeView(IncidentCommandView):
+    """A person acknowledges the incident (stops its paging)."""
+
+    form_class = AcknowledgeForm
+    form_context_name = "acknowledge_form"
+
+    def perform(self, form):
+        services.incident_acknowledge(
+            incident=self.incident, user=self.request.user, via="the portal"
+        )
+        return f"You acknowledged {self.incident.reference}; paging has stopped."
 
 
 class AssignRoleView(IncidentCommandView):

@@ -201,6 +201,11 @@ def incident_page_context(request, incident: Incident, **forms) -> dict:
         "can_transition": permissions.can_transition(user, incident),
         "can_assign": permissions.can_assign_role(user, incident),
         "can_take_command": can_take_command,
+        "can_acknowledge": (
+            incident.acknowledged_at is None
+            and incident.status not in Incident.CLOSED_STATUSES
+            and permissions.can_acknowledge(user, incident)
+        ),
         "can_manage_actions": permissions.can_manage_actions(user, incident),
         "can_post_update": can_post_update,
         # Who an update would reach, shown before it is sent (a provider:

@@ -1,0 +1,84 @@
+"""Demo escalation policies and contact methods (idempotent; touches only what it
+creates: an existing policy or contact method of the same name is left alone)."""
+
+from django.contrib.auth import get_user_model
+
+from incidents.models import Integration, SeverityLevel
+from incidents.seed import ALERT_INTEGRATION
+from notifications.oncall.escalation_models import (
+    ContactMethod,
+    EscalationPolicy,
+    EscalationStep,
+    NotificationRule,
+)
+
+CHECKOUT_POLICY = "Checkout on-call (demo)"
+MAJOR_POLICY = "Major incidents (demo)"
+
+
+def _policy(name, *, description, steps, repeat, **fields):
+    """Create the policy with its steps unless one of that name exists."""
+    if EscalationPolicy.objects.filter(name=name).exists():
+        return None
+    users = get_user_model().objects.in_bulk(
+        [username for username, _wait in steps], field_name="username"
+    )
+    if len(users) != len(steps):
+        return None  # the demo accounts are missing
+    policy = EscalationPolicy.objects.create(
+        name=name, description=description, repeat_count=repeat, **fields
+    )
+    for position, (username, wait) in enumerate(steps, start=1):
+        EscalationStep.objects.create(
+            policy=policy, position=position, user=users[username], wait_minutes=wait
+        )
+    return policy
+
+
+def seed_escalation(*, stdout) -> None:
+    """The checkout alerts' policy (Rita, then Omar after 5 minutes, twice
+    round) and a catch-all for SEV-1 incidents (Mia); Rita's e-mail and a
+    disabled demo SMS contact method with their notification rules."""
+    created = []
+    checkout = _policy(
+        CHECKOUT_POLICY,
+        description="Pages the checkout on-call engineer for alerts from "
+        "Alertmanager, then the secondary.",
+        steps=[("rita", 5), ("omar", 5)],
+        repeat=1,
+    )
+    if checkout is not None:
+        integration = Integration.objects.filter(name=ALERT_INTEGRATION).first()
+        if integration is not None:
+            checkout.integrations.add(integration)
+        created.append(checkout.name)
+    major = _policy(
+        MAJOR_POLICY,
+        description="Any incident confirmed as SEV-1 pages the duty incident manager.",
+        steps=[("mia", 10)],
+        repeat=2,
+        start_severity=SeverityLevel.objects.filter(code="SEV-1").first(),
+        for_every_incident=True,
+    )
+    if major is not None:
+        created.append(major.name)
+    rita = get_user_model().objects.filter(username="rita").first()
+    if rita is not None and not rita.contact_methods.exists():
+        mail = ContactMethod.objects.create(
+            user=rita,
+            kind=ContactMethod.Kind.EMAIL,
+            label="Work e-mail",
+            address=rita.email or "rita@example.com",
+        )
+        NotificationRule.objects.create(contact_method=mail, delay_minutes=0)
+        sms = ContactMethod.objects.create(
+            user=rita,
+            kind=ContactMethod.Kind.APPRISE,
+            label="Phone (demo, disabled)",
+            address="json://127.0.0.1:9/demo-sms",
+            is_enabled=False,
+        )
+        NotificationRule.objects.create(contact_method=sms, delay_minutes=2)
+        created.append("Rita's contact methods")
+    if created:
+        stdout.write("Escalation demo data created: " + ", ".join(created) + ".")
