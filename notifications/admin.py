@@ -504,7 +504,6 @@ class DeliveryAdmin(admin.ModelAdmin):
         return False
 
 
-from notifications.oncall import schedule_admin  # noqa: E402,F401
-
 # The on-call console registers its own models.
 from notifications.oncall import admin as oncall_admin  # noqa: E402, F401
+from notifications.oncall import schedule_admin  # noqa: E402,F401

@@ -375,8 +375,7 @@ class Delivery(models.Model):
         return f"{self.notification.subject} → {self.recipient} ({self.status})"
 
 
-from notifications.oncall.schedule_models import *  # noqa: E402,F401,F403
-
 # On-call models live in their own modules; imported here so Django registers
 # them in this app.
 from notifications.oncall.escalation_models import *  # noqa: E402, F403
+from notifications.oncall.schedule_models import *  # noqa: E402,F401,F403
