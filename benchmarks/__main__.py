@@ -11,6 +11,8 @@
    reads; throughput and latency percentiles; the live pages (``benchmarks/live.py``:
    50 open pages polling with ETags while incidents change: requests/s, 304
    share, propagation time, queries per refresh).
+3. "Who is on call now" over 500 schedules of 4 layers and 50 overrides each
+   (``benchmarks/oncall.py``): time and query count, which must be flat.
 
 Uses ``DATABASE_URL`` (a ``<name>_bench`` database beside it, PostgreSQL) or a
 throw-away SQLite file under ``var/bench/``. Results are printed and written to
@@ -364,7 +366,7 @@ def main() -> None:
     parser.add_argument("--reads", type=int, default=500)
     parser.add_argument(
         "--only",
-        choices=["alerts", "live"],
+        choices=["alerts", "live", "oncall"],
         default="",
         help="run just this load workload (no query counts)",
     )
@@ -402,10 +404,21 @@ def main() -> None:
             flat = False
             print(f"  !! query count grows with the data: {queries}")
 
-    print("\n2. Load on gunicorn (2 processes x 4 threads) over loopback")
-    loads = load(env, deliveries=args.deliveries, reads=args.reads, only=args.only)
-    for label, result in loads.items():
-        print(f"{label}: {json.dumps(result)}")
+    loads = {}
+    if args.only != "oncall":
+        print("\n2. Load on gunicorn (2 processes x 4 threads) over loopback")
+        loads = load(env, deliveries=args.deliveries, reads=args.reads, only=args.only)
+        for label, result in loads.items():
+            print(f"{label}: {json.dumps(result)}")
+
+    oncall_result = {}
+    if args.only in ("", "oncall"):
+        from benchmarks import oncall
+
+        print("\n3. Who is on call now (benchmarks/oncall.py)")
+        oncall_result = oncall.run()
+        oncall.report(oncall_result)
+        flat = flat and oncall_result["flat"]
 
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "results.json").write_text(
@@ -419,6 +432,7 @@ def main() -> None:
                     for label, by_size in counts.items()
                 },
                 "load": loads,
+                "oncall": oncall_result,
             },
             indent=2,
         )

@@ -31,6 +31,9 @@ from zoneinfo import ZoneInfo
 
 from dateutil.rrule import DAILY, HOURLY, WEEKLY, rrule
 from django.contrib.auth import get_user_model
+from django.db import connection
+from django.db.models import CharField, StringAgg, Value
+from django.db.models.functions import Cast
 
 from notifications.oncall.schedule_models import (
     WEEKLY_RESTRICTION,
@@ -119,16 +122,28 @@ class Rotation:
     def turn_at(self, at: datetime) -> int | None:
         """The index of the turn covering instant ``at``, or ``None`` before the
         first turn."""
-        if at < self.handoff(0):
-            return None
+        turn = self.turn(at)
+        return None if turn is None else turn[0]
+
+    def turn(self, at: datetime) -> tuple[int, datetime, datetime] | None:
+        """``(k, start, end)`` of the turn covering instant ``at`` (aware UTC
+        bounds), or ``None`` before the first turn."""
         # An estimate from local time, then checked against the real instants
         # (around a clock change the two can differ by one turn).
-        k = max(0, (to_wall(at, self.zone) - self.first) // self.step)
-        while k > 0 and self.handoff(k) > at:
+        k = (to_wall(at, self.zone) - self.first) // self.step
+        if k < 0:
+            k = 0
+        start = self.handoff(k)
+        while start > at:
+            if k == 0:
+                return None
             k -= 1
-        while self.handoff(k + 1) <= at:
+            start = self.handoff(k)
+        end = self.handoff(k + 1)
+        while end <= at:
             k += 1
-        return k
+            start, end = end, self.handoff(k + 1)
+        return k, start, end
 
     def turns(
         self, start: datetime, end: datetime
@@ -161,58 +176,87 @@ def restriction_windows(
 ) -> list[tuple[datetime, datetime]]:
     """The restriction windows overlapping ``[start, end)`` as sorted, merged
     aware UTC intervals (local-time windows turned into instants)."""
+    return _window_intervals(_windows(restrictions), zone, start, end)
+
+
+def _window_intervals(windows, zone: ZoneInfo, start: datetime, end: datetime):
     wall_start = to_wall(start, zone) - timedelta(days=8)
     wall_end = to_wall(end, zone) + timedelta(days=1)
     intervals = []
-    for item in restrictions:
-        at = time.fromisoformat(item["start_time_of_day"])
-        length = timedelta(seconds=item["duration_seconds"])
-        if item["type"] == WEEKLY_RESTRICTION:
+    for window in windows:
+        first = datetime.combine(wall_start.date(), window.start)
+        if window.weekly:
             rule = rrule(
-                WEEKLY,
-                byweekday=item["start_day_of_week"] - 1,
-                dtstart=datetime.combine(wall_start.date(), at),
-                until=wall_end,
+                WEEKLY, byweekday=window.day - 1, dtstart=first, until=wall_end
             )
         else:
-            rule = rrule(
-                DAILY, dtstart=datetime.combine(wall_start.date(), at), until=wall_end
-            )
+            rule = rrule(DAILY, dtstart=first, until=wall_end)
         for wall in rule:
-            window = (to_instant(wall, zone), to_instant(wall + length, zone))
-            if window[0] < end and window[1] > start and window[1] > window[0]:
-                intervals.append(window)
+            interval = (to_instant(wall, zone), to_instant(wall + window.length, zone))
+            if interval[0] < end and interval[1] > start and interval[1] > interval[0]:
+                intervals.append(interval)
     return _merge(intervals)
+
+
+@dataclass(frozen=True)
+class _Window:
+    """A parsed restriction: from ``start`` (local time of day) on ``day``
+    (ISO weekday, weekly windows only) for ``length`` of local time."""
+
+    weekly: bool
+    day: int
+    start: time
+    length: timedelta
+
+
+def _windows(restrictions: Sequence[dict]) -> tuple[_Window, ...]:
+    return tuple(
+        _Window(
+            weekly=item["type"] == WEEKLY_RESTRICTION,
+            day=item.get("start_day_of_week", 1),
+            start=time.fromisoformat(item["start_time_of_day"]),
+            length=timedelta(seconds=item["duration_seconds"]),
+        )
+        for item in restrictions
+    )
+
+
+_DAYS_BACK = (timedelta(0), timedelta(days=1))
+_WEEKS_BACK = (timedelta(0), timedelta(days=7))
+_SLACK = timedelta(hours=3)
+
+
+def _in_windows(windows: Sequence[_Window], zone: ZoneInfo, at: datetime) -> bool:
+    wall = to_wall(at, zone)
+    today = wall.date()
+    for window in windows:
+        if window.weekly:
+            # The window that started this week on its day, and last week's.
+            day = today - timedelta(days=(wall.isoweekday() - window.day) % 7)
+            starts = [
+                datetime.combine(day - back, window.start) for back in _WEEKS_BACK
+            ]
+        else:
+            starts = [
+                datetime.combine(today - back, window.start) for back in _DAYS_BACK
+            ]
+        for window_start in starts:
+            # Local times rule most windows out cheaply (a clock change moves
+            # an instant's local time by less than the slack); the instants
+            # decide the rest.
+            if window_start - _SLACK <= wall < window_start + window.length + _SLACK:
+                if (
+                    to_instant(window_start, zone)
+                    <= at
+                    < to_instant(window_start + window.length, zone)
+                ):
+                    return True
+    return False
 
 
 def in_restrictions(restrictions: Sequence[dict], zone: ZoneInfo, at: datetime) -> bool:
     """Whether instant ``at`` is inside one of the restriction windows."""
-    wall = to_wall(at, zone)
-    for item in restrictions:
-        start_time = time.fromisoformat(item["start_time_of_day"])
-        length = timedelta(seconds=item["duration_seconds"])
-        if item["type"] == WEEKLY_RESTRICTION:
-            # The window that started this week on its day, and last week's.
-            days_back = (wall.isoweekday() - item["start_day_of_week"]) % 7
-            starts = [
-                datetime.combine(
-                    wall.date() - timedelta(days=days_back + weeks * 7), start_time
-                )
-                for weeks in (0, 1)
-            ]
-        else:
-            starts = [
-                datetime.combine(wall.date() - timedelta(days=days), start_time)
-                for days in (0, 1)
-            ]
-        for window_start in starts:
-            if (
-                to_instant(window_start, zone)
-                <= at
-                < to_instant(window_start + length, zone)
-            ):
-                return True
-    return False
+    return _in_windows(_windows(restrictions), zone, at)
 
 
 def _merge(
@@ -237,7 +281,7 @@ class _Layer:
     name: str
     priority: int
     rotation: Rotation
-    restrictions: list[dict]
+    windows: tuple[_Window, ...]
     active_from: datetime | None
     active_until: datetime | None
     participants: list[int]  # user ids in turn order
@@ -251,18 +295,13 @@ class _Layer:
         """``(user id, turn start, turn end)`` of the turn covering ``at``."""
         if not self.participants or not self.active(at):
             return None
-        if self.restrictions and not in_restrictions(
-            self.restrictions, self.rotation.zone, at
-        ):
+        if self.windows and not _in_windows(self.windows, self.rotation.zone, at):
             return None
-        k = self.rotation.turn_at(at)
-        if k is None:
+        turn = self.rotation.turn(at)
+        if turn is None:
             return None
-        return (
-            self.participants[k % len(self.participants)],
-            self.rotation.handoff(k),
-            self.rotation.handoff(k + 1),
-        )
+        k, start, end = turn
+        return self.participants[k % len(self.participants)], start, end
 
     def segments(
         self, start: datetime, end: datetime
@@ -275,8 +314,8 @@ class _Layer:
         if low >= high:
             return []
         windows = (
-            restriction_windows(self.restrictions, self.rotation.zone, low, high)
-            if self.restrictions
+            _window_intervals(self.windows, self.rotation.zone, low, high)
+            if self.windows
             else [(low, high)]
         )
         segments = []
@@ -291,25 +330,61 @@ class _Layer:
         return segments
 
 
-def _load_layers(schedules: Sequence[Schedule]) -> dict[int, list[_Layer]]:
-    """Every layer of ``schedules`` with its participants, highest priority
-    first, in two queries whatever the number of schedules."""
-    zones = {schedule.pk: schedule.zone for schedule in schedules}
-    rows = ScheduleLayer.objects.filter(schedule_id__in=zones).values_list(
-        "id",
-        "schedule_id",
-        "name",
-        "priority",
-        "start_date",
-        "handoff_time",
-        "length_unit",
-        "length_count",
-        "restrictions",
-        "active_from",
-        "active_until",
+_LAYER_FIELDS = (
+    "id",
+    "schedule_id",
+    "name",
+    "priority",
+    "start_date",
+    "handoff_time",
+    "length_unit",
+    "length_count",
+    "restrictions",
+    "active_from",
+    "active_until",
+    "participant_ids",
+)
+
+
+def _layer_rows(schedule_ids) -> dict[int, list[tuple]]:
+    """Every layer of the schedules as a row (``_LAYER_FIELDS``, the last being
+    the participants' user ids in turn order), highest priority first: one
+    query whatever the number of schedules (two where the database cannot
+    order an aggregate, as SQLite before 3.44)."""
+    layers = ScheduleLayer.objects.filter(schedule_id__in=schedule_ids).order_by(
+        "schedule_id", "-priority", "id"
     )
-    layers: dict[int, _Layer] = {}
-    for (
+    if connection.features.supports_aggregate_order_by_clause:
+        rows = [
+            (*row[:-1], [int(i) for i in row[-1].split(",")] if row[-1] else [])
+            for row in layers.annotate(
+                participant_ids=StringAgg(
+                    Cast("participants__user_id", CharField()),
+                    delimiter=Value(","),
+                    order_by=("participants__position", "participants__id"),
+                )
+            ).values_list(*_LAYER_FIELDS)
+        ]
+    else:
+        participants: dict[int, list[int]] = defaultdict(list)
+        for layer_id, user_id in (
+            LayerParticipant.objects.filter(layer__schedule_id__in=schedule_ids)
+            .order_by("layer_id", "position", "id")
+            .values_list("layer_id", "user_id")
+        ):
+            participants[layer_id].append(user_id)
+        rows = [
+            (*row, participants.get(row[0], []))
+            for row in layers.values_list(*_LAYER_FIELDS[:-1])
+        ]
+    by_schedule: dict[int, list[tuple]] = defaultdict(list)
+    for row in rows:
+        by_schedule[row[1]].append(row)
+    return by_schedule
+
+
+def _layer(row: tuple, zone: ZoneInfo) -> _Layer:
+    (
         layer_id,
         schedule_id,
         name,
@@ -321,37 +396,34 @@ def _load_layers(schedules: Sequence[Schedule]) -> dict[int, list[_Layer]]:
         restrictions,
         active_from,
         active_until,
-    ) in rows:
-        layers[layer_id] = _Layer(
-            id=layer_id,
-            schedule_id=schedule_id,
-            name=name,
-            priority=priority,
-            rotation=Rotation.of(
-                start_date=start_date,
-                handoff_time=handoff_time,
-                unit=unit,
-                count=count,
-                zone=zones[schedule_id],
-            ),
-            restrictions=list(restrictions or []),
-            active_from=active_from,
-            active_until=active_until,
-            participants=[],
-        )
-    if layers:
-        for layer_id, user_id in (
-            LayerParticipant.objects.filter(layer_id__in=layers)
-            .order_by("layer_id", "position", "pk")
-            .values_list("layer_id", "user_id")
-        ):
-            layers[layer_id].participants.append(user_id)
-    by_schedule: dict[int, list[_Layer]] = defaultdict(list)
-    for layer in layers.values():
-        by_schedule[layer.schedule_id].append(layer)
-    for plan in by_schedule.values():
-        plan.sort(key=lambda layer: (-layer.priority, layer.id))
-    return by_schedule
+        participant_ids,
+    ) = row
+    return _Layer(
+        id=layer_id,
+        schedule_id=schedule_id,
+        name=name,
+        priority=priority,
+        rotation=Rotation.of(
+            start_date=start_date,
+            handoff_time=handoff_time,
+            unit=unit,
+            count=count,
+            zone=zone,
+        ),
+        windows=_windows(restrictions or ()),
+        active_from=active_from,
+        active_until=active_until,
+        participants=participant_ids,
+    )
+
+
+def _load_layers(schedules: Sequence[Schedule]) -> dict[int, list[_Layer]]:
+    """Every layer of ``schedules``, highest priority first (one query)."""
+    zones = {schedule.pk: schedule.zone for schedule in schedules}
+    return {
+        schedule_id: [_layer(row, zones[schedule_id]) for row in rows]
+        for schedule_id, rows in _layer_rows(list(zones)).items()
+    }
 
 
 def _users(ids: Iterable[int]) -> dict[int, object]:
@@ -366,15 +438,16 @@ def oncall_for(schedules: Sequence[Schedule], at: datetime) -> dict[int, list[On
     """Who is on call at instant ``at`` (aware) on each of ``schedules``, by
     schedule id: one ``OnCall``, or an empty list when nobody is.
 
-    Four queries whatever the number of schedules (layers, participants,
-    overrides covering ``at``, users). Raises ``ValueError`` for a naive ``at``.
+    Three queries whatever the number of schedules (layers with their
+    participants, overrides covering ``at``, users; four on SQLite before
+    3.44). Raises ``ValueError`` for a naive ``at``.
     """
     if at.tzinfo is None:
         raise ValueError("'at' must be an aware datetime")
     schedules = list(schedules)
     if not schedules:
         return {}
-    plans = _load_layers(schedules)
+    rows_by_schedule = _layer_rows([s.pk for s in schedules])
     overrides: dict[int, tuple] = {}
     for schedule_id, user_id, start, end, _created, _pk in (
         ScheduleOverride.objects.filter(
@@ -390,7 +463,10 @@ def oncall_for(schedules: Sequence[Schedule], at: datetime) -> dict[int, list[On
         if schedule.pk in overrides:
             found[schedule.pk] = overrides[schedule.pk]
             continue
-        for layer in plans.get(schedule.pk, ()):
+        zone = schedule.zone
+        for row in rows_by_schedule.get(schedule.pk, ()):
+            # Layers are built one at a time, from the top, until one answers.
+            layer = _layer(row, zone)
             turn = layer.user_at(at)
             if turn is not None:
                 found[schedule.pk] = (turn[0], layer.name, turn[1], turn[2])

@@ -10,6 +10,8 @@ from datetime import UTC, date, datetime, time
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from notifications.models import ScheduleLayer
 from notifications.oncall.schedules import (
@@ -366,9 +368,7 @@ def test_an_override_fills_a_gap(people):
 # --- the bulk answer ------------------------------------------------------------------
 
 
-def test_oncall_for_many_schedules_takes_the_same_queries_as_for_one(
-    people, django_assert_num_queries
-):
+def test_oncall_for_many_schedules_takes_the_same_queries_as_for_one(people):
     ann, ben, cat, dan, eve = people
     schedules = []
     for n in range(6):
@@ -385,10 +385,13 @@ def test_oncall_for_many_schedules_takes_the_same_queries_as_for_one(
         schedules.append(schedule)
     at = utc(2026, 3, 24, 13, 30)
 
-    with django_assert_num_queries(4):
+    with CaptureQueriesContext(connection) as for_one:
         one = oncall_for(schedules[:1], at)
-    with django_assert_num_queries(4):
+    with CaptureQueriesContext(connection) as for_many:
         many = oncall_for(schedules, at)
+
+    expected = 3 if connection.features.supports_aggregate_order_by_clause else 4
+    assert len(for_one) == len(for_many) == expected
 
     assert [e.user.username for e in one[schedules[0].pk]] == ["cat"]
     assert [many[s.pk][0].user.username for s in schedules] == [
