@@ -4,14 +4,15 @@ Loaded by ``incidents.seed.seed_demo`` before the incident history, so the
 history's incidents name catalog services and the role suggestions have past
 role holders to point at. A team or service is created only when its slug is
 free; one that exists (the seed's from an earlier run, or a person's) is left
-exactly as it is. The one exception: a service the affected-services data
-migration made from an old tag and nobody has edited since (no history, no
-team) is filled in, so an older demo database gets the catalog too.
+exactly as it is, also a service the affected-services data migration made from
+an old tag: those tags may be people's, and the seed writes only rows it created
+(``incidentops.seed``).
 """
 
 from __future__ import annotations
 
 from incidentops.models import User
+from incidentops.seed import seed_mark, seeded
 from incidents.models import Service, Team, TeamMembership
 
 # slug: name, description, manager, members
@@ -100,11 +101,14 @@ SERVICES = {
 
 
 def seed_catalog(*, stdout) -> tuple[list[Team], list[Service]]:
-    """Create the demo teams and services whose slugs are free; returns the
-    ones it created. Needs the demo users (missing ones are left out)."""
+    """Create the demo teams and services whose slugs are free (and mark them as
+    the seed's); returns the ones it created. A team or service that exists is
+    left as it is, also one the data migration made from incident tags (people's
+    tags as much as the demo's). Members are the demo users the seed created;
+    missing ones (or accounts of those names someone else made) are left out."""
     usernames = {name for *_, manager, members in TEAMS.values() for name in members}
     usernames |= {manager for *_, manager, _members in TEAMS.values()}
-    users = {u.username: u for u in User.objects.filter(username__in=usernames)}
+    users = {u.username: u for u in seeded(User).filter(username__in=usernames)}
     created_teams = []
     for slug, (name, description, manager, members) in TEAMS.items():
         if (
@@ -115,6 +119,7 @@ def seed_catalog(*, stdout) -> tuple[list[Team], list[Service]]:
         team = Team.objects.create(
             slug=slug, name=name, description=description, manager=users.get(manager)
         )
+        seed_mark(team)
         for username in members:
             if username in users:
                 TeamMembership.objects.create(team=team, user=users[username])
@@ -123,16 +128,19 @@ def seed_catalog(*, stdout) -> tuple[list[Team], list[Service]]:
     teams = {team.slug: team for team in created_teams}
     created = {}
     for slug, (team_slug, tier, _depends, description) in SERVICES.items():
-        service = Service.objects.filter(slug=slug).first()
-        if service is not None and not _migrated_untouched(service):
+        if Service.objects.filter(slug=slug).exists():
             continue
-        service = service or Service(slug=slug, name=slug)
-        service.team = teams.get(team_slug)
-        service.tier = tier
-        service.runbook_url = f"{RUNBOOKS}{slug}"
-        service.alert_labels = {"service": slug}
-        service.description = description
+        service = Service(
+            slug=slug,
+            name=slug,
+            team=teams.get(team_slug),
+            tier=tier,
+            runbook_url=f"{RUNBOOKS}{slug}",
+            alert_labels={"service": slug},
+            description=description,
+        )
         service.save()
+        seed_mark(service)
         created[slug] = service
     for slug, service in created.items():
         depends = Service.objects.filter(slug__in=SERVICES[slug][2])
@@ -142,12 +150,3 @@ def seed_catalog(*, stdout) -> tuple[list[Team], list[Service]]:
             f"Demo teams ({len(created_teams)}) and services ({len(created)}) created."
         )
     return created_teams, list(created.values())
-
-
-def _migrated_untouched(service: Service) -> bool:
-    """Made from an old tag by the data migration and never edited since."""
-    return (
-        service.team_id is None
-        and not service.alert_labels
-        and not service.history.exists()
-    )

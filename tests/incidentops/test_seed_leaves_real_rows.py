@@ -15,7 +15,12 @@ from incidentops import groups
 from incidentops.models import SeedMark, User
 from incidentops.seed import seeded
 from incidents import services as incident_services
-from incidents.models import Incident, IncidentReferenceCounter, SeverityLevel
+from incidents.models import (
+    Incident,
+    IncidentReferenceCounter,
+    Service,
+    SeverityLevel,
+)
 from notifications.models import Channel, StakeholderList, StakeholderMember
 from reviews import services as review_services
 from reviews.models import BatchReview, Review
@@ -85,8 +90,9 @@ def peoples_work(*, manager, reviewer, now) -> Review:
 
 
 def test_seeding_changes_no_row_that_people_made(db):
-    # given people's own accounts, incidents, review, follow-up, a list and a
-    # channel of the demo's names, a severity level whose criteria they cleared
+    # given people's own accounts, incidents, review, follow-up, a list, a
+    # channel and a service of the demo's names, a severity level whose
+    # criteria they cleared
     now = timezone.now()
     nadia = UserFactory(
         username="nadia", groups=[groups.INCIDENT_MANAGERS, groups.RESPONDERS]
@@ -98,6 +104,8 @@ def test_seeding_changes_no_row_that_people_made(db):
     )
     StakeholderMember.objects.create(stakeholder_list=triage, email="rota@ours.test")
     Channel.objects.create(name="E-mail", kind=Channel.Kind.EMAIL, is_enabled=False)
+    # as the catalog's data migration leaves a tag of theirs
+    Service.objects.create(slug="checkout-api", name="checkout-api")
     SeverityLevel.objects.filter(code="SEV-4").update(description="", notified="")
     before = every_row()
 
