@@ -272,59 +272,48 @@ def notification_send(
     ``kind`` templates with the incident's context merged with ``context``; one
     ``Delivery`` per recipient and channel (a unique idempotency key each) for
     ``users`` (by e-mail), active members of ``groups`` (by e-mail), ``lists``
-    (their members, through their channels) and broadcast ``channels``
-    (webhooks) and ``contacts`` (people's own ``ContactMethod`` rows: a page);
-    one timeline entry (``timeline_kind``) naming the channels and
-    recipients. Webhooks receive ``event`` (default: ``kind``) with
-    ``event_data`` (default: the message). A message about several incidents
-    (a batch review) names the others in ``log_on``: each of their timelines
-    gets the same entry, once; the row and its outcome entry stay with
-    ``incident``.
+    (their members, through their channels), broadcast ``channels`` (webhooks)
+    and ``contacts`` (people's own ``ContactMethod`` rows: a page); one timeline
+    entry (``timeline_kind``) naming the channels and recipients. Webhooks
+    receive ``event`` (default: ``kind``) with ``event_data`` (default: the
+    message). A message about several incidents (a batch review) names the
+    others in ``log_on``: each of their timelines gets the same entry, once; the
+    row and its outcome entry stay with ``incident``.
     Sends: the send tasks, after commit.
-    A restricted ``incident`` (not those in ``log_on``, which such messages
-    must not name): only people who may see it
-    (``incidents.permissions.can_view``) are told; external
-    addresses and broadcast channels only if their list (or, for ``channels``,
-    the channel itself) has ``may_receive_restricted``. The others are
-    withheld, and their count (never their names) is on the timeline entry.
+    A restricted ``incident`` (not those in ``log_on``, which such messages must
+    not name): only people who may see it (``incidents.permissions.can_view``)
+    are told; external addresses and broadcast channels only if their list (or,
+    for ``channels``, the channel itself) has ``may_receive_restricted``. The
+    others are withheld, and their count (never their names) is on the entry.
     Returns the ``Notification`` when it was written, or the existing one
     (writing nothing) if ``event_key`` was used before. Returns None when
     nothing was sent: inside ``history_import()`` or when nobody was addressed
-    at all (no list configured; writing nothing), or when those addressed
-    leave nobody to tell (no e-mail, an empty group or list, all withheld;
-    writing, once per ``event_key``, a timeline entry
-    "No recipients for <kind>: …" with ``status: no_recipients``). Callers that
-    keep watermarks must advance them only when a ``Notification`` is
-    returned. Raises nothing of its own.
+    at all (no list configured; writing nothing), or when those addressed leave
+    nobody to tell (no e-mail, an empty group or list, all withheld; writing,
+    once per ``event_key``, a timeline entry "No recipients for <kind>: …" with
+    ``status: no_recipients``). Callers that keep watermarks must advance them
+    only when a ``Notification`` is returned. Raises nothing of its own.
     """
     if importing_history():
         return None
     existing = Notification.objects.filter(event_key=event_key).first()
     if existing is not None:
         return existing
-    users, groups, lists, channels, contacts = (
-        list(users),
-        list(groups),
-        list(lists),
-        list(channels),
-        list(contacts),
-    )
-    logged = {incident.pk: incident}
-    for other in log_on:
-        logged.setdefault(other.pk, other)
-    reachable = _targets(
-        users=users, groups=groups, lists=lists, channels=channels, contacts=contacts
-    )
-    # Only ``incident`` is checked: a message also logged on others (a batch
-    # review) must not name them, by design of its templates.
-    targets = _cleared(reachable, [incident] if incident.restricted else [])
-    withheld = len(reachable) - len(targets)
+    addressed = {
+        "users": list(users),
+        "groups": list(groups),
+        "lists": list(lists),
+        "channels": list(channels),
+        "contacts": list(contacts),
+    }
+    logged = _logged_on(incident, log_on)
+    targets, withheld = _addressees(incident, **addressed)
     now = now or timezone.now()
+    if not targets and not any(addressed.values()):
+        return None  # nobody was addressed: no list configured for this
     if not targets:
-        if not (users or groups or lists or channels or contacts):
-            return None  # nobody was addressed: no list configured for this
         _record_nobody_told(
-            logged=list(logged.values()),
+            logged=logged,
             kind=kind,
             event_key=event_key,
             withheld=withheld,
@@ -334,6 +323,58 @@ def notification_send(
         )
         return None
 
+    notification, created = _notification_write(
+        incident=incident,
+        kind=kind,
+        event_key=event_key,
+        context=context,
+        event=event,
+        event_data=event_data,
+        actor=actor,
+        now=now,
+    )
+    if not created:
+        return notification  # a concurrent caller wrote this event first
+    ids = _outbox_write(notification=notification, targets=targets, now=now)
+    _log_sent(
+        logged=logged,
+        notification=notification,
+        targets=targets,
+        withheld=withheld,
+        lists=addressed["lists"],
+        timeline_kind=timeline_kind,
+        actor=actor,
+        now=now,
+    )
+    transaction.on_commit(partial(_publish_deliveries, ids))
+    return notification
+
+
+def _logged_on(incident, others) -> list[Incident]:
+    """``incident`` and ``others`` (``log_on``), each once, ``incident`` first."""
+    by_pk = {incident.pk: incident}
+    for other in others:
+        by_pk.setdefault(other.pk, other)
+    return list(by_pk.values())
+
+
+def _addressees(incident, **addressed) -> tuple[list[_Target], int]:
+    """The targets a message about ``incident`` goes to (``addressed``: the
+    users, groups, lists, channels and contacts of ``notification_send``), and
+    how many were withheld because the incident is restricted."""
+    reachable = _targets(**addressed)
+    # Only ``incident`` is checked: a message also logged on others (a batch
+    # review) must not name them, by design of its templates.
+    targets = _cleared(reachable, [incident] if incident.restricted else [])
+    return targets, len(reachable) - len(targets)
+
+
+def _notification_write(
+    *, incident, kind, event_key, context, event, event_data, actor, now
+) -> tuple[Notification, bool]:
+    """Render the ``kind`` message and store its ``Notification`` (webhook
+    payload included); returns it and True, or the row a concurrent caller
+    wrote for ``event_key`` first and False."""
     full_context = {**messages.incident_context(incident), **(context or {})}
     rendered = messages.render(kind, full_context)
     extra = {
@@ -363,10 +404,18 @@ def notification_send(
                 created_at=now,
             )
     except IntegrityError:
-        # A concurrent caller wrote this event first.
-        return Notification.objects.get(event_key=event_key)
+        return Notification.objects.get(event_key=event_key), False
+    return notification, True
 
-    deliveries = [
+
+def _outbox_write(
+    *, notification: Notification, targets: list[_Target], now: datetime
+) -> list[int]:
+    """The outbox write: one pending ``Delivery`` per target (a unique
+    idempotency key each, due ``now``) for ``notification``, inside the caller's
+    transaction. Returns the new deliveries' ids, oldest first, for the caller
+    to publish after commit (``_publish_deliveries``). Sends nothing."""
+    Delivery.objects.bulk_create(
         Delivery(
             notification=notification,
             channel=target.channel,
@@ -376,16 +425,22 @@ def notification_send(
             may_receive_restricted=target.opted_in,
             contact_method=target.contact_method,
             idempotency_key=_idempotency_key(
-                event_key, target.channel, target.recipient
+                notification.event_key, target.channel, target.recipient
             ),
             created_at=now,
             next_attempt_at=now,
         )
         for target in targets
-    ]
-    Delivery.objects.bulk_create(deliveries)
-    ids = list(notification.deliveries.order_by("pk").values_list("pk", flat=True))
+    )
+    return list(notification.deliveries.order_by("pk").values_list("pk", flat=True))
 
+
+def _log_sent(
+    *, logged, notification, targets, withheld, lists, timeline_kind, actor, now
+) -> None:
+    """The ``queued`` entry on each logged incident's timeline: the channels,
+    how many recipients (names up to ``NAMES_ON_TIMELINE``), the lists and how
+    many were withheld."""
     per_channel: dict[str, int] = {}
     for target in targets:
         per_channel[target.channel.name] = per_channel.get(target.channel.name, 0) + 1
@@ -395,13 +450,13 @@ def notification_send(
         for name, count in per_channel.items()
     )
     summary = (
-        f"Sent “{rendered.subject}” to {people} recipient(s) via {described}"
+        f"Sent “{notification.subject}” to {people} recipient(s) via {described}"
         if people
-        else f"Sent “{rendered.subject}” via {described}"
+        else f"Sent “{notification.subject}” via {described}"
     )
     if withheld:
         summary += f"; {_withheld_text(withheld)}"
-    for logged_incident in logged.values():
+    for logged_incident in logged:
         timeline_record(
             incident=logged_incident,
             kind=timeline_kind,
@@ -411,7 +466,7 @@ def notification_send(
             data={
                 "withheld": withheld,
                 "notification": notification.pk,
-                "kind": kind,
+                "kind": notification.kind,
                 "status": "queued",
                 "channels": [
                     {"channel": name, "deliveries": count}
@@ -422,8 +477,6 @@ def notification_send(
                 "lists": [str(stakeholder_list) for stakeholder_list in lists],
             },
         )
-    transaction.on_commit(partial(_publish_deliveries, ids))
-    return notification
 
 
 def _withheld_text(count: int) -> str:

@@ -85,10 +85,10 @@ def incident_declare(
     and the type's groups. ``restricted`` None lets the type decide: a type
     restricted by default restricts it, and so does a suggested one when the
     type is left to triage (the rationale says why; see
-    ``services.restriction``). ``detected_at``/``now`` back-date it; ``impact_started_at`` (when the
-    impact began, before or at detection) defaults to ``detected_at``.
-    ``integration``/``dedup_key``
-    come from alert ingestion. ``services``: catalog services it affects; they
+    ``services.restriction``). ``detected_at``/``now`` back-date it;
+    ``impact_started_at`` (when the impact began, before or at detection)
+    defaults to ``detected_at``. ``integration``/``dedup_key`` come from alert
+    ingestion. ``services``: catalog services it affects; they
     and the catalog services ``affected_services`` names (by slug or name) are
     linked as records (``IncidentService``, source ``declare``) with a
     ``services`` timeline entry, and their slugs join ``affected_services``.
@@ -99,42 +99,25 @@ def incident_declare(
     transaction's last write (so concurrent declares queue on the year's
     counter only while committing); after commit, ``incident_complete_declaration``
     adds the triage suggestion and sends what a declaration sends.
-    Sends: ``incident_declared``, ``incident_changed("declared")`` (deferred:
-    none).
+    Sends: ``incident_declared``, ``incident_changed("declared")`` (deferred: none).
     Raises: ``NotPermitted`` if ``actor`` may not declare, or declares a
     restricted-by-default type unrestricted without being allowed to lift
-    restrictions; ``DomainError`` for a
-    blank title, a dedup key without an integration, or a detection or impact
-    start in the future; ``OpenIncidentExists`` if
-    the integration already has an open incident for ``dedup_key`` (also when a
-    concurrent declare won the race).
+    restrictions; ``DomainError`` for a blank title, a dedup key without an
+    integration, or a detection or impact start in the future (or before 1970);
+    ``OpenIncidentExists`` if the integration already has an open incident for
+    ``dedup_key`` (also when a concurrent declare won the race).
     """
     now = now or timezone.now()
     detected_at = detected_at or now
     title = _check_declaration(
-        actor=actor,
-        title=title,
-        integration=integration,
-        dedup_key=dedup_key,
-        detected_at=detected_at,
-        now=now,
-        deferred=deferred,
+        actor, title, integration, dedup_key, detected_at, now, deferred
     )
-    impact_started_at = impact_started_at or detected_at
-    if impact_started_at > now:
-        raise DomainError(
-            "The impact cannot start in the future.", field="impact_started_at"
-        )
-    if impact_started_at.year < 1970:
-        raise DomainError(
-            "The impact cannot start before 1970.", field="impact_started_at"
-        )
+    impact_started_at = _checked_impact_start(impact_started_at or detected_at, now)
     linked = [*(services or ()), *services_named(affected_services or ())]
     affected_services = [*(affected_services or ()), *(s.slug for s in linked)]
-    asked_restricted = restricted
-    restricted, _ = restriction_on_declare(
+    cleared, _ = restriction_on_declare(
         actor=actor,
-        restricted=asked_restricted,
+        restricted=restricted,
         incident_type=incident_type,
         suggested_type=None,
     )
@@ -152,7 +135,7 @@ def incident_declare(
         affected_services=_tags(affected_services),
         affected_sites=_tags(affected_sites),
         affected_suppliers=_tags(affected_suppliers),
-        restricted=restricted,
+        restricted=cleared,
         incident_type=incident_type,
         reporter=actor,
         integration=integration,
@@ -166,16 +149,12 @@ def incident_declare(
             rationale=suggestion_rationale,
         )
     return _declare_now(
-        incident=incident,
-        actor=actor,
-        now=now,
-        asked_restricted=asked_restricted,
-        services=linked,
+        incident, actor, now, asked_restricted=restricted, services=linked
     )
 
 
 def _check_declaration(
-    *, actor, title, integration, dedup_key, detected_at, now, deferred
+    actor, title, integration, dedup_key, detected_at, now, deferred
 ) -> str:
     """``incident_declare``'s preconditions; returns the stripped title."""
     _require(
@@ -201,11 +180,25 @@ def _check_declaration(
     return title
 
 
+def _checked_impact_start(impact_started_at: datetime, now: datetime) -> datetime:
+    """``impact_started_at``, or ``DomainError`` when it is in the future or
+    before 1970."""
+    if impact_started_at > now:
+        raise DomainError(
+            "The impact cannot start in the future.", field="impact_started_at"
+        )
+    if impact_started_at.year < 1970:
+        raise DomainError(
+            "The impact cannot start before 1970.", field="impact_started_at"
+        )
+    return impact_started_at
+
+
 def _declare_now(
-    *,
     incident: Incident,
     actor,
     now: datetime,
+    *,
     asked_restricted: bool | None,
     services: list[Service] = (),
 ) -> Incident:

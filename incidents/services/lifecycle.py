@@ -72,38 +72,16 @@ def incident_transition(
     now = now or timezone.now()
     locked = _lock(incident)
     previous = locked.status
-    if status not in Status.values:
-        raise InvalidTransition(f"Unknown status {status!r}.", field="status")
-    if not locked.can_transition_to(status):
-        raise InvalidTransition(
-            f"An incident cannot go from {previous} to {status}.", field="status"
-        )
-    if previous == Status.TRIAGE:
-        problems = _leave_triage_problems(locked)
-        if problems:
-            raise InvalidTransition(
-                "It cannot leave triage: " + " and ".join(problems) + ".",
-                field="status",
-            )
-
-    locked.status = status
-    if status == Status.INVESTIGATING:
-        if previous in (Status.MITIGATED, Status.RESOLVED, Status.CLOSED):
-            locked.mitigated_at = locked.resolved_at = locked.closed_at = None
-        if locked.acknowledged_at is None:
-            locked.acknowledged_at = now
-            if actor is not None and actor.is_human:
-                locked.acknowledged_by = actor
-    elif status == Status.MITIGATED:
-        locked.mitigated_at = now
-    elif status == Status.RESOLVED:
-        locked.resolved_at = now
-        locked.mitigated_at = locked.mitigated_at or now
-        summary_text = resolution_summary if resolution_summary is not None else note
-        if summary_text:
-            locked.resolution_summary = summary_text
-    elif status == Status.CLOSED:
-        locked.closed_at = now
+    _check_transition(locked, status)
+    _apply_status(
+        locked,
+        status,
+        actor=actor,
+        now=now,
+        resolution_summary=resolution_summary
+        if resolution_summary is not None
+        else note,
+    )
     reopening = (
         previous in Incident.CLOSED_STATUSES and status not in Incident.CLOSED_STATUSES
     )
@@ -143,6 +121,52 @@ def incident_transition(
         events.incident_resolved.send(sender=Incident, incident=incident, actor=actor)
     _changed(incident, "status_changed", actor, {"from": previous, "to": status})
     return incident
+
+
+def _check_transition(incident: Incident, status: str) -> None:
+    """Raise ``InvalidTransition`` (naming what is missing) unless the locked
+    ``incident`` may move to ``status`` now."""
+    previous = incident.status
+    if status not in Status.values:
+        raise InvalidTransition(f"Unknown status {status!r}.", field="status")
+    if not incident.can_transition_to(status):
+        raise InvalidTransition(
+            f"An incident cannot go from {previous} to {status}.", field="status"
+        )
+    if previous == Status.TRIAGE:
+        problems = _leave_triage_problems(incident)
+        if problems:
+            raise InvalidTransition(
+                "It cannot leave triage: " + " and ".join(problems) + ".",
+                field="status",
+            )
+
+
+def _apply_status(
+    incident: Incident, status: str, *, actor, now: datetime, resolution_summary: str
+) -> None:
+    """Set ``status`` and its timestamps on the locked ``incident`` (unsaved), as
+    ``incident_transition`` documents (a person moving it to investigating
+    first acknowledges it); ``resolution_summary`` is stored when resolving, if
+    not empty."""
+    previous = incident.status
+    incident.status = status
+    if status == Status.INVESTIGATING:
+        if previous in (Status.MITIGATED, Status.RESOLVED, Status.CLOSED):
+            incident.mitigated_at = incident.resolved_at = incident.closed_at = None
+        if incident.acknowledged_at is None:
+            incident.acknowledged_at = now
+            if actor is not None and actor.is_human:
+                incident.acknowledged_by = actor
+    elif status == Status.MITIGATED:
+        incident.mitigated_at = now
+    elif status == Status.RESOLVED:
+        incident.resolved_at = now
+        incident.mitigated_at = incident.mitigated_at or now
+        if resolution_summary:
+            incident.resolution_summary = resolution_summary
+    elif status == Status.CLOSED:
+        incident.closed_at = now
 
 
 def _cancel_open_actions(incident: Incident, *, actor, now) -> list[ActionItem]:

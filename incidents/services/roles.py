@@ -68,10 +68,10 @@ def incident_assign_role(
 
     Changes: the current assignment (if any) is ended, kept; a new current
     ``RoleAssignment``; guardian view/change on the incident for ``user``; the
-    first commander sets ``acknowledged_at`` and ``acknowledged_by``; open actions that belong to the
-    role follow it (``_actions_follow_role``: those unassigned or owned by the
-    previous holder become ``user``'s; one a person gave to someone else stays);
-    a ``role`` timeline entry naming them.
+    first commander sets ``acknowledged_at`` and ``acknowledged_by``; open
+    actions that belong to the role follow it (``_actions_follow_role``: those
+    unassigned or owned by the previous holder become ``user``'s; one a person
+    gave to someone else stays); a ``role`` timeline entry naming them.
     Sends: ``incident_role_assigned``, ``action_changed`` per action that
     followed, ``incident_changed("role_assigned")``.
     First one wins: ``expected_holder`` is the username the caller believes
@@ -82,48 +82,23 @@ def incident_assign_role(
     of concurrent claims exactly one succeeds. Assigning someone else without
     ``expected_holder`` hands over from whoever holds the role, as before.
     Raises: ``Conflict`` as above; ``DomainError`` if a human-only role (always
-    the commander) goes to a
-    service account or an inactive user, if ``user`` already holds it, or the
-    incident is closed; ``NotPermitted`` unless ``actor`` is an incident
-    manager, the commander, or a responder taking command of an incident nobody
-    commands.
+    the commander) goes to a service account or an inactive user, if ``user``
+    already holds it, or the incident is closed; ``NotPermitted`` unless
+    ``actor`` is an incident manager, the commander, or a responder taking
+    command of an incident nobody commands.
     """
-    if user is None or not user.is_active:
-        raise DomainError("Roles go to active accounts only.", field="user")
-    if role.requires_human and not user.is_human:
-        raise DomainError(
-            f"The {role.name.lower()} must be a person, not a service account.",
-            field="user",
-            code="not_human",
-        )
-    claim = role.slug == COMMANDER and actor is not None and user.pk == actor.pk
-    if claim and permissions.can_claim_command(actor, incident):
-        # A responder taking command: only of an incident nobody commands,
-        # checked under the lock below (a lost race is a Conflict, not a 403).
-        expected_holder = None
-    else:
-        _require(
-            permissions.can_assign_role(actor, incident, role=role, assignee=user),
-            "Only an incident manager or the incident's commander may assign roles.",
-        )
-    if claim and expected_holder is ANY_HOLDER:
-        # Taking command yourself: against the commander you saw, so a racing
-        # claim cannot displace the winner silently.
-        seen = incident.commander
-        expected_holder = seen.username if seen else None
+    expected_holder = _check_assignment(
+        incident=incident,
+        actor=actor,
+        role=role,
+        user=user,
+        expected_holder=expected_holder,
+    )
     now = now or timezone.now()
     locked = _lock(incident)
     if locked.status == Status.CLOSED:
         raise DomainError("Roles cannot change on a closed incident; reopen it.")
-    previous = (
-        RoleAssignment.objects.select_for_update()
-        .filter(incident=locked, role=role, ended_at__isnull=True)
-        .select_related("user")
-        .first()
-    )
-    _first_one_wins(role, previous, expected_holder)
-    if previous is not None and previous.user_id == user.pk:
-        raise DomainError(f"{_label(user)} already holds this role.", field="user")
+    previous = _handing_over(locked, role, user, expected_holder)
     if previous is not None:
         previous.ended_at = now
         _save(previous, actor)
@@ -146,19 +121,15 @@ def incident_assign_role(
         incident=locked, role=role, user=user, previous=previous, actor=actor
     )
 
-    summary = f"{_label(user)} is now {role.name.lower()}"
-    if previous is not None:
-        summary += f", taking over from {_label(previous.user)}"
-    if actor is not None and actor.pk != user.pk:
-        summary += f" (assigned by {_label(actor)})"
-    if followed:
-        summary += f"; {len(followed)} open action(s) of the role are now theirs"
     timeline_record(
         incident=locked,
         kind=Kind.ROLE,
         actor=actor,
         occurred_at=now,
-        summary=summary + (f": {note}" if note else ""),
+        summary=_assignment_summary(
+            role=role, user=user, previous=previous, actor=actor, followed=followed
+        )
+        + (f": {note}" if note else ""),
         data={
             "role": role.slug,
             "user": user.username,
@@ -183,6 +154,65 @@ def incident_assign_role(
         incident, "role_assigned", actor, {"role": role.slug, "user": user.username}
     )
     return assignment
+
+
+def _handing_over(incident: Incident, role: Role, user, expected_holder):
+    """The current assignment of ``role`` on the locked ``incident`` (locked
+    too), or None; ``Conflict`` if it is not held by ``expected_holder``,
+    ``DomainError`` if ``user`` already holds it."""
+    previous = (
+        RoleAssignment.objects.select_for_update()
+        .filter(incident=incident, role=role, ended_at__isnull=True)
+        .select_related("user")
+        .first()
+    )
+    _first_one_wins(role, previous, expected_holder)
+    if previous is not None and previous.user_id == user.pk:
+        raise DomainError(f"{_label(user)} already holds this role.", field="user")
+    return previous
+
+
+def _check_assignment(*, incident: Incident, actor, role: Role, user, expected_holder):
+    """The preconditions of ``incident_assign_role`` that need no lock; returns
+    the holder the assignment expects (see there). Raises ``DomainError`` or
+    ``NotPermitted`` as documented there."""
+    if user is None or not user.is_active:
+        raise DomainError("Roles go to active accounts only.", field="user")
+    if role.requires_human and not user.is_human:
+        raise DomainError(
+            f"The {role.name.lower()} must be a person, not a service account.",
+            field="user",
+            code="not_human",
+        )
+    claim = role.slug == COMMANDER and actor is not None and user.pk == actor.pk
+    if claim and permissions.can_claim_command(actor, incident):
+        # A responder taking command: only of an incident nobody commands,
+        # checked under the lock below (a lost race is a Conflict, not a 403).
+        expected_holder = None
+    else:
+        _require(
+            permissions.can_assign_role(actor, incident, role=role, assignee=user),
+            "Only an incident manager or the incident's commander may assign roles.",
+        )
+    if claim and expected_holder is ANY_HOLDER:
+        # Taking command yourself: against the commander you saw, so a racing
+        # claim cannot displace the winner silently.
+        seen = incident.commander
+        expected_holder = seen.username if seen else None
+    return expected_holder
+
+
+def _assignment_summary(*, role: Role, user, previous, actor, followed) -> str:
+    """The role timeline entry's sentence: who holds it now, from whom, by whom,
+    and how many open actions followed."""
+    summary = f"{_label(user)} is now {role.name.lower()}"
+    if previous is not None:
+        summary += f", taking over from {_label(previous.user)}"
+    if actor is not None and actor.pk != user.pk:
+        summary += f" (assigned by {_label(actor)})"
+    if followed:
+        summary += f"; {len(followed)} open action(s) of the role are now theirs"
+    return summary
 
 
 def _actions_follow_role(

@@ -135,7 +135,6 @@ def incident_page_context(request, incident: Incident, **forms) -> dict:
     the blank forms (a bound form with its errors after a refused POST)."""
     user = request.user
     now = timezone.now()
-    commander_role_holder = incident.commander
     current = list(incident.current_assignments())
     past = list(
         incident.assignments.filter(ended_at__isnull=False)
@@ -146,31 +145,14 @@ def incident_page_context(request, incident: Incident, **forms) -> dict:
     applications = list(
         incident.playbook_applications.select_related("playbook").order_by("applied_at")
     )
-    commander_role = (
-        next((a.role for a in current if a.role.slug == COMMANDER), None)
-        or Role.objects.filter(slug=COMMANDER).first()
-    )
-    can_take_command = (
-        commander_role is not None
-        and (commander_role_holder is None or commander_role_holder.pk != user.pk)
-        and incident.is_open
-        and permissions.can_assign_role(
-            user, incident, role=commander_role, assignee=user
-        )
-    )
-    confirm_initial = incident.severity or incident.suggested_severity
-    can_edit = permissions.can_edit(user, incident)
-    can_post_update = permissions.can_post_update(user, incident)
-    # The type select starts at the current type or, if none, triage's
-    # suggestion (labelled as such in the template).
-    type_initial = incident.incident_type or incident.suggested_type
-    type_is_suggestion = incident.incident_type is None and type_initial is not None
     actions = list(
         incident.actions.select_related("owner", "role").order_by(
             "status", "due_at", "pk"
         )
     )
     missing_roles = list(incident.missing_roles())
+    holder = incident.commander
+    rights = _incident_rights(user, incident, current, holder)
     context = {
         "incident": incident,
         "service_links": list(
@@ -180,7 +162,7 @@ def incident_page_context(request, incident: Incident, **forms) -> dict:
         ),
         "suggestion_rationale": visible_rationale(user, incident),
         "now": now,
-        "commander": commander_role_holder,
+        "commander": holder,
         "assignments": current,
         "past_assignments": past,
         "missing_roles": missing_roles,
@@ -197,38 +179,80 @@ def incident_page_context(request, incident: Incident, **forms) -> dict:
         "timeline": timeline_entries(incident, kind),
         "timeline_kind": kind,
         "timeline_kinds": TimelineEntry.Kind.choices,
+        # Who an update would reach, shown before it is sent (a provider:
+        # notifications knows the lists).
+        "update_audience": (
+            providers.update_audience(incident)
+            if rights["can_post_update"] and incident.is_open
+            else None
+        ),
+        "transitions": [
+            (status, Incident.Status(status).label)
+            for status in incident.allowed_transitions
+        ],
+        "provided_panels": providers.render_panels(
+            providers.Slot.INCIDENT, request=request, incident=incident
+        ),
+        **rights,
+        **_incident_forms(user, incident, holder, now=now, can_edit=rights["can_edit"]),
+    }
+    context.update(forms)
+    return context
+
+
+def _incident_rights(user, incident: Incident, current: list, holder) -> dict:
+    """What ``user`` may do on the incident page (``can_*``), from
+    ``incidents.permissions``; ``current``: the incident's current assignments,
+    ``holder``: its commander (or None)."""
+    commander_role = (
+        next((a.role for a in current if a.role.slug == COMMANDER), None)
+        or Role.objects.filter(slug=COMMANDER).first()
+    )
+    return {
         "can_confirm": permissions.can_confirm_severity(user, incident),
         "can_transition": permissions.can_transition(user, incident),
         "can_assign": permissions.can_assign_role(user, incident),
-        "can_take_command": can_take_command,
         "can_acknowledge": (
             incident.acknowledged_at is None
             and incident.status not in Incident.CLOSED_STATUSES
             and permissions.can_acknowledge(user, incident)
         ),
-        "can_manage_actions": permissions.can_manage_actions(user, incident),
-        "can_post_update": can_post_update,
-        # Who an update would reach, shown before it is sent (a provider:
-        # notifications knows the lists).
-        "update_audience": (
-            providers.update_audience(incident)
-            if can_post_update and incident.is_open
-            else None
+        "can_take_command": (
+            commander_role is not None
+            and (holder is None or holder.pk != user.pk)
+            and incident.is_open
+            and permissions.can_assign_role(
+                user, incident, role=commander_role, assignee=user
+            )
         ),
+        "can_manage_actions": permissions.can_manage_actions(user, incident),
+        "can_post_update": permissions.can_post_update(user, incident),
         "can_add_note": permissions.can_add_note(user, incident),
         "can_correct_times": permissions.can_correct_times(user, incident),
-        "transitions": [
-            (status, Incident.Status(status).label)
-            for status in incident.allowed_transitions
-        ],
+        "can_edit": permissions.can_edit(user, incident),
+        "can_restrict": not incident.restricted
+        and permissions.can_restrict(user, incident),
+        "can_lift": incident.restricted
+        and permissions.can_change_restriction(user, incident),
+    }
+
+
+def _incident_forms(user, incident: Incident, holder, *, now, can_edit: bool) -> dict:
+    """The incident page's blank forms, filled with the incident's values;
+    ``holder``: its commander (or None)."""
+    confirm_initial = incident.severity or incident.suggested_severity
+    # The type select starts at the current type or, if none, triage's
+    # suggestion (labelled as such in the template).
+    type_initial = incident.incident_type or incident.suggested_type
+    return {
         "confirm_form": ConfirmSeverityForm(
             initial={
                 "severity": confirm_initial.code if confirm_initial else None,
                 "incident_type": type_initial.slug if type_initial else None,
                 # Nobody commands yet: the one confirming is offered command.
                 "commander": (
-                    commander_role_holder.username
-                    if commander_role_holder
+                    holder.username
+                    if holder
                     else user.username
                     if user.is_human
                     else None
@@ -238,8 +262,9 @@ def incident_page_context(request, incident: Incident, **forms) -> dict:
             with_type=can_edit,
             with_start=incident.status == Incident.Status.TRIAGE,
         ),
-        "type_is_suggestion": type_is_suggestion,
-        "can_edit": can_edit,
+        "type_is_suggestion": (
+            incident.incident_type is None and type_initial is not None
+        ),
         "type_form": IncidentTypeForm(
             initial={
                 "incident_type": incident.incident_type.slug
@@ -251,10 +276,6 @@ def incident_page_context(request, incident: Incident, **forms) -> dict:
         "restriction_form": RestrictionForm(
             initial={"restricted": "false" if incident.restricted else "true"}
         ),
-        "can_restrict": not incident.restricted
-        and permissions.can_restrict(user, incident),
-        "can_lift": incident.restricted
-        and permissions.can_change_restriction(user, incident),
         "assign_form": AssignRoleForm(),
         "action_form": ActionCreateForm(),
         "update_form": StakeholderUpdateForm(
@@ -270,12 +291,7 @@ def incident_page_context(request, incident: Incident, **forms) -> dict:
                 "resolved_at": incident.resolved_at,
             }
         ),
-        "provided_panels": providers.render_panels(
-            providers.Slot.INCIDENT, request=request, incident=incident
-        ),
     }
-    context.update(forms)
-    return context
 
 
 class IncidentMixin(LoginRequiredMixin):
