@@ -1,8 +1,13 @@
 """Demo escalation policies and contact methods (idempotent; touches only what it
-creates: an existing policy or contact method of the same name is left alone)."""
+creates: an existing policy or contact method of the same name is left alone).
 
-from django.contrib.auth import get_user_model
+Only the demo accounts and integration the seed created (``incidentops.seed``)
+are paged or given contact methods: a person who happens to be called Rita or
+Mia is never put on a demo policy.
+"""
 
+from incidentops.models import User
+from incidentops.seed import seed_mark, seeded
 from incidents.models import Integration, SeverityLevel
 from incidents.seed import ALERT_INTEGRATION
 from notifications.oncall.escalation_models import (
@@ -20,7 +25,7 @@ def _policy(name, *, description, steps, repeat, **fields):
     """Create the policy with its steps unless one of that name exists."""
     if EscalationPolicy.objects.filter(name=name).exists():
         return None
-    users = get_user_model().objects.in_bulk(
+    users = seeded(User).in_bulk(
         [username for username, _wait in steps], field_name="username"
     )
     if len(users) != len(steps):
@@ -28,6 +33,7 @@ def _policy(name, *, description, steps, repeat, **fields):
     policy = EscalationPolicy.objects.create(
         name=name, description=description, repeat_count=repeat, **fields
     )
+    seed_mark(policy)
     for position, (username, wait) in enumerate(steps, start=1):
         EscalationStep.objects.create(
             policy=policy, position=position, user=users[username], wait_minutes=wait
@@ -48,7 +54,7 @@ def seed_escalation(*, stdout) -> None:
         repeat=1,
     )
     if checkout is not None:
-        integration = Integration.objects.filter(name=ALERT_INTEGRATION).first()
+        integration = seeded(Integration).filter(name=ALERT_INTEGRATION).first()
         if integration is not None:
             checkout.integrations.add(integration)
         created.append(checkout.name)
@@ -62,7 +68,7 @@ def seed_escalation(*, stdout) -> None:
     )
     if major is not None:
         created.append(major.name)
-    rita = get_user_model().objects.filter(username="rita").first()
+    rita = seeded(User).filter(username="rita").first()
     if rita is not None and not rita.contact_methods.exists():
         mail = ContactMethod.objects.create(
             user=rita,
@@ -71,6 +77,7 @@ def seed_escalation(*, stdout) -> None:
             address=rita.email or "rita@example.com",
         )
         NotificationRule.objects.create(contact_method=mail, delay_minutes=0)
+        seed_mark(mail)
         sms = ContactMethod.objects.create(
             user=rita,
             kind=ContactMethod.Kind.APPRISE,
@@ -79,6 +86,7 @@ def seed_escalation(*, stdout) -> None:
             is_enabled=False,
         )
         NotificationRule.objects.create(contact_method=sms, delay_minutes=2)
+        seed_mark(sms)
         created.append("Rita's contact methods")
     if created:
         stdout.write("Escalation demo data created: " + ", ".join(created) + ".")

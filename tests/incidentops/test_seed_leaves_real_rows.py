@@ -46,6 +46,23 @@ def every_row() -> dict[tuple[str, object], dict]:
     return rows
 
 
+def rows_naming(user, *, made_after: dict) -> list[str]:
+    """Rows made since the snapshot ``made_after`` that point at ``user``
+    (their own history rows aside)."""
+    found = []
+    for model in apps.get_models(include_auto_created=True):
+        if model._meta.label.startswith("incidentops.Historical"):
+            continue
+        for field in model._meta.concrete_fields:
+            if field.is_relation and field.related_model is User:
+                for pk in model._default_manager.filter(
+                    **{field.attname: user.pk}
+                ).values_list("pk", flat=True):
+                    if (model._meta.label, pk) not in made_after:
+                        found.append(f"{model._meta.label} #{pk} {field.name}")
+    return found
+
+
 def resolve(incident, *, actor, code, at):
     incident_services.incident_assign_role(
         incident=incident, actor=actor, role=role("commander"), user=actor, now=at
@@ -136,14 +153,17 @@ def test_an_account_the_seed_did_not_create_is_not_adopted(db):
         username="mia", groups=[groups.INCIDENT_MANAGERS, groups.RESPONDERS]
     )
     peoples_work(manager=mia, reviewer=mia, now=timezone.now() - timedelta(days=3))
+    before = every_row()
 
     # when
     out = StringIO()
     call_command("seed_demo", stdout=out)
 
-    # then no demo incident is declared in her name: the history waits for
-    # demo accounts the seed can use
+    # then no demo incident is declared in her name (the history waits for
+    # demo accounts the seed can use), and nothing the seed made names her: no
+    # team, escalation step, contact method or assignment
     assert "Demo users missing" in out.getvalue()
+    assert rows_naming(mia, made_after=before) == []
     assert not seeded(Incident).exists()
     assert Incident.objects.count() == 3
     assert not seeded(User).filter(username="mia").exists()
