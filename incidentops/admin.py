@@ -7,7 +7,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from incidentops.exceptions import DomainError
 from incidentops.models import Heartbeat, User
-from incidentops.services import UPDATABLE_FIELDS, user_update
+from incidentops.services import UPDATABLE_FIELDS, user_create, user_update
 
 
 @admin.register(User)
@@ -33,7 +33,7 @@ class UserAdmin(BaseUserAdmin, SimpleHistoryAdmin):
 
     def save_model(self, request, obj, form, change):
         if not change:
-            return super().save_model(request, obj, form, change)
+            return self._create(request, obj, form)
         # Kind, activity, e-mail and names go through the one write path, which
         # refuses to make a sitting commander non-human (control 1).
         fields = {
@@ -49,6 +49,22 @@ class UserAdmin(BaseUserAdmin, SimpleHistoryAdmin):
         except DomainError as exc:
             request.user_update_refusal = exc.message
             self.message_user(request, exc.message, messages.ERROR)
+
+    def _create(self, request, obj, form) -> None:
+        """A new account through ``user_create``; ``obj`` (the form's unsaved
+        user) becomes the stored row, so the admin carries on with it."""
+        password = form.cleaned_data.get("password1")
+        user = user_create(
+            actor=request.user,
+            username=obj.username,
+            email=obj.email,
+            first_name=obj.first_name,
+            last_name=obj.last_name,
+            is_service_account=obj.is_service_account,
+            password=password if password and obj.has_usable_password() else None,
+        )
+        obj.pk, obj.password = user.pk, user.password
+        obj._state.adding, obj._state.db = False, user._state.db
 
     def save_related(self, request, form, formsets, change):
         if getattr(request, "user_update_refusal", None):

@@ -13,6 +13,7 @@ from django.db import models
 
 from incidentops import groups
 from incidentops.models import SeedMark, User
+from incidentops.services import user_create
 
 DEMO_PASSWORD = "incidentops-demo"
 
@@ -63,26 +64,26 @@ def seed_accounts(*, stdout) -> None:
             seed_mark(group)
     created_any = False
     for username, (first, last), group_names, superuser in DEMO_USERS:
-        user, created = User.objects.get_or_create(
+        if User.objects.filter(username=username).exists():
+            continue
+        user = user_create(
+            actor=None,
             username=username,
-            defaults={
-                "first_name": first,
-                "last_name": last,
-                "email": f"{username}@example.com",
-                "is_staff": superuser or groups.CONFIGURATORS in group_names,
-                "is_superuser": superuser,
-            },
+            first_name=first,
+            last_name=last,
+            email=f"{username}@example.com",
+            is_staff=superuser or groups.CONFIGURATORS in group_names,
+            is_superuser=superuser,
+            password=DEMO_PASSWORD,
+            groups=list(Group.objects.filter(name__in=group_names)),
         )
-        if created:
-            user.set_password(DEMO_PASSWORD)
-            user.save(update_fields=["password"])
-            user.groups.set(Group.objects.filter(name__in=group_names))
-            seed_mark(user)
-            created_any = True
+        seed_mark(user)
+        created_any = True
     if not User.objects.filter(username="alertmanager-bot").exists():
-        bot = User(username="alertmanager-bot", is_service_account=True)
-        bot.set_unusable_password()  # it authenticates with a token only
-        bot.save()
+        # it authenticates with a token only (no password)
+        bot = user_create(
+            actor=None, username="alertmanager-bot", is_service_account=True
+        )
         seed_mark(bot)
         created_any = True
     if created_any:

@@ -1,4 +1,5 @@
-"""Writes to accounts: the one path that changes who a user is."""
+"""Writes to accounts: the one path that creates a user, changes who a user is,
+or issues an API token. The management commands and the admin call these."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Any
 
 from django.contrib.auth.models import Group
 from django.db import transaction
+from rest_framework.authtoken.models import Token
 
 from incidentops.exceptions import DomainError
 from incidentops.models import User
@@ -51,3 +53,71 @@ def user_update(
     if groups:
         user.groups.add(*groups)
     return user
+
+
+@transaction.atomic
+def user_create(
+    *,
+    actor,
+    username: str,
+    email: str = "",
+    first_name: str = "",
+    last_name: str = "",
+    is_service_account: bool = False,
+    is_staff: bool = False,
+    is_superuser: bool = False,
+    password: str | None = None,
+    groups: list[Group] | None = None,
+) -> User:
+    """Create an account: a person, or a service account for an integration or
+    automation.
+
+    Changes: a new ``User`` (history records ``actor``) with ``password``, or an
+    unusable one when None (it then signs in only with a token); ``groups``
+    added. ``is_staff`` opens the admin, ``is_superuser`` gives every right.
+    Sends nothing.
+    Raises: ``DomainError`` for a blank username or one already taken; nothing
+    is saved then.
+    """
+    username = (username or "").strip()
+    if not username:
+        raise DomainError("A user needs a username.", field="username")
+    if User.objects.filter(username=username).exists():
+        raise DomainError(f"The username {username!r} is taken.", field="username")
+    user = User(
+        username=username,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        is_service_account=is_service_account,
+        is_staff=is_staff,
+        is_superuser=is_superuser,
+    )
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user._history_user = actor
+    user.save()
+    if groups:
+        user.groups.add(*groups)
+    return user
+
+
+@transaction.atomic
+def token_issue(*, user: User, actor, keep_existing: bool = False) -> Token:
+    """The API token of ``user`` (DRF's ``Authorization: Token <key>``).
+
+    ``keep_existing``: return the user's token if there is one. Otherwise a
+    fresh token replaces it, and the previous one stops working at once.
+    Changes: the user's ``Token`` row (replaced, or created when missing).
+    Sends nothing. ``actor`` is who asked (None: the command line).
+    Raises: ``DomainError`` if a fresh token is asked for a deactivated user.
+    """
+    if keep_existing:
+        token, _created = Token.objects.get_or_create(user=user)
+        return token
+    if not user.is_active:
+        raise DomainError(f"User {user.username!r} is deactivated.", field="user")
+    Token.objects.filter(user=user).delete()
+    return Token.objects.create(user=user)

@@ -8,7 +8,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from incidentops.admin import ReadOnlyAdminMixin
 from incidentops.exceptions import DomainError
 from incidents.models import Incident
-from notifications import restricted_routes, services
+from notifications import permissions, restricted_routes, services
 from notifications.models import (
     SUBSCRIBABLE_EVENTS,
     Channel,
@@ -129,7 +129,9 @@ class ChannelForm(forms.ModelForm):
         cleaned = super().clean()
         changes = self.restricted_route_changes()
         widening = [c for c in changes if not c.startswith("no longer")]
-        if widening and not restricted_routes.may_route(self.actor, self.route_types()):
+        if widening and not permissions.can_route_restricted(
+            self.actor, self.route_types()
+        ):
             raise forms.ValidationError(
                 restricted_routes.REFUSAL.format(what="every type this channel carries")
             )
@@ -228,7 +230,7 @@ class StakeholderMemberFormSet(forms.BaseInlineFormSet):
                 if stakeholder_list.pk
                 else []
             )
-        if not restricted_routes.may_route(self.actor, types):
+        if not permissions.can_route_restricted(self.actor, types):
             raise forms.ValidationError(
                 restricted_routes.REFUSAL.format(what="this list's types")
             )
@@ -304,7 +306,7 @@ class StakeholderListForm(forms.ModelForm):
         widening = [
             c for c in self.changes_before_save if not c.startswith("no longer")
         ]
-        if widening and not restricted_routes.may_route(self.actor, types):
+        if widening and not permissions.can_route_restricted(self.actor, types):
             raise forms.ValidationError(
                 restricted_routes.REFUSAL.format(what="this list's types")
             )
@@ -473,8 +475,7 @@ class DeliveryAdmin(admin.ModelAdmin):
     def has_resend_permission(self, request) -> bool:
         """Incident managers resend failed deliveries of incidents they may see
         (the list shows only those); superusers any."""
-        user = request.user
-        return user.is_superuser or user.has_perm("incidents.change_incident")
+        return permissions.can_resend_deliveries(request.user)
 
     @admin.action(
         description="Resend the selected failed deliveries", permissions=["resend"]

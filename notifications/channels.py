@@ -21,6 +21,7 @@ import apprise
 import requests
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
 
 from notifications.models import Channel, Delivery, mask_secret
 
@@ -32,6 +33,32 @@ DELIVERY_HEADER = "X-IncidentOps-Delivery"
 
 class DeliveryError(Exception):
     """A delivery did not go out; ``str(exc)`` says why."""
+
+
+class SendInsideTransaction(RuntimeError):
+    """A delivery was about to be sent inside an atomic block. A programming
+    error, not a delivery outcome: send after commit (the outbox's send task),
+    never from within a transaction."""
+
+
+def ensure_no_transaction(using: str | None = None) -> None:
+    """Raise ``SendInsideTransaction`` if an atomic block is open on the
+    database connection.
+
+    The atomic blocks a test case opens around each test (Django's
+    ``TestCase``, which pytest-django uses) do not count: they stand for the
+    autocommit of production, as they do for Django's own ``durable`` check.
+    """
+    connection = transaction.get_connection(using)
+    if any(
+        not getattr(block, "_from_testcase", False)
+        for block in connection.atomic_blocks
+    ):
+        raise SendInsideTransaction(
+            "A delivery must not be sent inside a transaction: a rollback would "
+            "leave it sent while the database says it was not. Send it from the "
+            "outbox after commit."
+        )
 
 
 class TransientDeliveryError(DeliveryError):

@@ -6,7 +6,7 @@ messages about restricted incidents to its external addresses and chat/webhook
 channels. Opting a list in, or changing where such a list sends (its members,
 channels, types, or reactivating it), is a decision to show restricted
 incidents to someone: only people who may see restricted incidents of the
-list's types may make it (``incidents.permissions.may_see_restricted_of_types``).
+list's types may make it (``notifications.permissions.can_route_restricted``).
 Every such change is kept in the list's history (django-simple-history, with
 the person) and announced by e-mail, after commit, to the members of the
 types' restricted groups.
@@ -23,7 +23,6 @@ from django.core.mail import send_mail
 from django.db import transaction
 
 from incidents.models import IncidentType
-from incidents.permissions import may_see_restricted_of_types
 
 logger = logging.getLogger(__name__)
 
@@ -38,12 +37,6 @@ def scope_types(incident_types) -> list[IncidentType]:
     none) every active type."""
     types = list(incident_types or ())
     return types or list(IncidentType.objects.filter(is_active=True))
-
-
-def may_route(actor, incident_types) -> bool:
-    """Whether ``actor`` may open or change a restricted route for these types
-    (none given: every type)."""
-    return may_see_restricted_of_types(actor, list(incident_types or ()))
 
 
 def _recipients(incident_types) -> list[str]:

@@ -24,7 +24,7 @@ from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from incidentops.celery import publish
-from incidentops.exceptions import DomainError
+from incidentops.exceptions import DomainError, NotPermitted
 from incidents.events import importing_history
 from incidents.models import (
     COMMANDER,
@@ -36,7 +36,7 @@ from incidents.models import (
 from incidents.permissions import can_view
 from incidents.services import timeline_record
 from notifications import channels as transports
-from notifications import messages
+from notifications import messages, permissions
 from notifications.models import Channel, Delivery, Notification
 
 logger = logging.getLogger(__name__)
@@ -642,8 +642,11 @@ def delivery_send(*, delivery_id: int, now: datetime | None = None) -> str | Non
     ``withheld`` (``last_error`` says why) and nothing is sent.
     Sends: the message. Returns the new status, or None if it skipped the row.
     Raises: ``TransientDeliveryError`` (with ``retry_in`` seconds) when the
-    delivery should be retried.
+    delivery should be retried; ``channels.SendInsideTransaction`` (nothing
+    claimed, nothing sent) when called inside an atomic block, where a rollback
+    would leave a message sent that the database says was not.
     """
+    transports.ensure_no_transaction()
     now = now or timezone.now()
     delivery = _claim(delivery_id, now)
     if delivery is None:
@@ -728,14 +731,19 @@ def delivery_resend(*, delivery: Delivery, actor, now: datetime | None = None):
     error kept until the next attempt); the notification's outcome watermark
     cleared so the new outcome is logged; a timeline entry naming who resent.
     Sends: the send task, after commit.
-    Raises: ``DomainError`` unless the delivery has failed.
+    Raises: ``NotPermitted`` unless ``actor`` may resend it
+    (``notifications.permissions.can_resend``: who may post the incident's
+    updates; None is IncidentOps itself); ``DomainError`` unless the delivery
+    has failed.
     """
     now = now or timezone.now()
     delivery = (
         Delivery.objects.select_for_update()
-        .select_related("notification", "channel")
+        .select_related("notification__incident", "channel")
         .get(pk=delivery.pk)
     )
+    if not permissions.can_resend(actor, delivery):
+        raise NotPermitted("You may not resend this incident's messages.")
     if delivery.status != Delivery.Status.FAILED:
         raise DomainError("Only a failed delivery can be resent.")
     delivery.status = Delivery.Status.PENDING

@@ -42,6 +42,7 @@ from incidentops import groups
 from incidentops.exceptions import DomainError, InvalidTransition
 from incidentops.models import User
 from incidentops.seed import DEMO_PASSWORD, demo_users, seed_mark, seeded
+from incidentops.services import user_create
 from incidents import permissions as incident_permissions
 from incidents.events import history_import
 from incidents.models import Incident
@@ -242,20 +243,20 @@ def _people() -> dict[str, User]:
     """The demo approvers and owners the seed created (Rhea added when Rob and
     Eve are the seed's)."""
     username, (first, last), group_names = RISK_REVIEWER
-    if seeded(User).filter(username__in=("rob", "eve")).count() == 2:
-        rhea, created = User.objects.get_or_create(
+    if (
+        seeded(User).filter(username__in=("rob", "eve")).count() == 2
+        and not User.objects.filter(username=username).exists()
+    ):
+        rhea = user_create(
+            actor=None,
             username=username,
-            defaults={
-                "first_name": first,
-                "last_name": last,
-                "email": f"{username}@example.com",
-            },
+            first_name=first,
+            last_name=last,
+            email=f"{username}@example.com",
+            password=DEMO_PASSWORD,
+            groups=list(Group.objects.filter(name__in=group_names)),
         )
-        if created:
-            rhea.set_password(DEMO_PASSWORD)
-            rhea.save(update_fields=["password"])
-            rhea.groups.set(Group.objects.filter(name__in=group_names))
-            seed_mark(rhea)
+        seed_mark(rhea)
     return demo_users(("mia", "rob", "eve", "rhea"))
 
 

@@ -1,7 +1,9 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from rest_framework.authtoken.models import Token
+
+from incidentops.exceptions import DomainError
+from incidentops.services import token_issue
 
 
 class Command(BaseCommand):
@@ -19,7 +21,8 @@ class Command(BaseCommand):
             user = get_user_model().objects.get(username=username)
         except get_user_model().DoesNotExist:
             raise CommandError(f"No user named {username!r}.") from None
-        if not user.is_active:
-            raise CommandError(f"User {username!r} is deactivated.")
-        Token.objects.filter(user=user).delete()
-        self.stdout.write(Token.objects.create(user=user).key)
+        try:
+            token = token_issue(user=user, actor=None)
+        except DomainError as exc:
+            raise CommandError(exc.message) from None
+        self.stdout.write(token.key)

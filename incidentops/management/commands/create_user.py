@@ -2,10 +2,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from rest_framework.authtoken.models import Token
 
 from incidentops.exceptions import DomainError
-from incidentops.services import user_update
+from incidentops.services import token_issue, user_create, user_update
 
 
 class Command(BaseCommand):
@@ -46,25 +45,31 @@ class Command(BaseCommand):
                 "Service accounts authenticate with tokens, not passwords."
             )
 
-        user, created = get_user_model().objects.get_or_create(
-            username=username,
-            defaults={"is_service_account": service_account, "email": email or ""},
-        )
-        fields = {}
-        if not created:
-            if service_account:
-                fields["is_service_account"] = True
-            if email is not None:
-                fields["email"] = email
-        if password:
-            user.set_password(password)
-        elif created:
-            user.set_unusable_password()
+        user = get_user_model().objects.filter(username=username).first()
         try:
-            # The one write path: it refuses to make a sitting commander
-            # non-human (control 1).
-            user_update(user=user, actor=None, groups=list(found.values()), **fields)
+            if user is None:
+                user = user_create(
+                    actor=None,
+                    username=username,
+                    email=email or "",
+                    is_service_account=service_account,
+                    password=password,
+                    groups=list(found.values()),
+                )
+            else:
+                fields = {}
+                if service_account:
+                    fields["is_service_account"] = True
+                if email is not None:
+                    fields["email"] = email
+                if password:
+                    user.set_password(password)
+                # The one write path: it refuses to make a sitting commander
+                # non-human (control 1).
+                user_update(
+                    user=user, actor=None, groups=list(found.values()), **fields
+                )
         except DomainError as exc:
             raise CommandError(exc.message) from exc
-        token, _ = Token.objects.get_or_create(user=user)
+        token = token_issue(user=user, actor=None, keep_existing=True)
         self.stdout.write(token.key)

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils.text import slugify
 
 from incidentops.exceptions import DomainError
+from incidentops.services import user_create
 from incidents import services
 from incidents.ingestion.severity import default_label_map
 from incidents.models import IncidentType, Integration
@@ -71,14 +72,13 @@ class Command(BaseCommand):
             raise CommandError("--rate-limit must be at least 1.")
 
         username = f"integration-{slugify(name)}"[:150]
-        account, created = get_user_model().objects.get_or_create(
-            username=username, defaults={"is_service_account": True}
-        )
-        if not account.is_service_account:
+        account = get_user_model().objects.filter(username=username).first()
+        if account is None:
+            account = user_create(
+                actor=None, username=username, is_service_account=True
+            )
+        elif not account.is_service_account:
             raise CommandError(f"{username} exists and is not a service account.")
-        if created:
-            account.set_unusable_password()
-            account.save(update_fields=["password"])
         try:
             integration, secret = services.integration_create(
                 actor=None,
