@@ -1,17 +1,41 @@
 """The API's shared base: pagination and one error body for every failure.
 
 Every error answers ``{"detail": "<reason>", "code": "<code>"}``; validation errors
-add ``"errors": {field: [messages]}``.
+add ``"errors": {field: [messages]}``. Its vocabulary is here once: the body's
+serializer (``ErrorSerializer``) and the responses every app's views document
+(``ERROR``, ``READ_ERRORS``, ``WRITE_ERRORS``).
 """
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from rest_framework import exceptions, status
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from incidentops.exceptions import Conflict, DomainError, NotPermitted
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The one error body (``incidentops.api.exception_handler``)."""
+
+    detail = serializers.CharField()
+    code = serializers.CharField()
+    errors = serializers.DictField(
+        required=False,
+        help_text="Validation errors per field.",
+    )
+    holder = serializers.CharField(
+        required=False,
+        allow_null=True,
+        help_text="409 only: the username of whoever got there first.",
+    )
+
+
+ERROR = OpenApiResponse(ErrorSerializer, description="The reason, in the error body.")
+READ_ERRORS = {401: ERROR, 404: ERROR}
+WRITE_ERRORS = {400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR}
 
 
 class Pagination(PageNumberPagination):

@@ -2,9 +2,11 @@
 
 from django.conf import settings
 
+from incidentops.timezones import org_zone_name
+
 
 def site(request) -> dict:
     return {
         "SITE_URL": settings.SITE_URL,
-        "ORG_TIME_ZONE": settings.INCIDENTOPS_TIME_ZONE,
+        "ORG_TIME_ZONE": org_zone_name(),
     }

@@ -13,6 +13,38 @@ from incidentops.exceptions import DomainError
 from incidentops.models import User
 from incidentops.signals import user_becoming_non_human
 
+SYSTEM_LABEL = "IncidentOps"  # who acted when no person did (a sweep, a task)
+
+
+def save_as(instance, actor, **kwargs) -> None:
+    """Save ``instance`` (``kwargs`` go to ``save()``) with ``actor`` as the
+    person django-simple-history records: outside a request (tasks, commands,
+    one service called from another) it reads the actor from here."""
+    instance._history_user = actor
+    instance.save(**kwargs)
+
+
+def actor_label(user) -> str:
+    """How an actor is named on timelines and in messages: their display name,
+    or "IncidentOps" for None (the system)."""
+    return SYSTEM_LABEL if user is None else user.display_name
+
+
+def model_update(instance, fields: dict, *, shown=None) -> dict[str, dict]:
+    """Diff, set, record: set each of ``fields`` whose value differs on
+    ``instance`` (unsaved; the caller saves it with ``save_as``) and return what
+    changed as ``{name: {"from": old, "to": new}}``, the shape timeline entries
+    record, each value passed through ``shown`` when given (for JSON)."""
+    shown = shown or (lambda value: value)
+    changes = {}
+    for name, value in fields.items():
+        current = getattr(instance, name)
+        if current != value:
+            changes[name] = {"from": shown(current), "to": shown(value)}
+            setattr(instance, name, value)
+    return changes
+
+
 UPDATABLE_FIELDS = (
     "is_service_account",
     "is_active",

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F
 from django.db.models.functions import Coalesce, TruncMonth, TruncWeek
 
+from incidentops.timezones import org_zone
 from incidents.models import Incident
 
 GROUPS = {"incident_type": "incident_type__slug", "severity": "severity__code"}
@@ -49,9 +48,7 @@ def incident_trends(
         .annotate(
             # Buckets start at midnight in the organisation's zone: an incident
             # at 23:30 UTC on 31 July belongs to August in London (BST).
-            bucket=PERIODS[period](
-                "created_at", tzinfo=ZoneInfo(settings.INCIDENTOPS_TIME_ZONE)
-            ),
+            bucket=PERIODS[period]("created_at", tzinfo=org_zone()),
             group=F(GROUPS[group_by]),
         )
         .values("bucket", "group")

@@ -14,7 +14,6 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
-    OpenApiResponse,
     extend_schema,
     extend_schema_view,
 )
@@ -23,6 +22,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
+from incidentops.api import ERROR, READ_ERRORS, WRITE_ERRORS
 from incidentops.exceptions import DomainError
 from incidents import analytics, insights, services
 from incidents import permissions as rules
@@ -48,7 +48,6 @@ from incidents.serializers import (
     AssignRoleInput,
     ConfirmSeverityInput,
     CorrectTimesInput,
-    ErrorSerializer,
     IncidentCreateInput,
     IncidentPatchInput,
     IncidentSerializer,
@@ -73,10 +72,6 @@ from incidents.serializers import (
 )
 from incidents.timeline import export_timeline
 from incidents.triage import suggest_for
-
-ERROR = OpenApiResponse(ErrorSerializer, description="The reason, in the error body.")
-READ_ERRORS = {401: ERROR, 404: ERROR}
-WRITE_ERRORS = {400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR}
 
 
 def _validated(serializer_class, data) -> dict:

@@ -4,17 +4,16 @@ Bad input is refused (400 with the reason, naming the parameter), never quietly
 ignored: a typo in a filter must not return every incident.
 """
 
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 import django_filters
 from django import forms
-from django.conf import settings
 from django.db.models import F
 from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 
+from incidentops.timezones import org_midnight, org_zone
 from incidents.models import Incident
 
 
@@ -47,17 +46,6 @@ class StrictBooleanField(forms.NullBooleanField):
 
 class StrictBooleanFilter(django_filters.BooleanFilter):
     field_class = StrictBooleanField
-
-
-def org_zone() -> ZoneInfo:
-    """The organisation's time zone (``settings.INCIDENTOPS_TIME_ZONE``): a date
-    in a filter is a day there, not in UTC."""
-    return ZoneInfo(settings.INCIDENTOPS_TIME_ZONE)
-
-
-def org_midnight(day: date) -> datetime:
-    """The aware start of ``day`` in the organisation's zone."""
-    return datetime.combine(day, time.min, tzinfo=org_zone())
 
 
 class DateOrDateTimeField(forms.Field):

@@ -5,7 +5,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from incidents.filters import org_zone
+from incidentops.timezones import org_localtime, org_zone
 from incidents.models import (
     ActionItem,
     Incident,
@@ -49,7 +49,7 @@ class OrgDateTimeField(forms.DateTimeField):
 
     def prepare_value(self, value):
         if hasattr(value, "tzinfo") and value.tzinfo is not None:
-            return timezone.localtime(value, org_zone()).strftime("%Y-%m-%dT%H:%M")
+            return org_localtime(value).strftime("%Y-%m-%dT%H:%M")
         return value
 
     def to_python(self, value):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db import connection
 from django.db.models import (
@@ -32,7 +32,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncMonth, TruncWeek
 from django.utils import timezone
 
-from incidents.filters import org_zone
+from incidentops.timezones import org_localtime, org_midnight, org_zone
 from incidents.models import Incident
 
 PERIODS = {"week": TruncWeek, "month": TruncMonth}
@@ -58,7 +58,7 @@ class InsightFilters:
     period: str = "month"
 
     def resolved(self, today: date | None = None) -> InsightFilters:
-        today = today or timezone.localtime(timezone.now(), org_zone()).date()
+        today = today or org_localtime(timezone.now()).date()
         # Days beyond what a datetime can hold are clamped, never a crash.
         until = min(self.until or today, date(9998, 12, 31))
         since = self.since or until - timedelta(days=DEFAULT_DAYS - 1)
@@ -73,7 +73,7 @@ class InsightFilters:
 
 
 def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=org_zone())
+    return org_midnight(day)
 
 
 def incidents_for(user, filters: InsightFilters):

@@ -12,14 +12,14 @@ word must appear somewhere in those fields, ignoring case.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
 from django.db.models import Q
 
+from incidentops.timezones import org_midnight
 from incidents import providers
-from incidents.filters import org_zone
 from incidents.insights import service_q
 from incidents.models import Incident
 
@@ -94,10 +94,10 @@ def search_incidents(user, filters: SearchFilters):
     if filters.until and filters.until > date(9998, 12, 31):
         filters.until = None
     if filters.since:
-        start = datetime.combine(filters.since, time.min, tzinfo=org_zone())
+        start = org_midnight(filters.since)
         incidents = incidents.filter(created_at__gte=start)
     if filters.until:
-        end = datetime.combine(filters.until + timedelta(days=1), time.min, org_zone())
+        end = org_midnight(filters.until + timedelta(days=1))
         incidents = incidents.filter(created_at__lt=end)
     registered = {f.key: f for f in providers.list_filters()}
     for flag in filters.flags:

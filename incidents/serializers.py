@@ -24,22 +24,6 @@ from incidents.triage import named_references, visible_rationale
 User = get_user_model()
 
 
-class ErrorSerializer(serializers.Serializer):
-    """The one error body (``incidentops.api.exception_handler``)."""
-
-    detail = serializers.CharField()
-    code = serializers.CharField()
-    errors = serializers.DictField(
-        required=False,
-        help_text="Validation errors per field.",
-    )
-    holder = serializers.CharField(
-        required=False,
-        allow_null=True,
-        help_text="409 only: the username of whoever got there first.",
-    )
-
-
 def _username(user) -> str | None:
     return user.username if user is not None else None
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -17,6 +16,7 @@ from django.template.loader import select_template
 from django.utils import timezone
 
 from incidentops.text import neutralise_bidi
+from incidentops.timezones import org_zone
 from incidents.models import Incident
 
 
@@ -83,7 +83,7 @@ def render(kind: str, context: dict) -> RenderedMessage:
     def names(suffix: str) -> list[str]:
         return [f"notifications/{kind}.{suffix}", f"notifications/generic.{suffix}"]
 
-    with timezone.override(ZoneInfo(settings.INCIDENTOPS_TIME_ZONE)):
+    with timezone.override(org_zone()):
         # No bidirectional overrides in a subject, whatever a title held before.
         subject = " ".join(
             neutralise_bidi(_render(names("subject.txt"), context)).split()

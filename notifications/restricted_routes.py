@@ -22,6 +22,7 @@ from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
 
+from incidentops.services import actor_label
 from incidents.models import IncidentType
 
 logger = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ def announce(*, actor, what: str, changes: list[str], incident_types, url: str):
     recipients = _recipients(incident_types)
     if not recipients or not changes:
         return recipients
-    who = actor.display_name if actor is not None else "IncidentOps"
+    who = actor_label(actor)
     types = ", ".join(t.name for t in incident_types) or "every type"
     body = (
         f"{who} changed {what}, which may receive restricted incidents "

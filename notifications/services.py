@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from incidentops.celery import publish
 from incidentops.exceptions import DomainError, NotPermitted
+from incidentops.services import actor_label
 from incidents.events import importing_history
 from incidents.models import (
     COMMANDER,
@@ -642,9 +643,8 @@ def delivery_send(*, delivery_id: int, now: datetime | None = None) -> str | Non
     ``withheld`` (``last_error`` says why) and nothing is sent.
     Sends: the message. Returns the new status, or None if it skipped the row.
     Raises: ``TransientDeliveryError`` (with ``retry_in`` seconds) when the
-    delivery should be retried; ``channels.SendInsideTransaction`` (nothing
-    claimed, nothing sent) when called inside an atomic block, where a rollback
-    would leave a message sent that the database says was not.
+    delivery should be retried; ``channels.SendInsideTransaction`` (claiming and
+    sending nothing) when called inside an atomic block.
     """
     transports.ensure_no_transaction()
     now = now or timezone.now()
@@ -756,7 +756,7 @@ def delivery_resend(*, delivery: Delivery, actor, now: datetime | None = None):
     notification = delivery.notification
     notification.outcome_logged_at = None
     notification.save(update_fields=["outcome_logged_at"])
-    who = actor.display_name if actor else "IncidentOps"
+    who = actor_label(actor)
     timeline_record(
         incident=notification.incident,
         kind=Kind.COMMUNICATION,

@@ -18,8 +18,8 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from incidentops.api import ERROR, READ_ERRORS, WRITE_ERRORS
 from incidentops.exceptions import DomainError
-from incidents.serializers import ErrorSerializer
 from reviews import services
 from reviews.drafting import present
 from reviews.models import FollowUp, Review
@@ -35,10 +35,6 @@ from reviews.serializers import (
     ReviewUpdateInput,
     TimelineItemSerializer,
 )
-
-ERROR = OpenApiResponse(ErrorSerializer, description="The reason, in the error body.")
-READ_ERRORS = {401: ERROR, 404: ERROR}
-WRITE_ERRORS = {400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR}
 
 # Describe the method fields' shapes in the schema.
 extend_schema_field(TimelineItemSerializer(many=True))(ReviewSerializer.get_timeline)

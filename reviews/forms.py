@@ -5,18 +5,6 @@ from django.contrib.auth import get_user_model
 
 from reviews.models import BatchReviewItem, ContributingFactorCategory, FollowUp
 
-CONTENT_FIELDS = (
-    "summary",
-    "customer_impact",
-    "business_impact",
-    "root_cause",
-    "went_well",
-    "went_poorly",
-    "got_lucky",
-    "lessons",
-    "response",
-)
-
 
 class ContentForm(forms.Form):
     summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)

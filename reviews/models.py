@@ -194,6 +194,20 @@ class ReviewQuerySet(models.QuerySet):
         )
 
 
+# The review's text fields, in the order the page and the API show them.
+CONTENT_FIELDS = (
+    "summary",
+    "customer_impact",
+    "business_impact",
+    "root_cause",
+    "went_well",
+    "went_poorly",
+    "got_lucky",
+    "lessons",
+    "response",
+)
+
+
 class Review(models.Model):
     """The post-incident review of one incident (unique: reopening and resolving
     again keeps the same review)."""

@@ -6,20 +6,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
-
-from django.conf import settings
 
 from incidentops import groups
+from incidentops.timezones import local_instant, org_zone
 from reviews.models import ReviewPolicy
 
 # Due at the end of the due day, reminders in the morning: local times.
 END_OF_DAY = time(23, 59, 59)
 START_OF_DAY = time(9, 0)
-
-
-def org_zone() -> ZoneInfo:
-    return ZoneInfo(settings.INCIDENTOPS_TIME_ZONE)
 
 
 def is_business_day(day: date) -> bool:
@@ -52,12 +46,6 @@ def subtract_business_days(day: date, count: int) -> date:
         if is_business_day(current):
             remaining -= 1
     return current
-
-
-def local_instant(day: date, at: time) -> datetime:
-    """``day`` at local time ``at`` in the organisation's zone, as an aware
-    datetime (zoneinfo handles the DST offset of that date)."""
-    return datetime.combine(day, at, tzinfo=org_zone())
 
 
 def due_after(moment: datetime, business_days: int) -> datetime:

@@ -43,6 +43,7 @@ from incidentops.exceptions import DomainError, InvalidTransition
 from incidentops.models import User
 from incidentops.seed import DEMO_PASSWORD, demo_users, seed_mark, seeded
 from incidentops.services import user_create
+from incidentops.timezones import local_instant
 from incidents import permissions as incident_permissions
 from incidents.events import history_import
 from incidents.models import Incident
@@ -54,7 +55,7 @@ from reviews.models import (
     FollowUp,
     Review,
 )
-from reviews.policy import END_OF_DAY, add_business_days, local_instant
+from reviews.policy import END_OF_DAY, add_business_days
 from reviews.seed_templates import seed_templates
 
 # What a review says beyond the incident's own story, per incident family: the

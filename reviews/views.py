@@ -2,9 +2,6 @@
 workflow buttons, the printable page and the Markdown download. Every write goes
 through ``reviews.services``; a refusal is shown as a form error."""
 
-from zoneinfo import ZoneInfo
-
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db import transaction
@@ -16,12 +13,12 @@ from django.utils import timezone
 from django.views.generic import ListView, TemplateView, View
 
 from incidentops.exceptions import DomainError
+from incidentops.timezones import org_localtime
 from incidents.models import Incident, PlaybookStep
 from reviews import permissions, review_templates, services
 from reviews.drafting.present import LABELS as DRAFT_LABELS
 from reviews.drafting.present import draft_context, drafted_sections
 from reviews.forms import (
-    CONTENT_FIELDS,
     AdoptLessonForm,
     AnswersForm,
     BatchCompleteForm,
@@ -39,6 +36,7 @@ from reviews.forms import (
     rows_formset,
 )
 from reviews.models import (
+    CONTENT_FIELDS,
     BatchReview,
     ContributingFactorCategory,
     FollowUp,
@@ -308,8 +306,7 @@ class ReviewDetailView(ReviewMixin, TemplateView):
                 error, code = refusal.message, refusal.code
             else:
                 if autosave:
-                    zone = ZoneInfo(settings.INCIDENTOPS_TIME_ZONE)
-                    saved_at = timezone.localtime(timezone=zone).strftime("%H:%M:%S")
+                    saved_at = org_localtime(timezone.now()).strftime("%H:%M:%S")
                     return JsonResponse({"version": version, "saved_at": saved_at})
                 messages.success(request, "Review saved.")
                 return redirect(review)

@@ -9,7 +9,6 @@ integration's parser (``parsers``) reads it; ``alert_ingest`` stores it.
 from __future__ import annotations
 
 from drf_spectacular.utils import (
-    OpenApiResponse,
     PolymorphicProxySerializer,
     extend_schema,
 )
@@ -18,6 +17,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from incidentops.api import ERROR
 from incidents.ingestion import parsers
 from incidents.ingestion.auth import (
     IntegrationBearerAuthentication,
@@ -26,9 +26,6 @@ from incidents.ingestion.auth import (
 from incidents.ingestion.body import decode_json, read_capped_body
 from incidents.ingestion.parsers import events_v2
 from incidents.ingestion.service import alert_ingest
-from incidents.serializers import ErrorSerializer
-
-ERROR = OpenApiResponse(ErrorSerializer, description="The reason, in the error body.")
 
 
 class AlertAcceptedSerializer(serializers.Serializer):

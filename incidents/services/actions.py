@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from incidentops.exceptions import DomainError
+from incidentops.services import model_update
 from incidents import events, permissions
 from incidents.models import (
     ActionItem,
@@ -234,15 +235,7 @@ def action_update(
     _lock(incident)
     action = ActionItem.objects.select_for_update().get(pk=action.pk)
 
-    changes: dict[str, dict] = {}
-    for name, value in fields.items():
-        current = getattr(action, name)
-        if current != value:
-            changes[name] = {
-                "from": _action_display(current),
-                "to": _action_display(value),
-            }
-            setattr(action, name, value)
+    changes = model_update(action, fields, shown=_action_display)
     if not changes:
         return action
     if "status" in changes:

@@ -9,6 +9,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from guardian.shortcuts import assign_perm
 
 from incidentops.exceptions import DomainError, NotPermitted
+from incidentops.services import actor_label, save_as
 from incidents import events
 from incidents.models import (
     Incident,
@@ -31,17 +32,8 @@ class OpenIncidentExists(DomainError):
         self.incident = incident
 
 
-def _save(instance, actor, **kwargs) -> None:
-    # simple-history reads the acting user from here outside a request (tasks,
-    # commands, services called from a service).
-    instance._history_user = actor
-    instance.save(**kwargs)
-
-
-def _label(user) -> str:
-    if user is None:
-        return "IncidentOps"
-    return user.display_name
+_save = save_as  # the services' short names for the shared helpers
+_label = actor_label
 
 
 def _json(value: Any) -> Any:

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from incidentops.exceptions import DomainError
+from incidentops.services import model_update
 from incidentops.text import neutralise_bidi
 from incidents import events, permissions
 from incidents.models import (
@@ -364,12 +365,7 @@ def _incident_update(
             "Only an incident manager may lift a restriction.",
         )
 
-    changes: dict[str, dict] = {}
-    for name, value in fields.items():
-        current = getattr(locked, name)
-        if current != value:
-            changes[name] = {"from": _display(current), "to": _display(value)}
-            setattr(locked, name, value)
+    changes = model_update(locked, fields, shown=_display)
     if not changes:
         _refresh_into(incident, locked)
         return incident

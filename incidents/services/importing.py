@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from incidentops.exceptions import DomainError
+from incidentops.services import model_update
 from incidents import events
 from incidents.models import (
     Incident,
@@ -335,12 +336,7 @@ def _shown(value):
 
 
 def _update(*, incident: Incident, actor, digest, fields, roles, now) -> Incident:
-    changes = {}
-    for name, value in fields.items():
-        current = getattr(incident, name)
-        if current != value:
-            changes[name] = {"from": _shown(current), "to": _shown(value)}
-            setattr(incident, name, value)
+    changes = model_update(incident, fields, shown=_shown)
     incident.import_digest = digest
     incident.imported_at = now
     _save(incident, actor)

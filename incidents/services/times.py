@@ -9,8 +9,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from incidentops.exceptions import DomainError
+from incidentops.timezones import org_localtime
 from incidents import events, permissions
-from incidents.filters import org_zone
 from incidents.models import Incident
 from incidents.services.base import (
     Kind,
@@ -164,4 +164,4 @@ def incident_correct_times(
 def _when(value: datetime | None) -> str:
     if value is None:
         return "unset"
-    return timezone.localtime(value, org_zone()).strftime("%Y-%m-%d %H:%M %Z")
+    return org_localtime(value).strftime("%Y-%m-%d %H:%M %Z")

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.utils import timezone
 from django.views.generic import TemplateView
 
+from incidentops.timezones import org_localtime, org_zone_name
 from incidents import permissions, providers
 from incidents.forms import (
     UPDATE_PLACEHOLDERS,
@@ -55,8 +54,8 @@ def _stakeholder_template(incident: Incident, *, now: datetime) -> str:
     if cadence:
         # Labelled with the zone's name, as the footer names it, not an
         # abbreviation (GMT/BST) that changes with the season.
-        zone = settings.INCIDENTOPS_TIME_ZONE
-        local = timezone.localtime(now + cadence, ZoneInfo(zone))
+        zone = org_zone_name()
+        local = org_localtime(now + cadence)
         next_update = f"by {local:%H:%M on %d %b} ({zone} time)"
     else:
         next_update = "when there is news"

@@ -9,11 +9,10 @@ from django import forms
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.paginator import Paginator
 from django.http import StreamingHttpResponse
-from django.utils import timezone
 from django.views.generic import TemplateView
 
+from incidentops.timezones import org_localtime
 from incidents import providers
-from incidents.filters import org_zone
 from incidents.models import Incident, IncidentType, SeverityLevel
 from incidents.search import SORTS, SearchFilters, search_incidents
 
@@ -106,7 +105,7 @@ class _Echo:
 
 
 def _when(value) -> str:
-    return timezone.localtime(value, org_zone()).isoformat() if value else ""
+    return org_localtime(value).isoformat() if value else ""
 
 
 def csv_lines(incidents, request):

@@ -16,7 +16,6 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
-    OpenApiResponse,
     extend_schema,
     extend_schema_view,
 )
@@ -25,7 +24,8 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from incidents.serializers import ErrorSerializer
+from incidentops.api import ERROR, WRITE_ERRORS
+from incidentops.api import READ_ERRORS as API_READ_ERRORS
 from notifications.oncall import schedule_permissions as permissions
 from notifications.oncall import schedule_services as services
 from notifications.oncall.schedule_models import (
@@ -36,9 +36,7 @@ from notifications.oncall.schedule_models import (
 )
 from notifications.oncall.schedules import oncall, shifts
 
-ERROR = OpenApiResponse(ErrorSerializer, description="The reason, in the error body.")
-READ_ERRORS = {400: ERROR, 401: ERROR, 404: ERROR}
-WRITE_ERRORS = {400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR}
+READ_ERRORS = {400: ERROR, **API_READ_ERRORS}
 # Times asked about must lie in this span (no overflow at the ends of datetime).
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(2200, 1, 1, tzinfo=UTC)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
+from incidentops.services import actor_label
 from incidents.models import (
     ActionItem,
     Alert,
@@ -163,8 +164,7 @@ def _words(text: str) -> set[str]:
     } | ({"8-k"} if "8-k" in (text or "").lower() else set())
 
 
-def _person(user) -> str:
-    return user.display_name if user is not None else "IncidentOps"
+_person = actor_label
 
 
 def _alert_sources(alerts: list[Alert]) -> list[Source]:

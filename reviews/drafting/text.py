@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
-from reviews.policy import org_zone
+from incidentops.timezones import org_zone
 from reviews.templatetags.review_format import duration
 
 

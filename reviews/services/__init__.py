@@ -29,6 +29,7 @@ from incidentops.groups import INCIDENT_MANAGERS
 from incidents.models import Incident, TimelineEntry
 from incidents.services import timeline_record
 from reviews.models import (
+    CONTENT_FIELDS,
     Approval,
     BatchReview,
     BatchReviewItem,
@@ -64,7 +65,6 @@ from reviews.services.authoring import (
     review_update,
 )
 from reviews.services.base import (
-    CONTENT_FIELDS,
     FALLBACK_RECIPIENTS,
     FOLLOW_UP_FIELDS,
     KEY_TIMELINE_KINDS,

@@ -14,6 +14,7 @@ from incidents.models import Incident, TimelineEntry
 from incidents.services import timeline_record
 from reviews import permissions
 from reviews.models import (
+    CONTENT_FIELDS,
     BatchReview,
     BatchReviewItem,
     ContributingFactor,
@@ -32,7 +33,6 @@ from reviews.policy import (
 )
 from reviews.review_templates import questions
 from reviews.services.base import (
-    CONTENT_FIELDS,
     FOLLOW_UP_FIELDS,
     KEY_TIMELINE_KINDS,
     REVIEW,

@@ -8,6 +8,8 @@ from django.conf import settings
 
 from incidentops.exceptions import InvalidTransition, NotPermitted
 from incidentops.groups import INCIDENT_MANAGERS
+from incidentops.services import actor_label, save_as
+from incidentops.timezones import org_zone
 from incidents.models import Incident, TimelineEntry
 from incidents.services import timeline_record
 from reviews import permissions
@@ -15,7 +17,6 @@ from reviews.models import (
     BatchReview,
     Review,
 )
-from reviews.policy import org_zone
 
 Status = Review.Status
 REVIEW = TimelineEntry.Kind.REVIEW
@@ -34,28 +35,11 @@ KEY_TIMELINE_KINDS = frozenset(
         TimelineEntry.Kind.ALERT,
     }
 )
-CONTENT_FIELDS = (
-    "summary",
-    "customer_impact",
-    "business_impact",
-    "root_cause",
-    "went_well",
-    "went_poorly",
-    "got_lucky",
-    "lessons",
-    "response",
-)
 FOLLOW_UP_FIELDS = ("title", "description", "owner", "due_at", "status", "ticket_url")
 
 
-def _save(instance, actor, **kwargs) -> None:
-    # simple-history reads the acting user from here outside a request.
-    instance._history_user = actor
-    instance.save(**kwargs)
-
-
-def _label(user) -> str:
-    return user.display_name if user is not None else "IncidentOps"
+_save = save_as  # the services' short names for the shared helpers
+_label = actor_label
 
 
 def _log(review: Review, *, actor, summary: str, now: datetime, data: dict) -> None:

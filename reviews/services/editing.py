@@ -9,7 +9,7 @@ import json
 from django.db import transaction
 
 from incidentops.exceptions import DomainError
-from reviews.models import ContributingFactorCategory, Review
+from reviews.models import CONTENT_FIELDS, ContributingFactorCategory, Review
 from reviews.services.authoring import (
     review_set_answers,
     review_set_factors,
@@ -17,7 +17,7 @@ from reviews.services.authoring import (
     review_set_timeline,
     review_update,
 )
-from reviews.services.base import CONTENT_FIELDS, _lock, _require_editable
+from reviews.services.base import _lock, _require_editable
 
 
 class StaleReview(DomainError):

@@ -171,7 +171,7 @@ def _sweep_review(pk: int, now: datetime, policy_of) -> list[ReviewAlert]:
         []
         if owner_users
         else list(
-            Group.objects.filter(name=(policy.batch_owner_group or "Incident managers"))
+            Group.objects.filter(name=(policy.batch_owner_group or INCIDENT_MANAGERS))
         )
     )
     owner_label = _label(review.owner) if review.owner else "incident managers"
@@ -259,7 +259,7 @@ def _sweep_batch(pk: int, now: datetime, policy_of) -> list[ReviewAlert]:
     anchor = next((i for i in incidents if not i.restricted), incidents[0])
     policy = policy_of(batch.severity.code)
     owner_group = (
-        batch.owner_group or Group.objects.filter(name="Incident managers").first()
+        batch.owner_group or Group.objects.filter(name=INCIDENT_MANAGERS).first()
     )
     owner_label = owner_group.name if owner_group else "nobody"
     alerts: list[ReviewAlert] = []
