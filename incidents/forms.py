@@ -60,6 +60,34 @@ class OrgDateTimeField(forms.DateTimeField):
         return result
 
 
+def day_filter(label: str) -> forms.DateField:
+    """An optional date filter (a local day, ``incidentops.timezones``)."""
+    return forms.DateField(
+        label=label, required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+def type_filter() -> forms.ModelChoiceField:
+    """An optional incident-type filter, by slug."""
+    return forms.ModelChoiceField(
+        label="Type",
+        queryset=IncidentType.objects.order_by("name"),
+        to_field_name="slug",
+        required=False,
+        empty_label="Any type",
+    )
+
+
+def severity_filter() -> forms.ModelChoiceField:
+    """An optional severity filter, by code, most severe first."""
+    return forms.ModelChoiceField(
+        queryset=SeverityLevel.objects.order_by("rank"),
+        to_field_name="code",
+        required=False,
+        empty_label="Any severity",
+    )
+
+
 class IncidentPageForm(forms.Form):
     """One of several forms on the incident page: ids are prefixed with the
     form's ``id_prefix`` so that two fields called ``body`` never share an id

@@ -10,8 +10,10 @@ import shutil
 
 import pytest
 
+from incidentops import groups
 from incidentops.env import VAR_DIR
-from tests.factories import UserFactory
+from incidents import services
+from tests.factories import UserFactory, role
 
 # Browser fixtures (one Chromium for every app's journeys).
 pytest_plugins = ["tests.browser_fixtures"]
@@ -46,6 +48,48 @@ def pytest_runtest_setup(item):
         if _require_services():
             pytest.fail(f"REQUIRE_SERVICES=1 but this test {reason}", pytrace=False)
         pytest.skip(reason)
+
+
+# People and an incident most suites start from (a suite may define its own).
+
+
+@pytest.fixture
+def responder(db):
+    return UserFactory(username="rita", groups=[groups.RESPONDERS])
+
+
+@pytest.fixture
+def manager(db):
+    return UserFactory(
+        username="mia", groups=[groups.INCIDENT_MANAGERS, groups.RESPONDERS]
+    )
+
+
+@pytest.fixture
+def bot(db):
+    """A service account with every incident right a group can give."""
+    return UserFactory(
+        username="bot",
+        service_account=True,
+        groups=[groups.INCIDENT_MANAGERS, groups.RESPONDERS],
+    )
+
+
+@pytest.fixture
+def incident(responder):
+    return services.incident_declare(
+        actor=responder,
+        title="Checkout API returns 500 errors",
+        description="Card payments fail for a share of customers.",
+    )
+
+
+@pytest.fixture
+def commanded(incident, manager):
+    services.incident_assign_role(
+        incident=incident, actor=manager, role=role("commander"), user=manager
+    )
+    return incident
 
 
 @pytest.fixture

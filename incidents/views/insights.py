@@ -12,37 +12,23 @@ from django.http import HttpResponse
 from django.views.generic import TemplateView
 
 from incidents import charts, insights, permissions, providers
-from incidents.models import IncidentFamily, IncidentType, SeverityLevel
+from incidents.forms import day_filter, severity_filter, type_filter
+from incidents.models import IncidentFamily
 
 
 class InsightsFilterForm(forms.Form):
     """The page's filters (GET); every field optional."""
 
-    since = forms.DateField(
-        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    until = forms.DateField(
-        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    since = day_filter("From")
+    until = day_filter("To")
     family = forms.ModelChoiceField(
         queryset=IncidentFamily.objects.order_by("name"),
         to_field_name="slug",
         required=False,
         empty_label="Any family",
     )
-    incident_type = forms.ModelChoiceField(
-        label="Type",
-        queryset=IncidentType.objects.order_by("name"),
-        to_field_name="slug",
-        required=False,
-        empty_label="Any type",
-    )
-    severity = forms.ModelChoiceField(
-        queryset=SeverityLevel.objects.order_by("rank"),
-        to_field_name="code",
-        required=False,
-        empty_label="Any severity",
-    )
+    incident_type = type_filter()
+    severity = severity_filter()
     service = forms.CharField(required=False, max_length=100)
     period = forms.ChoiceField(
         choices=[("month", "Month"), ("week", "Week")], required=False

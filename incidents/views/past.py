@@ -13,7 +13,8 @@ from django.views.generic import TemplateView
 
 from incidentops.timezones import org_localtime
 from incidents import providers
-from incidents.models import Incident, IncidentType, SeverityLevel
+from incidents.forms import day_filter, severity_filter, type_filter
+from incidents.models import Incident
 from incidents.search import SORTS, SearchFilters, search_incidents
 
 PAGE_SIZE = 50
@@ -45,26 +46,11 @@ class PastIncidentsForm(forms.Form):
         required=False,
         widget=forms.SelectMultiple(attrs={"size": 1}),
     )
-    severity = forms.ModelChoiceField(
-        queryset=SeverityLevel.objects.order_by("rank"),
-        to_field_name="code",
-        required=False,
-        empty_label="Any severity",
-    )
-    incident_type = forms.ModelChoiceField(
-        label="Type",
-        queryset=IncidentType.objects.order_by("name"),
-        to_field_name="slug",
-        required=False,
-        empty_label="Any type",
-    )
+    severity = severity_filter()
+    incident_type = type_filter()
     service = forms.CharField(required=False, max_length=100)
-    since = forms.DateField(
-        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    until = forms.DateField(
-        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    since = day_filter("From")
+    until = day_filter("To")
     sort = forms.ChoiceField(
         choices=[
             ("newest", "Newest first"),

@@ -4,31 +4,8 @@ incidents made through the services."""
 import pytest
 from rest_framework.test import APIClient
 
-from incidentops import groups
 from incidents import services
-from tests.factories import UserFactory, role, severity
-
-
-@pytest.fixture
-def responder(db):
-    return UserFactory(username="rita", groups=[groups.RESPONDERS])
-
-
-@pytest.fixture
-def manager(db):
-    return UserFactory(
-        username="mia", groups=[groups.INCIDENT_MANAGERS, groups.RESPONDERS]
-    )
-
-
-@pytest.fixture
-def bot(db):
-    """A service account with every incident right a group can give."""
-    return UserFactory(
-        username="bot",
-        service_account=True,
-        groups=[groups.INCIDENT_MANAGERS, groups.RESPONDERS],
-    )
+from tests.factories import severity
 
 
 def client_for(user) -> APIClient:
@@ -59,15 +36,6 @@ def as_bot(bot):
 
 
 @pytest.fixture
-def incident(responder):
-    return services.incident_declare(
-        actor=responder,
-        title="Checkout API returns 500 errors",
-        description="Card payments fail for a share of customers.",
-    )
-
-
-@pytest.fixture
 def secret_incident(manager):
     """Restricted: the responder has no grant on it."""
     return services.incident_declare(
@@ -75,14 +43,6 @@ def secret_incident(manager):
         title="Customer records exposed in a public bucket",
         restricted=True,
     )
-
-
-@pytest.fixture
-def commanded(incident, manager):
-    services.incident_assign_role(
-        incident=incident, actor=manager, role=role("commander"), user=manager
-    )
-    return incident
 
 
 @pytest.fixture

@@ -20,24 +20,6 @@ from tests.factories import (
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def people(transactional_db):
-    return {
-        "rita": UserFactory(
-            username="rita",
-            first_name="Rita",
-            last_name="Responder",
-            groups=[groups.RESPONDERS],
-        ),
-        "mia": UserFactory(
-            username="mia",
-            first_name="Mia",
-            last_name="Manager",
-            groups=[groups.INCIDENT_MANAGERS, groups.RESPONDERS],
-        ),
-    }
-
-
 def test_declare_command_act_update_and_resolve(
     people, open_session, screenshot, live_server
 ):

@@ -8,30 +8,10 @@ import pytest
 from django.contrib.sessions.models import Session
 from playwright.sync_api import expect
 
-from incidentops import groups
 from incidents import services
 from tests.browser_fixtures import PASSWORD
-from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def people(transactional_db):
-    return {
-        "rita": UserFactory(
-            username="rita",
-            first_name="Rita",
-            last_name="Responder",
-            groups=[groups.RESPONDERS],
-        ),
-        "mia": UserFactory(
-            username="mia",
-            first_name="Mia",
-            last_name="Manager",
-            groups=[groups.INCIDENT_MANAGERS, groups.RESPONDERS],
-        ),
-    }
 
 
 def _is_poll(request) -> bool:

@@ -4,34 +4,13 @@ import pytest
 
 from incidentops import groups
 from incidents import services
-from tests.factories import IncidentTypeFactory, UserFactory, role, severity
-
-
-@pytest.fixture
-def responder(db):
-    return UserFactory(username="rita", groups=[groups.RESPONDERS])
-
-
-@pytest.fixture
-def manager(db):
-    return UserFactory(
-        username="mia", groups=[groups.INCIDENT_MANAGERS, groups.RESPONDERS]
-    )
+from tests.factories import IncidentTypeFactory, UserFactory, severity
 
 
 @pytest.fixture
 def outsider(db):
     """A responder with no grant on anything restricted."""
     return UserFactory(username="otto", groups=[groups.RESPONDERS])
-
-
-@pytest.fixture
-def incident(responder):
-    return services.incident_declare(
-        actor=responder,
-        title="Checkout API returns 500 errors",
-        description="Card payments fail for a share of customers.",
-    )
 
 
 @pytest.fixture
@@ -44,14 +23,6 @@ def secret_incident(manager):
         title="Payroll export mailed to the wrong supplier",
         incident_type=breach,
     )
-
-
-@pytest.fixture
-def commanded(incident, manager):
-    services.incident_assign_role(
-        incident=incident, actor=manager, role=role("commander"), user=manager
-    )
-    return incident
 
 
 @pytest.fixture
