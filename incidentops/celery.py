@@ -2,10 +2,8 @@
 
 import logging
 import os
-from functools import partial
 
 from celery import Celery
-from django.db import transaction
 from kombu.exceptions import OperationalError as BrokerError
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "incidentops.settings")
@@ -31,8 +29,3 @@ def publish(task, *args, **kwargs) -> bool:
         )
         return False
     return True
-
-
-def enqueue_on_commit(task, *args, **kwargs) -> None:
-    """Publish ``task`` once the current transaction commits (see ``publish``)."""
-    transaction.on_commit(partial(publish, task, *args, **kwargs))

@@ -63,7 +63,7 @@ def board_revision() -> tuple:
     active set: their number, the sum of their revisions and the latest change.
     One aggregate query over the active incidents (not per user: the content is
     rendered per user; only the validator is shared)."""
-    row = Incident.objects.active().aggregate(
+    row = Incident.objects.open().aggregate(
         count=Count("pk"),
         revisions=Sum("revision__revision"),
         latest=Max("revision__changed_at"),

@@ -79,10 +79,6 @@ def is_commander(user, incident: Incident) -> bool:
     return commander is not None and commander.pk == user.pk
 
 
-def holds_role(user, incident: Incident) -> bool:
-    return incident.assignments.filter(user=user, ended_at__isnull=True).exists()
-
-
 def can_view(user, incident: Incident) -> bool:
     if not _active(user):
         return False

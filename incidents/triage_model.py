@@ -556,9 +556,9 @@ _NO_MODEL = CurrentModel(
     "severity), so the keyword and framework rules suggest",
 )
 
-# The only state kept between requests: {version: CurrentModel}, at most one
-# entry, replaced when a newer version appears. Rows never change, so a version
-# number is a complete cache key.
+# The trained model kept between requests (beside ``incidents.triage``'s corpus
+# index): {version: CurrentModel}, at most one entry, replaced when a newer
+# version appears. Rows never change, so a version number is a complete cache key.
 _cache: dict[int, CurrentModel] = {}
 _cache_lock = threading.Lock()
 

@@ -63,10 +63,6 @@ class IncidentQuerySet(models.QuerySet):
     def open(self):
         return self.exclude(status__in=Incident.CLOSED_STATUSES)
 
-    def active(self):
-        """Being worked on: not yet resolved."""
-        return self.open()
-
     def with_commander(self):
         """Prefetch current commanders so ``incident.commander`` costs no query."""
         return self.prefetch_related(

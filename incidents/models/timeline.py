@@ -69,8 +69,8 @@ class TimelineEntry(models.Model):
         Incident, on_delete=models.PROTECT, related_name="timeline"
     )
     sequence = models.PositiveIntegerField()
-    # A CharField rather than an enum in the database: other apps may log kinds
-    # of their own without a migration here.
+    # Every kind, also those other apps log (review, reminder, communication),
+    # is one of ``Kind``: a new kind means a choice here and its migration.
     kind = models.CharField(max_length=40, choices=Kind.choices, db_index=True)
     # PROTECT, not SET_NULL: nulling the actor would rewrite a chained entry.
     # Users are deactivated, never deleted.

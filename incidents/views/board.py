@@ -39,7 +39,7 @@ def board_incidents(user, filters: dict | None = None):
     filters = filters or {}
     incidents = (
         Incident.objects.visible_to(user)
-        .active()
+        .open()
         .for_list()
         .with_last_update()
         .annotate(

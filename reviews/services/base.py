@@ -82,8 +82,9 @@ def _local(moment: datetime) -> str:
 
 
 def _notify(**kwargs):
-    # Imported here: notifications is a sibling app the reviews app calls, and
-    # keeping the import local lets migrations and the admin load without it.
+    # Imported here: notifications sits below reviews (reviews -> notifications
+    # -> incidents) and its services import much; loading them only when a
+    # message is sent keeps migrations and the admin light.
     from notifications.services import notification_send
 
     return notification_send(**kwargs)
