@@ -24,7 +24,7 @@ from rest_framework.response import Response
 
 from incidentops.api import ERROR, READ_ERRORS, WRITE_ERRORS
 from incidentops.exceptions import DomainError
-from incidents import analytics, insights, services
+from incidents import analytics, insights, providers, services
 from incidents import permissions as rules
 from incidents.filters import IncidentFilter, StrictOrderingFilter
 from incidents.ingestion.api import AlertIngestView  # noqa: F401 (the URL map)
@@ -34,6 +34,7 @@ from incidents.models import (
     Incident,
     IncidentService,
     IncidentType,
+    RoleRequest,
     Service,
     SeverityLevel,
     Team,
@@ -49,12 +50,17 @@ from incidents.serializers import (
     ConfirmSeverityInput,
     CorrectTimesInput,
     IncidentCreateInput,
+    IncidentDetailSerializer,
     IncidentPatchInput,
     IncidentSerializer,
     IncidentTypeSerializer,
     InsightsQueryInput,
     InsightsSerializer,
     RoleAssignmentSerializer,
+    RoleRequestDeclineInput,
+    RoleRequestInput,
+    RoleRequestSerializer,
+    RoleSuggestionSerializer,
     ServiceInput,
     ServiceSerializer,
     SeverityLevelSerializer,
@@ -118,7 +124,8 @@ class CanSeeIncident(permissions.BasePermission):
         responses={200: IncidentSerializer(many=True), 401: ERROR},
     ),
     retrieve=extend_schema(
-        summary="One incident", responses={200: IncidentSerializer, **READ_ERRORS}
+        summary="One incident, with its role suggestions",
+        responses={200: IncidentDetailSerializer, **READ_ERRORS},
     ),
 )
 class IncidentViewSet(
@@ -154,15 +161,23 @@ class IncidentViewSet(
             )
         )
 
+    def get_serializer_class(self):
+        if self.action == "retrieve":
+            return IncidentDetailSerializer
+        return IncidentSerializer
+
     def _render(self, incident, code=status.HTTP_200_OK) -> Response:
-        return Response(IncidentSerializer(incident).data, status=code)
+        return Response(
+            IncidentDetailSerializer(incident, context={"request": self.request}).data,
+            status=code,
+        )
 
     @extend_schema(
         summary="Declare an incident",
         description="`severity`, `commander` and `status` are refused (400), as on "
         "PATCH: they change through confirm-severity, assign-role and transition.",
         request=IncidentCreateInput,
-        responses={201: IncidentSerializer, 400: ERROR, 401: ERROR, 403: ERROR},
+        responses={201: IncidentDetailSerializer, 400: ERROR, 401: ERROR, 403: ERROR},
     )
     def create(self, request):
         _refuse_own_service_fields(request.data)
@@ -178,7 +193,7 @@ class IncidentViewSet(
         description="`severity`, `commander` and `status` are refused (400): they "
         "change through confirm-severity, assign-role and transition.",
         request=IncidentPatchInput,
-        responses={200: IncidentSerializer, **WRITE_ERRORS},
+        responses={200: IncidentDetailSerializer, **WRITE_ERRORS},
     )
     def partial_update(self, request, pk=None):
         incident = self.get_object()
@@ -202,7 +217,7 @@ class IncidentViewSet(
         summary="A person confirms or changes the severity",
         description="403 for a service account.",
         request=ConfirmSeverityInput,
-        responses={200: IncidentSerializer, **WRITE_ERRORS},
+        responses={200: IncidentDetailSerializer, **WRITE_ERRORS},
     )
     @action(detail=True, methods=["post"], url_path="confirm-severity")
     def confirm_severity(self, request, pk=None):
@@ -255,7 +270,7 @@ class IncidentViewSet(
         summary="Move along the lifecycle",
         description="400 with the reason where the lifecycle forbids the move.",
         request=TransitionInput,
-        responses={200: IncidentSerializer, **WRITE_ERRORS},
+        responses={200: IncidentDetailSerializer, **WRITE_ERRORS},
     )
     @action(detail=True, methods=["post"])
     def transition(self, request, pk=None):
@@ -273,7 +288,7 @@ class IncidentViewSet(
         "the timeline with the old and new values; response metrics use the "
         "corrected times. 403 unless the caller runs the incident.",
         request=CorrectTimesInput,
-        responses={200: IncidentSerializer, **WRITE_ERRORS},
+        responses={200: IncidentDetailSerializer, **WRITE_ERRORS},
     )
     @action(detail=True, methods=["post"], url_path="correct-times")
     def correct_times(self, request, pk=None):
@@ -359,6 +374,65 @@ class IncidentViewSet(
     def evidence(self, request, pk=None):
         incident = self.get_object()
         return Response(TimelineEvidenceSerializer(export_timeline(incident)).data)
+
+    @extend_schema(
+        summary="Who might fill the incident's open roles, and why",
+        description="For the commander (while nobody commands) and each role the "
+        "playbooks require that nobody holds: the on-call of the affected "
+        "services' teams first, then members who held the role before. People "
+        "only, who may see the incident; nobody is assigned by a suggestion "
+        "(ask them with role-requests).",
+        responses={200: RoleSuggestionSerializer(many=True), **READ_ERRORS},
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="role-suggestions",
+        filter_backends=[],
+        pagination_class=None,
+    )
+    def role_suggestions(self, request, pk=None):
+        incident = self.get_object()
+        return Response(
+            RoleSuggestionSerializer(
+                providers.role_suggestions(incident, request.user), many=True
+            ).data
+        )
+
+    @extend_schema(
+        methods=["get"],
+        summary="Requests to take a role, newest first",
+        responses={200: RoleRequestSerializer(many=True), **READ_ERRORS},
+    )
+    @extend_schema(
+        methods=["post"],
+        summary="Ask a person to take a role (they accept with one click)",
+        description="Assigns nothing: the person asked accepts "
+        "(`POST /api/v1/role-requests/{id}/accept/`) or declines. They are told "
+        "through the outbox; the request and the message are on the timeline.",
+        request=RoleRequestInput,
+        responses={201: RoleRequestSerializer, **WRITE_ERRORS},
+    )
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        url_path="role-requests",
+        filter_backends=[],
+    )
+    def role_requests(self, request, pk=None):
+        incident = self.get_object()
+        if request.method == "POST":
+            data = _validated(RoleRequestInput, request.data)
+            role_request = services.role_request_create(
+                incident=incident, actor=request.user, **data
+            )
+            return Response(
+                RoleRequestSerializer(role_request).data,
+                status=status.HTTP_201_CREATED,
+            )
+        rows = incident.role_requests.select_related("role", "user", "asked_by")
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(RoleRequestSerializer(page, many=True).data)
 
     @extend_schema(
         methods=["get"],
@@ -677,6 +751,71 @@ class ServiceViewSet(_CatalogViewSet):
         return self._render(service)
 
 
+@extend_schema_view(
+    list=extend_schema(
+        summary="Requests to take a role that ask me, newest first",
+        description="`?status=pending` for those waiting for my answer.",
+        responses={200: RoleRequestSerializer(many=True), 401: ERROR},
+    ),
+    retrieve=extend_schema(
+        summary="One request that asks me",
+        responses={200: RoleRequestSerializer, **READ_ERRORS},
+    ),
+)
+class RoleRequestViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """The caller's own requests: only the person asked answers."""
+
+    serializer_class = RoleRequestSerializer
+    permission_classes = [permissions.IsAuthenticated]
+    filter_backends: list = []
+    queryset = RoleRequest.objects.none()  # the schema's type; see get_queryset
+
+    def get_queryset(self):
+        rows = RoleRequest.objects.filter(
+            user=self.request.user,
+            incident__in=Incident.objects.visible_to(self.request.user),
+        ).select_related("incident", "role", "user", "asked_by")
+        wanted = self.request.query_params.get("status")
+        if wanted:
+            if wanted not in RoleRequest.Status.values:
+                raise ValidationError(
+                    {"status": [f"One of {', '.join(RoleRequest.Status.values)}."]}
+                )
+            rows = rows.filter(status=wanted)
+        return rows
+
+    @extend_schema(
+        summary="Accept: take the role (one click)",
+        description="The role is assigned (`assign-role` semantics). 403 unless "
+        "the caller is the person asked; 400 if already answered.",
+        request=None,
+        responses={201: RoleAssignmentSerializer, **WRITE_ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        assignment = services.role_request_accept(
+            request=self.get_object(), actor=request.user
+        )
+        return Response(
+            RoleAssignmentSerializer(assignment).data, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(
+        summary="Decline, with an optional note",
+        request=RoleRequestDeclineInput,
+        responses={200: RoleRequestSerializer, **WRITE_ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def decline(self, request, pk=None):
+        data = _validated(RoleRequestDeclineInput, request.data)
+        role_request = services.role_request_decline(
+            request=self.get_object(), actor=request.user, **data
+        )
+        return Response(RoleRequestSerializer(role_request).data)
+
+
 def register(router) -> None:
     """Add this app's viewsets to ``router``."""
     router.register("incidents", IncidentViewSet, basename="incident")
@@ -687,3 +826,4 @@ def register(router) -> None:
     router.register("analytics", AnalyticsViewSet, basename="analytics")
     router.register("teams", TeamViewSet, basename="team")
     router.register("services", ServiceViewSet, basename="service")
+    router.register("role-requests", RoleRequestViewSet, basename="role-request")

@@ -33,6 +33,9 @@ Arguments (besides ``sender``), all keyword:
                                  actor
     The *suggested* severity rose (a worse alert fired): a person should look and
     confirm; the confirmed severity is unchanged.
+``role_requested``               request (``RoleRequest``), actor
+    A person was asked to take a role ("Ask Sam to take command"); nothing is
+    assigned until they accept.
 ``incident_imported``            incident, created (bool), review (dict or None),
                                  actor
     A past incident was imported or its record changed (``incident_import``).
@@ -67,6 +70,7 @@ action_changed = Signal()
 playbook_applied = Signal()
 severity_suggestion_raised = Signal()
 incident_imported = Signal()
+role_requested = Signal()
 
 # --- Importing history -------------------------------------------------------
 # Past incidents brought in from another tool (or the demo's history) go through

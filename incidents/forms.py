@@ -294,6 +294,27 @@ class AssignRoleForm(IncidentPageForm):
     expected_holder = forms.CharField(required=False, max_length=150)
 
 
+class RoleRequestForm(IncidentPageForm):
+    """ "Ask Sam to take command": a suggestion's role, person and reason."""
+
+    id_prefix = "ask"
+
+    role = forms.ModelChoiceField(
+        queryset=Role.objects.all(), to_field_name="slug", empty_label=None
+    )
+    user = PersonChoiceField(
+        label="Person", queryset=_people(), to_field_name="username"
+    )
+    reason = forms.CharField(required=False, max_length=300)
+
+
+class RoleRequestAnswerForm(IncidentPageForm):
+    id_prefix = "answer"
+
+    answer = forms.ChoiceField(choices=[("accept", "Accept"), ("decline", "Decline")])
+    note = forms.CharField(required=False, max_length=300)
+
+
 class ActionCreateForm(IncidentPageForm):
     id_prefix = "action"
 

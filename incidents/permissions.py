@@ -304,3 +304,12 @@ def can_configure_catalog(user) -> bool:
 def can_link_services(user, incident: Incident) -> bool:
     """Naming the services an incident affects is editing it."""
     return can_edit(user, incident)
+
+
+def can_request_role(user, incident: Incident) -> bool:
+    """Asking a person to take a role ("Ask Sam to take command"): people who
+    may declare or assign roles and see the incident. Asking assigns nothing;
+    the one asked accepts (``incidents.services.role_request_accept``)."""
+    if not can_view(user, incident) or not user.is_human:
+        return False
+    return user.has_perm(ADD) or can_assign_role(user, incident)

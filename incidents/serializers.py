@@ -3,8 +3,10 @@ call ``incidents.services`` with what they validated. Output serializers are
 read-only renderings of rows."""
 
 from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from incidents import providers
 from incidents.models import (
     ActionItem,
     Alert,
@@ -12,6 +14,7 @@ from incidents.models import (
     IncidentType,
     Role,
     RoleAssignment,
+    RoleRequest,
     Service,
     SeverityLevel,
     StakeholderUpdate,
@@ -781,3 +784,78 @@ class ServiceInput(serializers.Serializer):
     alert_labels = serializers.DictField(
         child=serializers.CharField(allow_blank=True), required=False
     )
+
+
+# --- role suggestions and requests ---------------------------------------------------
+
+
+class RoleSuggestionSerializer(serializers.Serializer):
+    """Who might fill a role, and why. Never an assignment."""
+
+    role = serializers.CharField(help_text="The role's slug, e.g. commander.")
+    user = serializers.CharField(source="user.username")
+    name = serializers.CharField(source="user.display_name")
+    reason = serializers.CharField()
+
+
+class RoleRequestSerializer(serializers.ModelSerializer):
+    incident = serializers.PrimaryKeyRelatedField(read_only=True)
+    reference = serializers.CharField(source="incident.reference", read_only=True)
+    role = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    user = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    asked_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = RoleRequest
+        fields = [
+            "id",
+            "incident",
+            "reference",
+            "role",
+            "user",
+            "asked_by",
+            "reason",
+            "status",
+            "created_at",
+            "answered_at",
+        ]
+        read_only_fields = fields
+
+
+class RoleRequestInput(serializers.Serializer):
+    role = serializers.SlugRelatedField(slug_field="slug", queryset=Role.objects.all())
+    user = serializers.SlugRelatedField(
+        slug_field="username", queryset=User.objects.filter(is_active=True)
+    )
+    reason = serializers.CharField(
+        max_length=300, required=False, allow_blank=True, default=""
+    )
+
+
+class RoleRequestDeclineInput(serializers.Serializer):
+    note = serializers.CharField(
+        max_length=300, required=False, allow_blank=True, default=""
+    )
+
+
+class IncidentDetailSerializer(IncidentSerializer):
+    """One incident, with who might fill its open roles."""
+
+    role_suggestions = serializers.SerializerMethodField(
+        help_text="For the commander (while nobody commands) and each role the "
+        "playbooks require that nobody holds: people who might take it, and why. "
+        "People only; never assigned by themselves."
+    )
+
+    class Meta(IncidentSerializer.Meta):
+        fields = [*IncidentSerializer.Meta.fields, "role_suggestions"]
+        read_only_fields = fields
+
+    @extend_schema_field(RoleSuggestionSerializer(many=True))
+    def get_role_suggestions(self, incident) -> list[dict]:
+        request = self.context.get("request")
+        if request is None:
+            return []
+        return RoleSuggestionSerializer(
+            providers.role_suggestions(incident, request.user), many=True
+        ).data

@@ -50,6 +50,16 @@ urlpatterns = [
         name="assign_role",
     ),
     path(
+        "incidents/<str:reference>/roles/ask/",
+        views.RoleRequestView.as_view(),
+        name="role_request",
+    ),
+    path(
+        "incidents/<str:reference>/roles/requests/<int:pk>/",
+        views.RoleRequestAnswerView.as_view(),
+        name="role_request_answer",
+    ),
+    path(
         "incidents/<str:reference>/actions/",
         views.ActionCreateView.as_view(),
         name="action_create",

@@ -14,6 +14,9 @@ class NotificationsConfig(AppConfig):
 
         escalation.connect()
         providers.register_update_audience(services.update_audience)
+        from notifications.role_suggestions import OnCallRoleSuggestions
+
+        providers.register_role_suggestion_provider("oncall", OnCallRoleSuggestions())
         from incidentops import metrics
         from notifications.metrics import collect
 

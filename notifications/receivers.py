@@ -171,6 +171,33 @@ def on_incident_changed(sender, *, incident, change, actor, data, **kwargs):
     )
 
 
+def on_role_requested(sender, *, request, actor, **kwargs) -> None:
+    """Tell the person asked to take a role, through the outbox (logged on the
+    timeline with its deliveries: control 3)."""
+    if events.importing_history():
+        return
+    ask = (
+        "take command"
+        if request.role.slug == "commander"
+        else f"be {request.role.name.lower()}"
+    )
+    services.notification_send(
+        incident=request.incident,
+        kind="role_requested",
+        event_key=f"role-request:{request.pk}",
+        users=[request.user],
+        actor=actor,
+        context={
+            "change": f"{request.asked_by.display_name} asked "
+            f"{request.user.display_name} to {ask}",
+            "person": request.user.display_name,
+            "asker": request.asked_by.display_name,
+            "ask": ask,
+            "reason": request.reason,
+        },
+    )
+
+
 def connect() -> None:
     """Subscribe to the incident events (dispatch_uid: once only)."""
     for signal, receiver in (
@@ -181,6 +208,7 @@ def connect() -> None:
         (events.stakeholder_update_posted, on_update_posted),
         (events.incident_resolved, on_resolved),
         (events.incident_changed, on_incident_changed),
+        (events.role_requested, on_role_requested),
     ):
         signal.connect(
             receiver, sender=Incident, dispatch_uid=f"notifications.{receiver.__name__}"

@@ -16,6 +16,7 @@ One module per part, every model importable from here
   per-incident ingestion state (``AlertState``);
 - ``catalog``: teams, their members and the service catalog, and which
   services an incident affects;
+- ``requests``: asking a person to take a role (``RoleRequest``);
 - ``triage``: trained versions of the learned triage model.
 
 The ``Historical<Model>`` classes django-simple-history adds are importable
@@ -53,6 +54,7 @@ from incidents.models.integrations import (
     HistoricalIntegration,
     Integration,
 )
+from incidents.models.requests import RoleRequest
 from incidents.models.revision import IncidentRevision
 from incidents.models.taxonomy import (
     BUILTIN_ROLES,
@@ -86,6 +88,7 @@ from incidents.models.triage import (
 )
 
 __all__ = [
+    "RoleRequest",
     "HistoricalService",
     "HistoricalTeam",
     "HistoricalTeamMembership",

@@ -24,6 +24,7 @@ The services live in one module per concern and are all importable from here
   ``incident_set_restriction`` to restrict or lift by hand;
 - ``roles``: role assignment and handover;
 - ``acknowledge``: a person acknowledging an incident (stops its paging);
+- ``role_requests``: asking a person to take a role, and their answer;
 - ``importing``: importing a past incident, keeping its times;
 - ``lifecycle``: status transitions;
 - ``notes``: notes and stakeholder updates;
@@ -122,6 +123,11 @@ from incidents.services.notes import (
 )
 from incidents.services.restriction import incident_set_restriction
 from incidents.services.revision import incident_touch
+from incidents.services.role_requests import (
+    role_request_accept,
+    role_request_create,
+    role_request_decline,
+)
 from incidents.services.roles import incident_assign_role
 from incidents.services.severity import (
     _KEEP,
@@ -215,6 +221,9 @@ __all__ = [
     "integration_create",
     "integration_rotate_secret",
     "playbook_apply",
+    "role_request_accept",
+    "role_request_create",
+    "role_request_decline",
     "stakeholder_update_post",
     "suggest_for",
     "timeline_append",

@@ -55,6 +55,8 @@ from incidents.views.commands import (
     IncidentTypeView,
     NoteView,
     RestrictionView,
+    RoleRequestAnswerView,
+    RoleRequestView,
     StakeholderUpdateView,
     TransitionView,
 )
@@ -107,6 +109,8 @@ __all__ = [
     "PastIncidentsView",
     "RestrictionView",
     "Role",
+    "RoleRequestAnswerView",
+    "RoleRequestView",
     "RoleAssignment",
     "SeverityLevel",
     "StakeholderUpdateForm",

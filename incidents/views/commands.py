@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.db import transaction
 from django.http import HttpResponseRedirect
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 from django.views.generic import FormView, View
 
 from incidentops.exceptions import DomainError
@@ -20,10 +20,12 @@ from incidents.forms import (
     IncidentTypeForm,
     NoteForm,
     RestrictionForm,
+    RoleRequestAnswerForm,
+    RoleRequestForm,
     StakeholderUpdateForm,
     TransitionForm,
 )
-from incidents.models import COMMANDER, ActionItem, Incident, Role
+from incidents.models import COMMANDER, ActionItem, Incident, Role, RoleRequest
 from incidents.views.incident import (
     IncidentMixin,
     incident_page_context,
@@ -238,6 +240,56 @@ class AssignRoleView(IncidentCommandView):
         if assignment.user.pk == self.request.user.pk:
             return f"You are now {assignment.role.name.lower()}."
         return f"{assignment.user} is now {assignment.role.name.lower()}."
+
+
+def _ask_phrase(role) -> str:
+    return "take command" if role.slug == COMMANDER else f"be {role.name.lower()}"
+
+
+class RoleRequestView(IncidentCommandView):
+    """ "Ask Sam to take command": a request Sam answers; nobody is assigned."""
+
+    form_class = RoleRequestForm
+    form_context_name = "ask_form"
+
+    def perform(self, form):
+        data = form.cleaned_data
+        request = services.role_request_create(
+            incident=self.incident,
+            actor=self.request.user,
+            role=data["role"],
+            user=data["user"],
+            reason=data["reason"],
+        )
+        return (
+            f"{request.user.display_name} is asked to {_ask_phrase(request.role)}; "
+            "they accept with one click."
+        )
+
+
+class RoleRequestAnswerView(IncidentCommandView):
+    """The person asked accepts (takes the role) or declines."""
+
+    form_class = RoleRequestAnswerForm
+    form_context_name = "answer_form"
+
+    def perform(self, form):
+        role_request = get_object_or_404(
+            RoleRequest, pk=self.kwargs["pk"], incident=self.incident
+        )
+        if form.cleaned_data["answer"] == "accept":
+            assignment = services.role_request_accept(
+                request=role_request, actor=self.request.user
+            )
+            return f"You are now {assignment.role.name.lower()}."
+        services.role_request_decline(
+            request=role_request,
+            actor=self.request.user,
+            note=form.cleaned_data["note"],
+        )
+        return (
+            f"You declined; {role_request.asked_by.display_name} can ask someone else."
+        )
 
 
 class StakeholderUpdateView(IncidentCommandView):

@@ -27,6 +27,7 @@ from incidents.models import (
     COMMANDER,
     Incident,
     Role,
+    RoleRequest,
     TimelineEntry,
 )
 from incidents.triage import visible_rationale
@@ -129,6 +130,33 @@ def fold_communications(entries: list) -> list:
     return shown
 
 
+def _role_suggestions(request, incident: Incident) -> tuple[list[dict], list]:
+    """The open roles' suggestions (``providers.role_suggestions``), each with
+    whether that person was asked already, and the requests waiting for the
+    viewer's answer."""
+    if not incident.is_open:
+        return [], []
+    waiting = list(
+        incident.role_requests.filter(status=RoleRequest.Status.PENDING).select_related(
+            "role", "user", "asked_by"
+        )
+    )
+    asked = {(r.role.slug, r.user_id) for r in waiting}
+    names = dict(Role.objects.values_list("slug", "name"))
+    suggestions = [
+        {
+            "role": s.role,
+            "role_name": names.get(s.role, s.role),
+            "user": s.user,
+            "reason": s.reason,
+            "pending": (s.role, s.user.pk) in asked,
+        }
+        for s in providers.role_suggestions(incident, request.user)
+    ]
+    mine = [r for r in waiting if r.user_id == request.user.pk]
+    return suggestions, mine
+
+
 def incident_page_context(request, incident: Incident, **forms) -> dict:
     """Everything the incident page shows, for ``request.user``; ``forms`` replace
     the blank forms (a bound form with its errors after a refused POST)."""
@@ -152,6 +180,7 @@ def incident_page_context(request, incident: Incident, **forms) -> dict:
     missing_roles = list(incident.missing_roles())
     holder = incident.commander
     rights = _incident_rights(user, incident, current, holder)
+    suggestions, my_role_requests = _role_suggestions(request, incident)
     context = {
         "incident": incident,
         "service_links": list(
@@ -165,6 +194,9 @@ def incident_page_context(request, incident: Incident, **forms) -> dict:
         "assignments": current,
         "past_assignments": past,
         "missing_roles": missing_roles,
+        "role_suggestions": suggestions,
+        "my_role_requests": my_role_requests,
+        "can_ask_roles": permissions.can_request_role(user, incident),
         "resolve_warning": _resolve_warning(incident, actions, missing_roles),
         "applications": applications,
         "actions": actions,

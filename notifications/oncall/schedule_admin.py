@@ -136,11 +136,12 @@ class OverrideInline(admin.TabularInline):
 
 @admin.register(Schedule)
 class ScheduleAdmin(SimpleHistoryAdmin):
-    list_display = ["name", "time_zone", "layer_count"]
+    list_display = ["name", "team", "time_zone", "layer_count"]
     search_fields = ["name", "description"]
-    list_filter = ["time_zone"]
+    list_filter = ["team", "time_zone"]
+    autocomplete_fields = ["team"]
     inlines = [LayerInline, OverrideInline]
-    fields = ["name", "time_zone", "description", "external_id"]
+    fields = ["name", "team", "time_zone", "description", "external_id"]
 
     def get_queryset(self, request):
         from django.db.models import Count

@@ -111,12 +111,19 @@ class OverrideSerializer(serializers.ModelSerializer):
 
 class ScheduleSerializer(serializers.ModelSerializer):
     layers = LayerSerializer(many=True, read_only=True)
+    team = serializers.SlugRelatedField(
+        slug_field="slug",
+        read_only=True,
+        allow_null=True,
+        help_text="The team it covers (its slug).",
+    )
 
     class Meta:
         model = Schedule
         fields = [
             "id",
             "name",
+            "team",
             "time_zone",
             "description",
             "layers",

@@ -134,6 +134,15 @@ class Schedule(models.Model):
         "in this zone's local time, across daylight-saving changes.",
     )
     description = models.TextField(blank=True)
+    team = models.ForeignKey(
+        "incidents.Team",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="schedules",
+        help_text="The team it covers: its on-call is suggested for incidents "
+        "of the team's services.",
+    )
     external_id = models.CharField(
         max_length=200,
         blank=True,
