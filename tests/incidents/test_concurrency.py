@@ -1,16 +1,14 @@
 """Races that only a real database can show: run against PostgreSQL."""
 
-import threading
-
 import pytest
 from django.contrib.auth.models import Permission
-from django.db import close_old_connections, connection
 
 from incidents import services
 from incidents.models import Incident
 from incidents.services import OpenIncidentExists
 from incidents.timeline import verify_timeline
 from tests.factories import IntegrationFactory, UserFactory
+from tests.threads import race
 
 THREADS = 8
 
@@ -33,25 +31,7 @@ def _reporter():
 
 def _race(work):
     """Run ``work(i)`` in THREADS threads released at once; collect outcomes."""
-    barrier = threading.Barrier(THREADS)
-    outcomes: list = [None] * THREADS
-
-    def run(i):
-        try:
-            barrier.wait()
-            outcomes[i] = work(i)
-        except Exception as exc:  # noqa: BLE001 - the test inspects it
-            outcomes[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    close_old_connections()
-    return outcomes
+    return race(work, THREADS)
 
 
 def test_concurrent_declares_get_unique_consecutive_references():

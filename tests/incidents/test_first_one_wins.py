@@ -2,10 +2,7 @@
 others are refused (409 on the API) naming who took it. On PostgreSQL, with
 threads released at once; the ordinary hand-over keeps working."""
 
-import threading
-
 import pytest
-from django.db import close_old_connections, connection
 
 from incidentops import groups
 from incidentops.exceptions import Conflict
@@ -13,30 +10,14 @@ from incidents import services
 from incidents.models import Incident, RoleAssignment
 from tests.api.conftest import client_for
 from tests.factories import UserFactory, role
+from tests.threads import race
 
 THREADS = 8
 
 
 def _race(work):
-    barrier = threading.Barrier(THREADS)
-    outcomes: list = [None] * THREADS
-
-    def run(i):
-        try:
-            barrier.wait()
-            outcomes[i] = work(i)
-        except Exception as exc:  # noqa: BLE001 - the test inspects it
-            outcomes[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    close_old_connections()
-    return outcomes
+    """Run ``work(i)`` in THREADS threads released at once; collect outcomes."""
+    return race(work, THREADS)
 
 
 def _claim(incident_pk, user, **kwargs):
