@@ -11,7 +11,7 @@ PORT    ?= 8000
 help:
 	@echo "make run    - install if needed, migrate, load demo data, serve on http://127.0.0.1:$(PORT) with a worker and beat"
 	@echo "make test   - install if needed and run the whole test suite"
-	@echo "make test-fast - the suite without the browser, worker and alertmanager tests"
+	@echo "make test-fast - the suite without the browser, worker, alertmanager and slow (whole-demo seed) tests"
 	@echo "make lint   - ruff check and format check"
 	@echo "make bench  - query-count and load benchmarks"
 	@echo "make bench-scale - insights and search over 100,000 incidents (INCIDENTS=...)"
@@ -42,9 +42,9 @@ test: install
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 # The quick suite: everything but the tests that start Chromium, a Celery worker
-# or Alertmanager (the same selection the gate runs before merging).
+# or Alertmanager, and the slow ones that seed the whole demo (make test runs all).
 test-fast: install
-	$(VENV)/bin/pytest -m "not browser and not worker and not alertmanager" $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -m "not browser and not worker and not alertmanager and not slow" $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -26,7 +26,7 @@ from reviews import services as review_services
 from reviews.models import BatchReview, Review
 from tests.factories import UserFactory, role, severity
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 
 def every_row() -> dict[tuple[str, object], dict]:

@@ -30,7 +30,7 @@ ACTIVE_TITLES = {spec["title"] for spec in ACTIVE}
 
 # Every test here is a database test, so pytest-django runs them all before the
 # transactional tests (which empty the database) and the module seeds only once.
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 
 def row_counts() -> dict[str, int]:
