@@ -928,6 +928,45 @@ class _Runner:
             raise ValueError(f"Unknown step {step.verb!r}")
 
 
+def demo_labelled_incidents() -> list:
+    """The demo history as the nightly training sees it after ``seed_demo``: one
+    ``triage_model.LabelledIncident`` per planned incident (title, description,
+    impact, flags and tags as declared; the type; the last severity confirmed),
+    without writing anything. Used to measure what a model trained on the demo
+    does to the suggestion (``evaluate_triage --suggester demo-model``)."""
+    from incidents.triage import Report
+    from incidents.triage_model import LabelledIncident
+
+    rows = []
+    plans = plan_history()
+    # In the order seed_demo declares them (their primary keys' order, which
+    # decides the training's held-out split).
+    plans.sort(key=lambda p: (-math.floor(p.days_ago) + p.days_ago % 1, p.key))
+    for plan in plans:
+        confirmations = sorted(
+            (step for step in plan.steps if step.verb == "confirm"),
+            key=lambda step: step.minutes,
+        )
+        report = Report(
+            title=plan.title,
+            description=plan.description,
+            impact=plan.impact,
+            affected_services=tuple(plan.services),
+            affected_sites=tuple(plan.sites),
+            affected_suppliers=tuple(plan.suppliers),
+            **plan.flags,
+        )
+        rows.append(
+            LabelledIncident(
+                plan.key,
+                report,
+                plan.type_slug,
+                confirmations[-1].args["severity"],
+            )
+        )
+    return rows
+
+
 def _plan_spec(plan: PlannedIncident) -> dict:
     return {
         "key": plan.key,

@@ -169,6 +169,44 @@ class Evaluation:
         return out
 
 
+SUGGESTERS = ("current", "rules", "demo-model")
+
+
+def suggester_named(name: str) -> Suggester:
+    """The suggester to measure, by name:
+
+    * ``current``: the one in use here (``get_suggester``: the latest trained
+      version when usable, the rules otherwise);
+    * ``rules``: the rules and impact reading with the shipped prior, as with no
+      trained model;
+    * ``demo-model``: a model trained, in memory, on the demo history that
+      ``seed_demo`` loads (as after ``make run`` and its first training),
+      combined with the rules as served. Stores nothing; needs the demo
+      taxonomy. Raises ``ValueError`` for another name or when the demo history
+      cannot train a model."""
+    from incidents.triage import BaselineSuggester
+
+    if name == "current":
+        return get_suggester()
+    if name == "rules":
+        return BaselineSuggester()
+    if name == "demo-model":
+        from incidents.seed import demo_labelled_incidents
+        from incidents.triage_model import (
+            CurrentModel,
+            LearnedSuggester,
+            LoadedModel,
+            build_version,
+        )
+
+        built = build_version(demo_labelled_incidents(), version=0, now=None)
+        if built is None:
+            raise ValueError("the demo history trains no model here")
+        row, parts = built
+        return LearnedSuggester(CurrentModel(LoadedModel(row, parts)))
+    raise ValueError(f"unknown suggester {name!r}; one of {', '.join(SUGGESTERS)}")
+
+
 def _percentile(values: Sequence[float], fraction: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))

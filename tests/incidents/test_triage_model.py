@@ -16,6 +16,7 @@ from incidents.triage_model import (
     KEEP_VERSIONS,
     MIN_TRAINING_SAMPLES,
     LearnedSuggester,
+    served_label,
     signal_tokens,
     triage_model_train,
 )
@@ -50,6 +51,12 @@ STORIES = {
 }
 NAMES = ("checkout", "payroll", "billing", "search", "inventory", "catalogue")
 KINDS = tuple(STORIES)
+# A phishing report of the kind the history holds.
+PHISHING = {
+    "title": "Phishing mail imitating billing reached 12 mailboxes",
+    "description": "Staff reported a lookalike sender; the mail gateway "
+    "quarantined the rest of the campaign.",
+}
 
 
 def story_incidents(count: int, *, start: int = 0, **extra) -> list[Incident]:
@@ -110,7 +117,9 @@ def test_training_learns_to_tell_the_types_apart(trained):
     # New reports it has never seen:
     outage = suggest_for(title="Search API returns 500 errors, requests time out")
     supplier = suggest_for(title="Supplier missed the shipment of packaging")
-    phishing = suggest_for(title="Phishing mail reached the finance mailboxes")
+    # (the organisation's phishing reports read alike: the model answers for
+    # reports like its history, see the tests of familiarity below)
+    phishing = suggest_for(**PHISHING)
     assert (outage.incident_type, outage.severity) == ("web-outage", "SEV-2")
     assert (supplier.incident_type, supplier.severity) == (
         "supplier-failure",
@@ -219,12 +228,10 @@ def test_a_version_that_cannot_be_loaded_falls_back(db):
 
 def test_data_exposed_is_sev1_whatever_the_model_says(trained):
     # given: the model alone calls a phishing report SEV-4
-    assert suggest_for(title="Phishing mail reached 12 mailboxes").severity == "SEV-4"
+    assert suggest_for(**PHISHING).severity == "SEV-4"
 
     # when: the reporter says data was exposed
-    suggestion = suggest_for(
-        title="Phishing mail reached 12 mailboxes", data_exposed=True
-    )
+    suggestion = suggest_for(**PHISHING, data_exposed=True)
 
     # then: the framework's floor wins, and the rationale says both
     assert suggestion.severity == "SEV-1"
@@ -451,3 +458,30 @@ def test_declaring_and_the_api_pass_the_affected_tags_to_triage(db, client):
 
     assert incident.suggested_type.slug == "payroll-outage"
     assert suggested["incident_type"] == "payroll-outage"
+
+
+def test_the_model_answers_only_where_it_is_surer_than_the_rules():
+    # its label when it is surer, or when the rules have none; else the rules'
+    assert served_label("SEV-4", 0.9, "SEV-3", 0.6) == "SEV-4"
+    assert served_label("SEV-4", 0.4, "SEV-3", 0.6) == "SEV-3"
+    assert served_label("phishing", 0.3, None, 0.3) == "phishing"
+    assert served_label("SEV-3", 0.2, "SEV-3", 0.9) == "SEV-3"
+
+
+def test_an_unfamiliar_report_keeps_the_rules_severity(trained):
+    # given a report unlike any incident of the history: the model was never
+    # measured on such reports, however sure it says it is
+    report = Report(title="Phishing mail reached 12 mailboxes")
+    model = get_suggester().model
+    assert not model.is_familiar(report)
+    assert model.is_familiar(Report(**PHISHING))
+    rules = BaselineSuggester().suggest(report)
+
+    suggestion = get_suggester().suggest(report)
+
+    # then the rules and the impact reading keep their severity; the model still
+    # names the type the rules cannot
+    assert suggestion.severity == rules.severity
+    assert rules.incident_type is None
+    assert suggestion.incident_type == "phishing"
+    assert trained.metrics["familiarity"]["threshold"] > 0

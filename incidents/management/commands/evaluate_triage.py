@@ -4,7 +4,13 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from incidents.triage_eval import LabelledFileError, evaluate, load_labelled
+from incidents.triage_eval import (
+    SUGGESTERS,
+    LabelledFileError,
+    evaluate,
+    load_labelled,
+    suggester_named,
+)
 
 
 class Command(BaseCommand):
@@ -22,6 +28,13 @@ class Command(BaseCommand):
             "and the expected severity, family and/or incident_type",
         )
         parser.add_argument(
+            "--suggester",
+            choices=SUGGESTERS,
+            default="current",
+            help="current: the one in use (default); rules: as with no trained "
+            "model; demo-model: a model trained in memory on the demo history",
+        )
+        parser.add_argument(
             "--by-case",
             action="store_true",
             help="also print severity and type per hard-case kind",
@@ -32,14 +45,26 @@ class Command(BaseCommand):
             help="also print every report with a wrong label (JSON)",
         )
 
-    def handle(self, *args, file, by_case=False, misses=False, **options):
+    def handle(
+        self,
+        *args,
+        file,
+        suggester="current",
+        by_case=False,
+        misses=False,
+        **options,
+    ):
         try:
             rows = load_labelled(file)
         except (OSError, LabelledFileError) as exc:
             raise CommandError(str(exc)) from exc
         if not rows:
             raise CommandError("no labelled reports in the file")
-        result = evaluate(rows)
+        try:
+            chosen = suggester_named(suggester)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+        result = evaluate(rows, suggester=chosen)
         for line in result.lines():
             self.stdout.write(line)
         if by_case:

@@ -47,7 +47,8 @@ class Command(BaseCommand):
             f"  type:     model {_percent(model.type_accuracy)}, keywords "
             f"{_percent(model.baseline_type_accuracy)}, macro-F1 "
             f"{_percent(metrics['type']['macro_f1'])} vs "
-            f"{_percent(metrics['type']['baseline_macro_f1'])}"
+            f"{_percent(metrics['type']['baseline_macro_f1'])}, as served "
+            f"{_percent(metrics['type'].get('served_accuracy'))}"
             f" -> {'used' if model.type_usable else 'not used'}",
         ]
         severity = metrics.get("severity")
@@ -55,7 +56,8 @@ class Command(BaseCommand):
             lines.append(
                 f"  severity: model+floors {_percent(model.severity_accuracy)} "
                 f"(model alone {_percent(severity['accuracy_without_floors'])}), "
-                f"rules {_percent(model.baseline_severity_accuracy)}"
+                f"rules {_percent(model.baseline_severity_accuracy)}, as served "
+                f"{_percent(severity.get('served_accuracy'))}"
                 f" -> {'used' if model.severity_usable else 'not used'}"
             )
         else:
