@@ -67,6 +67,15 @@ from incidents.triage import (
     similar_reason,
 )
 from incidents.triage_reader import level_reason, read_impact
+from incidents.triage_serving import (
+    FAMILIARITY_QUANTILE,
+    familiar_mask,
+    familiarity,
+    familiarity_threshold,
+    familiarity_vectorizer,
+    served_label,
+    served_labels,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -153,38 +162,6 @@ def build_features() -> ColumnTransformer:
             ),
         ]
     )
-
-
-# A report less like the organisation's history than this share of its own
-# held-out incidents are is outside what the model's calibration was measured
-# on: its probabilities say nothing there, and the rules answer.
-FAMILIARITY_QUANTILE = 0.05
-
-
-def familiarity_vectorizer() -> TfidfVectorizer:
-    return TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, stop_words="english")
-
-
-def familiarity(vectorizer, history, texts: Sequence[str]) -> np.ndarray:
-    """For each text, the cosine similarity of its nearest training incident
-    (word 1–2-grams without stop words; 0 when it shares no word)."""
-    if history is None or history.shape[0] == 0:
-        return np.ones(len(texts))
-    query = vectorizer.transform(list(texts))
-    # TF-IDF rows are L2-normalised: the dot product is the cosine.
-    return np.asarray((query @ history.T).max(axis=1).todense()).ravel()
-
-
-def familiarity_threshold(train, test) -> float:
-    """The ``FAMILIARITY_QUANTILE`` of the held-out incidents' similarity to the
-    training ones: how close the organisation's own new incidents come."""
-    vectorizer = familiarity_vectorizer()
-    try:
-        history = vectorizer.fit_transform([r.report.text for r in train])
-    except ValueError:  # only stop words
-        return 0.0
-    similarity = familiarity(vectorizer, history, [r.report.text for r in test])
-    return float(np.quantile(similarity, FAMILIARITY_QUANTILE))
 
 
 def can_calibrate(labels: Sequence[str]) -> bool:
@@ -314,16 +291,7 @@ def _evaluate(train, test) -> dict:
         "threshold": round(threshold, 4),
         "quantile": FAMILIARITY_QUANTILE,
     }
-    # By construction about 95% of the held-out incidents are familiar; the
-    # rest are served by the rules, as they would be.
-    vectorizer = familiarity_vectorizer()
-    try:
-        history = vectorizer.fit_transform([r.report.text for r in train])
-        familiar = (
-            familiarity(vectorizer, history, [r.report.text for r in test]) >= threshold
-        )
-    except ValueError:
-        familiar = np.ones(len(test), dtype=bool)
+    familiar = familiar_mask(train, test, threshold)
     # The split decides calibration; the refit on all rows does the same, so
     # the metrics describe the kind of model that is stored.
     calibrate = {
@@ -342,25 +310,15 @@ def _evaluate(train, test) -> dict:
         [v.type_slug or "" for v in verdicts],
     )
     metrics["type"]["calibrated"] = calibrate["type"]
-    type_confidence = type_probabilities.max(axis=1)
     metrics["type"]["served_accuracy"] = round(
         accuracy_score(
             [r.type_slug for r in test],
-            [
-                served_label(
-                    str(label),
-                    float(p),
-                    v.type_slug,
-                    v.type_confidence if known else 1.0,
-                )
-                for label, p, v, known in zip(
-                    type_head.classes_[type_probabilities.argmax(axis=1)],
-                    type_confidence,
-                    verdicts,
-                    familiar,
-                    strict=True,
-                )
-            ],
+            served_labels(
+                type_head.classes_[type_probabilities.argmax(axis=1)],
+                type_probabilities.max(axis=1),
+                [(v.type_slug, v.type_confidence) for v in verdicts],
+                familiar,
+            ),
         ),
         4,
     )
@@ -387,45 +345,16 @@ def _evaluate(train, test) -> dict:
         accuracy_score(truth, raw), 4
     )
     metrics["severity"]["calibrated"] = calibrate["severity"]
-    severity_confidence = severity_probabilities.max(axis=1)
-    served = []
-    for label, floored_label, p, verdict, known in zip(
-        raw, floored, severity_confidence, verdicts, familiar, strict=True
-    ):
-        if floored_label != label:  # a floor is a rule: the rules' answer
-            served.append(verdict.severity or "")
-        else:
-            served.append(
-                served_label(
-                    str(label),
-                    float(p),
-                    verdict.severity,
-                    verdict.severity_confidence if known else 1.0,
-                )
-            )
+    # A floor is a rule: where it raised the model's level, the rules answer.
+    served = served_labels(
+        raw,
+        severity_probabilities.max(axis=1),
+        [(v.severity, v.severity_confidence) for v in verdicts],
+        familiar,
+        overruled=[f != label for f, label in zip(floored, raw, strict=True)],
+    )
     metrics["severity"]["served_accuracy"] = round(accuracy_score(truth, served), 4)
     return metrics
-
-
-def served_label(
-    model_label: str,
-    model_probability: float,
-    rules_label: str | None,
-    rules_confidence: float,
-) -> str:
-    """The label a suggestion shows for one head: the model's only when it is
-    surer of it than the rules are of theirs.
-
-    Both numbers estimate the chance of being right: the model's probability is
-    calibrated on the organisation's own held-out incidents (temperature
-    scaling), the rules' confidence is the prior's probability or the
-    framework's rule confidence, measured on the realistic evaluation set (its
-    calibration error is in docs/triage.md). A model trained on a history whose
-    labels do not follow the text (the demo's severities are drawn at random) is
-    unsure of everything, so the rules keep their answer."""
-    if rules_label is None or model_label == rules_label:
-        return model_label
-    return model_label if model_probability > rules_confidence else rules_label
 
 
 def _split(rows: list[LabelledIncident]):
