@@ -5,6 +5,8 @@ suggestion provider (``incidents.providers``). It lives here because it reads
 schedules. For the commander (while nobody commands) and each role the applied
 playbooks require that nobody holds, in this order:
 
+0. for the commander: whoever acknowledged the incident (answered its page),
+   the person already on it;
 1. whoever is on call now on a schedule of a team that owns one of the
    incident's services (services by tier, most critical first);
 2. members of those teams who held that role before, most often first (counted
@@ -118,6 +120,19 @@ def _past_holders(role: Role, members: dict[int, tuple], viewer, incident) -> li
     return found
 
 
+def _acknowledger(incident: Incident) -> list[tuple[object, str]]:
+    person = incident.acknowledged_by if incident.acknowledged_at else None
+    if person is None:
+        return []
+    return [
+        (
+            person,
+            f"Acknowledged {incident.reference} at "
+            f"{incident.acknowledged_at:%H:%M} UTC",
+        )
+    ]
+
+
 class OnCallRoleSuggestions:
     """The ``oncall`` provider (see the module docstring)."""
 
@@ -126,7 +141,8 @@ class OnCallRoleSuggestions:
             return []
         roles = _roles(incident)
         teams = _teams(incident)
-        if not roles or not teams:
+        acknowledged = _acknowledger(incident)
+        if not roles or not (teams or acknowledged):
             return []
         now = timezone.now()
         on_call = _on_call(teams, now)
@@ -151,6 +167,7 @@ class OnCallRoleSuggestions:
         suggestions = []
         for role in roles:
             candidates = [
+                *(acknowledged if role.slug == COMMANDER else ()),
                 *on_call,
                 *_past_holders(role, members, user, incident),
                 *(

@@ -293,3 +293,15 @@ def test_nobody_is_asked_about_an_incident_they_may_not_see(people, checkout):
             role=role("commander"),
             user=people["sam"],
         )
+
+
+def test_whoever_acknowledged_is_suggested_first_for_command(people, checkout):
+    incident = declare(people, checkout)
+    services.incident_acknowledge(incident=incident, user=people["lena"])
+
+    rows = suggested(incident, people["mia"])
+
+    assert rows[0][0] == "lena"
+    assert rows[0][1].startswith(f"Acknowledged {incident.reference} at ")
+    assert [name for name, _ in rows] == ["lena", "sam"]
+    assert suggested(incident, people["mia"], "communications") == []
