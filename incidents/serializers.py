@@ -403,7 +403,10 @@ class _Usernames(serializers.SlugRelatedField):
         )
 
 
-class IncidentCreateInput(serializers.Serializer):
+# What a report of an incident says: the fields a declaration and a triage
+# suggestion both read, first in both. (A comment, not a docstring: subclasses
+# would show it as their description in the API schema.)
+class ReportInput(serializers.Serializer):
     title = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, default="")
     impact = serializers.CharField(required=False, allow_blank=True, default="")
@@ -417,6 +420,9 @@ class IncidentCreateInput(serializers.Serializer):
     customer_facing = serializers.BooleanField(required=False, default=False)
     data_exposed = serializers.BooleanField(required=False, default=False)
     regulatory = serializers.BooleanField(required=False, default=False)
+
+
+class IncidentCreateInput(ReportInput):
     restricted = serializers.BooleanField(
         required=False,
         allow_null=True,
@@ -561,20 +567,7 @@ class StakeholderUpdateInput(serializers.Serializer):
     body = serializers.CharField(max_length=10_000)
 
 
-class TriageSuggestInput(serializers.Serializer):
-    title = serializers.CharField(max_length=200)
-    description = serializers.CharField(required=False, allow_blank=True, default="")
-    impact = serializers.CharField(required=False, allow_blank=True, default="")
-    incident_type = serializers.SlugRelatedField(
-        slug_field="slug",
-        queryset=IncidentType.objects.filter(is_active=True),
-        required=False,
-        allow_null=True,
-        default=None,
-    )
-    customer_facing = serializers.BooleanField(required=False, default=False)
-    data_exposed = serializers.BooleanField(required=False, default=False)
-    regulatory = serializers.BooleanField(required=False, default=False)
+class TriageSuggestInput(ReportInput):
     restricted = serializers.BooleanField(required=False, allow_null=True, default=None)
     affected_services = serializers.ListField(
         child=serializers.CharField(max_length=100), required=False, default=list
