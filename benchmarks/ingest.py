@@ -159,6 +159,22 @@ class CpuMeter:
         }
 
 
+def wait_until_idle(
+    server_pid: int, *, quiet: float = 0.02, interval: float = 0.5, cap: float = 120
+) -> float:
+    """Wait until the server's processes use less than ``quiet`` CPU seconds
+    in ``interval`` seconds (start-up work done), at most ``cap`` seconds;
+    returns the seconds waited."""
+    meter = CpuMeter(server_pid)
+    started = time.monotonic()
+    while time.monotonic() - started < cap:
+        meter.begin()
+        time.sleep(interval)
+        if meter.end()["app"] < quiet:
+            break
+    return time.monotonic() - started
+
+
 def _own_backend_cpu() -> float:
     from django.db import connection
 

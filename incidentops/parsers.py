@@ -15,15 +15,18 @@ from rest_framework.parsers import BaseParser
 
 DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024 + 512 * 1024  # Django's form-data cap
 MAX_JSON_DEPTH = 32
-# In valid JSON text a NUL or a surrogate can only be written as an escape
-# (raw control characters and surrogate bytes do not parse), so a body without
-# such an escape needs no walk for them.
-_SUSPECT_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
+# In UTF-8 JSON text a NUL can only be written as an escape (a raw control
+# character does not parse), and a lone surrogate as an escape or as the three
+# bytes UTF-8 would give it (ED A0..BF xx: Python's JSON reader decodes bytes
+# with "surrogatepass"). A NUL byte means the body is UTF-16 or UTF-32, which
+# the reader also accepts and this scan cannot read: the walk decides then.
+# A body with none of these needs no walk.
+_SUSPECT = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])|\x00|\xed[\xa0-\xbf]")
 
 
 def may_hold_bad_text(raw: bytes) -> bool:
     """Whether JSON text ``raw`` may decode to a NUL or a lone surrogate."""
-    return _SUSPECT_ESCAPE.search(raw) is not None
+    return _SUSPECT.search(raw) is not None
 
 
 class BodyTooLarge(APIException):

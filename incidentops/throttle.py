@@ -16,6 +16,8 @@ import time
 
 from django.core.cache import cache
 
+from incidentops import sharedcache
+
 logger = logging.getLogger(__name__)
 # After a cache failure this process stops asking for a while rather than make
 # every request wait for the connection timeout (it decides only how soon to
@@ -53,7 +55,7 @@ def blocked(scope: str, subject: str, *, limit: int) -> bool:
     if time.monotonic() < _cache_down_until:
         return False
     try:
-        return (cache.get(_key(scope, subject)) or 0) >= limit
+        return sharedcache.get_count(_key(scope, subject)) >= limit
     except Exception as error:  # noqa: BLE001 - any cache failure fails open
         _cache_down(scope, error)
         return False

@@ -18,6 +18,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from incidentops.exceptions import DomainError
+from incidentops.parsers import bad_text, check_json
 
 FIRING = "firing"
 RESOLVED = "resolved"
@@ -226,14 +227,26 @@ class TextField(serializers.Field):
         return super().validate_empty_values(data)
 
     def to_internal_value(self, data):
-        return as_text(data)
+        text = as_text(data)
+        refuse_bad_text(text)
+        return text
 
     def to_representation(self, value):
         return value
 
 
+def refuse_bad_text(text: str, what: str = "The text") -> None:
+    """``ValidationError`` when ``text`` cannot be stored (``bad_text``: a NUL
+    character or a lone surrogate), as DRF's ``CharField`` refuses them: every
+    text field of every sender goes through this or that."""
+    problem = bad_text(text)
+    if problem:
+        raise serializers.ValidationError(f"{what} {problem}.")
+
+
 class TextMapField(serializers.DictField):
-    """A JSON object whose values are kept as text, whatever their JSON type."""
+    """A JSON object whose values are kept as text, whatever their JSON type.
+    Keys and values that cannot be stored (``bad_text``) are refused."""
 
     child = TextField()
 
@@ -242,3 +255,21 @@ class TextMapField(serializers.DictField):
             kwargs.setdefault("required", False)
             kwargs.setdefault("default", dict)
         super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            for key in data:
+                refuse_bad_text(str(key), "A key")
+        return super().to_internal_value(data)
+
+
+class JSONValueField(serializers.JSONField):
+    """Any JSON value kept as it is (Grafana's ``values``, Events v2
+    ``custom_details``), refused when a key or string in it cannot be stored
+    (``check_json``: a NUL character or a lone surrogate)."""
+
+    def to_internal_value(self, data):
+        problem = check_json(data, max_depth=10_000)
+        if problem:
+            raise serializers.ValidationError(f"Refused: {problem}.")
+        return super().to_internal_value(data)

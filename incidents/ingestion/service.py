@@ -67,6 +67,15 @@ _UPDATED = [
     "last_seen_at",
     "deliveries",
 ]
+# The fields a delivery may change on the group's ``AlertState``.
+_STATE_UPDATED = [
+    "status",
+    "deliveries",
+    "repeats_unreported",
+    "truncated_alerts",
+    "last_seen_at",
+    "last_summary_at",
+]
 _COMPARED = ["severity_id" if name == "severity" else name for name in _UPDATED[:-2]]
 
 
@@ -257,13 +266,16 @@ def _upsert_alerts(
 
 class _Timeline:
     """Appends ``alert`` entries to an incident whose row this transaction has
-    locked: no re-lock and no savepoint per entry."""
+    locked: no re-lock and no savepoint per entry. On a new incident declared
+    ``deferred`` the entries stay unsealed, like its "declared" entry, and
+    ``incident_number`` signs the chain's head and bumps the revision once."""
 
     def __init__(self, incident: Incident, integration: Integration, now, tail=None):
         self.incident = incident
         self.actor = integration.service_account
         self.now = now
         self.tail = tail  # (sequence, hash) of the last entry, when known
+        self.unsealed = hasattr(incident, "unsealed_entry")
 
     def add(self, summary: str, data: dict, kind=TimelineEntry.Kind.ALERT):
         entry = services.timeline_append(
@@ -274,7 +286,10 @@ class _Timeline:
             summary=summary,
             data=data,
             tail=self.tail,
+            seal=not self.unsealed,
         )
+        if self.unsealed:
+            self.incident.unsealed_entry = entry
         self.tail = (entry.sequence, entry.hash)
         return entry
 
@@ -492,7 +507,10 @@ def _attach(
     if group_changed:
         state.status = batch.status
         _log_group_status(timeline, incident, integration, batch)
-    state.save()
+    if state._state.adding:
+        state.save()
+    else:  # the group key (hundreds of characters) never changes
+        state.save(update_fields=_STATE_UPDATED)
     if not created:
         _follow_earliest_start(incident, integration, batch, timeline, now)
         _follow_worst_alert(incident, integration, mapper, changes, now)

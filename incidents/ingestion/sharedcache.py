@@ -1,33 +1,18 @@
 """Small shared-cache and database helpers for the intake's hot path.
 
-The shared cache is Redis in production (``REDIS_URL``). Django's Redis cache
-builds a new redis-py client object, with its table of response callbacks, for
-every operation, which costs more than the round trip itself; on the hot path
-this module keeps one client per connection pool instead, and falls back to the
-plain cache API for any other backend.
+The shared cache is Redis in production (``REDIS_URL``); on the hot path this
+module talks to it through one client per connection pool
+(``incidentops.sharedcache.redis_client``), and falls back to the plain cache
+API for any other backend.
 """
 
 from __future__ import annotations
 
 from django.core.cache import cache
 
-_redis_clients: dict[int, object] = {}
+from incidentops.sharedcache import redis_client
 
-
-def redis_client():
-    """A redis-py client for Django's Redis cache backend, or None for any
-    other backend. (It reads that backend's connection pool, a private detail
-    of ``django.core.cache.backends.redis``; anything unexpected means None.)"""
-    backend = getattr(cache, "_cache", None)
-    get_pool = getattr(backend, "_get_connection_pool", None)
-    factory = getattr(backend, "_client", None)
-    if get_pool is None or factory is None:
-        return None
-    pool = get_pool(write=True)
-    client = _redis_clients.get(id(pool))
-    if client is None:
-        client = _redis_clients[id(pool)] = factory(connection_pool=pool)
-    return client
+__all__ = ["add_flag", "count", "delete", "first_row", "redis_client"]
 
 
 def count(key: str, *, expire: int) -> int:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 import uuid
 from datetime import UTC, datetime
+from functools import cache
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -40,7 +41,11 @@ from incidents.services.base import (
     _save,
 )
 from incidents.services.restriction import suggested_restriction_reason
-from incidents.services.timeline import timeline_append, timeline_record
+from incidents.services.timeline import (
+    timeline_append,
+    timeline_record,
+    timeline_seal,
+)
 from incidents.triage import suggest_for
 
 _SHOWN = "%Y-%m-%d %H:%M:%S UTC"
@@ -131,6 +136,7 @@ def _declare_deferred(
         summary=f"{_label(actor)} declared an incident from alerts: "
         f"{incident.title}.{suggests}",
         tail=(),  # a new incident: the chain starts here
+        seal=False,  # incident_number seals the new chain, once
         data={
             "title": incident.title,
             "incident_type": getattr(incident.incident_type, "slug", None),
@@ -142,9 +148,18 @@ def _declare_deferred(
             "rationale": rationale,
         },
     )
-    # The caller holds the new row's lock: it may append from here.
+    # The caller holds the new row's lock: it may append from here (unsealed,
+    # keeping ``unsealed_entry`` the newest) until ``incident_number``.
     incident.declared_tail = (entry.sequence, entry.hash)
+    incident.unsealed_entry = entry
     return incident
+
+
+@cache
+def _incident_history():
+    # ``Incident.history`` builds a manager class on every access
+    # (simple-history's descriptor); this one is built once per process.
+    return Incident.history
 
 
 def incident_number(*, incident: Incident) -> Incident:
@@ -153,16 +168,22 @@ def incident_number(*, incident: Incident) -> Incident:
     Call it as the last write of the declaring transaction: from here to the
     commit the year's counter row is locked, so concurrent declarations queue
     only for that moment, and the numbers stay gap-free (a rollback returns the
-    number). Changes: the counter, the incident's ``reference`` and its creation
-    record in history. Sends nothing. Raises nothing.
+    number). Changes: the counter, the incident's ``reference``, its creation
+    record in history, and the new timeline's signed head and revision
+    (``timeline_seal``) for the entries appended unsealed since the declaration
+    (the newest is ``incident.unsealed_entry``). Sends nothing. Raises nothing.
     """
+    unsealed = getattr(incident, "unsealed_entry", None)
+    if unsealed is not None:
+        timeline_seal(entry=unsealed, new_incident=True)
+        del incident.unsealed_entry
     incident.reference = IncidentReferenceCounter.next_reference(
         incident.created_at.year
     )
     incident.skip_history_when_saving = True
     incident.save(update_fields=["reference"])
     del incident.skip_history_when_saving
-    Incident.history.bulk_history_create(
+    _incident_history().bulk_history_create(
         [incident], default_user=incident.reporter, default_date=incident.created_at
     )
     return incident

@@ -55,11 +55,12 @@ def restriction_on_declare(
     suggested type restricted it. Raises ``NotPermitted`` when someone who may
     not lift restrictions declares a restricted-by-default type unrestricted.
     """
-    may_lift = permissions.can_lift_restrictions(actor)
+    # Asked only where it decides (it reads the actor's permissions: two queries
+    # on every alert that opens an incident otherwise).
     if incident_type is not None and incident_type.restricted_by_default:
         if restricted is False:
             _require(
-                may_lift,
+                permissions.can_lift_restrictions(actor),
                 f"Only an incident manager may declare a “{incident_type.name}” "
                 "incident unrestricted; it is restricted by default.",
             )
@@ -72,7 +73,9 @@ def restriction_on_declare(
         and suggested_type is not None
         and suggested_type.restricted_by_default
     )
-    if suggested and not (restricted is False and may_lift):
+    if suggested and not (
+        restricted is False and permissions.can_lift_restrictions(actor)
+    ):
         return True, suggested_restriction_reason(suggested_type)
     return False, ""
 

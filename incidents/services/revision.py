@@ -8,7 +8,7 @@ from django.utils import timezone
 from incidents.models import IncidentRevision
 
 
-def incident_touch(*, incident_id: int) -> None:
+def incident_touch(*, incident_id: int, new_incident: bool = False) -> None:
     """Mark an incident's page as changed: its ``IncidentRevision`` goes up by one
     and ``changed_at`` becomes the real time (never a back-dated ``now``: it tells
     open pages that something changed, not when it happened).
@@ -19,11 +19,19 @@ def incident_touch(*, incident_id: int) -> None:
     as the last write of the transaction or while holding the incident's row
     lock, so that it never waits for that lock while holding the counter's.
 
+    ``new_incident``: the incident was created in this transaction and has no
+    revision row yet, so the row is inserted at once (one statement).
+
     Changes: one ``IncidentRevision`` row (created at the first touch). Sends
     nothing. Raises nothing of its own. Not history-tracked: a counter, not a
     record.
     """
     now = timezone.now()
+    if new_incident:
+        IncidentRevision.objects.create(
+            incident_id=incident_id, revision=1, changed_at=now
+        )
+        return
     bumped = IncidentRevision.objects.filter(incident_id=incident_id).update(
         revision=F("revision") + 1, changed_at=now
     )

@@ -67,6 +67,7 @@ def timeline_append(
     occurred_at: datetime | None = None,
     actor_label: str | None = None,
     tail: tuple[int, str] | None = None,
+    seal: bool = True,
 ) -> TimelineEntry:
     """``timeline_record`` for a caller that already holds the incident's row lock
     in its transaction (``select_for_update``), as alert ingestion does: no
@@ -75,6 +76,9 @@ def timeline_append(
     read). Changes: the entry, the incident's signed chain head
     (``TimelineHead``: count, newest hash, signature) and its revision
     (``incident_touch``). Sends nothing.
+    ``seal=False`` leaves the head and the revision to one ``timeline_seal``
+    call for several entries of one transaction (a new incident's first
+    entries); the caller must make that call before it commits.
     Calling it without the lock could fork the chain.
     """
     if tail is None:
@@ -103,9 +107,30 @@ def timeline_append(
     )
     entry.hash = entry.compute_hash()
     entry.save()
-    _sign_head(incident.pk, sequence, entry.hash, entry.recorded_at)
-    incident_touch(incident_id=incident.pk)
+    if seal:
+        _sign_head(incident.pk, sequence, entry.hash, entry.recorded_at)
+        incident_touch(incident_id=incident.pk)
     return entry
+
+
+def timeline_seal(*, entry: TimelineEntry, new_incident: bool = False) -> None:
+    """Record ``entry`` (the newest, appended with ``seal=False``) as the
+    incident's signed chain head and bump the incident's revision, once for
+    every entry appended unsealed before it. ``new_incident``: the incident
+    has no head and no revision yet (its first entries), so each is one insert.
+    The caller holds the incident's row lock. Sends nothing."""
+    incident_id = entry.incident_id
+    if new_incident:
+        TimelineHead.objects.create(
+            incident_id=incident_id,
+            count=entry.sequence,
+            last_hash=entry.hash,
+            signature=sign_head(incident_id, entry.sequence, entry.hash),
+            updated_at=entry.recorded_at,
+        )
+    else:
+        _sign_head(incident_id, entry.sequence, entry.hash, entry.recorded_at)
+    incident_touch(incident_id=incident_id, new_incident=new_incident)
 
 
 def _sign_head(incident_id: int, count: int, last_hash: str, at: datetime) -> None:

@@ -743,3 +743,43 @@ def test_the_page_links_only_web_addresses_from_a_sender(client, am):
 
     assert 'href="https://runbooks.example/disk"' in page
     assert "javascript:alert(1)" not in page
+
+
+# --- the request path's cost ---------------------------------------------------------
+
+
+def test_a_new_group_seals_its_chain_once_and_is_verifiable(client, am):
+    from incidents.models import IncidentRevision, TimelineHead
+
+    reference = post(client, am, am_body([alert()], group="sealed")).json()["incident"]
+    incident = Incident.objects.get(reference=reference)
+
+    newest = incident.timeline.order_by("-sequence").first()
+    head = TimelineHead.objects.get(incident=incident)
+    assert newest.sequence == 2  # declared, then the new alert
+    assert (head.count, head.last_hash) == (newest.sequence, newest.hash)
+    assert verify_timeline(incident).ok
+    assert IncidentRevision.objects.get(incident=incident).revision >= 1
+
+    post(client, am, am_body([alert(), alert(name="Other")], group="sealed"))
+
+    head.refresh_from_db()
+    newest = incident.timeline.order_by("-sequence").first()
+    assert (head.count, head.last_hash) == (3, newest.hash)
+    assert verify_timeline(incident).ok
+
+
+def test_a_delivery_costs_a_fixed_number_of_statements(
+    client, am, django_assert_max_num_queries
+):
+    # A new group: the integration, the open-incident look-up, the severity
+    # levels, the incident (its savepoints), two timeline entries, the alert,
+    # the group state, the signed head, the revision, the reference, history.
+    post(client, am, am_body([alert()], group="the year's first"))  # its counter
+    with django_assert_max_num_queries(19):
+        post(client, am, am_body([alert()], group="counted"))
+    # A plain repeat: the integration, the lock, the state, the alert rows,
+    # one update of each (no timeline entry: repeats are summarised later).
+    post(client, am, am_body([alert()], group="counted"))
+    with django_assert_max_num_queries(8):
+        post(client, am, am_body([alert()], group="counted"))

@@ -164,3 +164,28 @@ def test_wrong_ingestion_secrets_are_limited(client, settings):
         HTTP_AUTHORIZATION=f"Bearer {INTEGRATION_SECRET}",
     )
     assert refused.status_code == 429
+
+
+@pytest.mark.redis
+def test_the_throttle_counts_and_blocks_in_redis(settings):
+    import os
+
+    from django.core.cache import cache as shared
+
+    from incidentops import throttle
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["REDIS_URL"],
+            "KEY_PREFIX": "incidentops-test-throttle",
+        }
+    }
+    shared.clear()
+
+    counts = [throttle.count("probe", "10.0.0.9", window=60) for _ in range(3)]
+
+    assert counts == [1, 2, 3]
+    assert throttle.blocked("probe", "10.0.0.9", limit=3)
+    assert not throttle.blocked("probe", "10.0.0.9", limit=4)
+    assert not throttle.blocked("probe", "10.0.0.10", limit=1)

@@ -1,12 +1,14 @@
 """Every sender format's samples read as documented (parsers/<format>.py)."""
 
 import copy
+import dataclasses
 import json
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from incidentops.parsers import check_json
 from incidents.ingestion import parsers
 from incidents.ingestion.batch import MalformedAlert, key_hash, parse_time
 from incidents.ingestion.body import decode_json
@@ -125,20 +127,23 @@ def test_json_nested_too_deep_is_refused():
 
 # --- the Alertmanager fast path agrees with the serializer -------------------------
 
+# Text a database cannot store (a NUL character, a lone surrogate) is drawn
+# often, in keys and values, beside ordinary text.
+_unstorable = st.sampled_from(["\x00", "a\x00b", "\ud800", "x\udfff"])
+_texts = st.one_of(st.text(max_size=8), _unstorable)
 _scalar = st.one_of(
     st.none(), st.booleans(), st.integers(-5, 5), st.floats(allow_nan=False),
-    st.text(max_size=8), st.sampled_from(["4", "1", "firing", "resolved", " x "]),
+    _texts, st.sampled_from(["4", "1", "firing", "resolved", " x "]),
 )  # fmt: skip
+_keys = st.one_of(st.text(max_size=4), _unstorable)
 _value = st.one_of(_scalar, st.lists(_scalar, max_size=2), st.dictionaries(
-    st.text(max_size=4), _scalar, max_size=2))  # fmt: skip
-_text_maps = st.one_of(st.dictionaries(st.text(max_size=6), _value, max_size=3), _value)
+    _keys, _scalar, max_size=2))  # fmt: skip
+_text_maps = st.one_of(st.dictionaries(_keys, _value, max_size=3), _value)
 
 
-@st.composite
-def _alertmanager_bodies(draw):
-    body = copy.deepcopy(alertmanager.SAMPLE_ALERTMANAGER)
-    if draw(st.booleans()):
-        body = copy.deepcopy(alertmanager.SAMPLE_GRAFANA)
+def _mutated(draw, body: dict) -> dict:
+    """``body`` with up to four fields, of the body or of one of its alerts or
+    its payload, dropped or replaced by generated values."""
     for _ in range(draw(st.integers(0, 4))):
         target = body
         alerts = body.get("alerts")
@@ -157,6 +162,25 @@ def _alertmanager_bodies(draw):
     return body
 
 
+@st.composite
+def _alertmanager_bodies(draw):
+    body = copy.deepcopy(alertmanager.SAMPLE_ALERTMANAGER)
+    if draw(st.booleans()):
+        body = copy.deepcopy(alertmanager.SAMPLE_GRAFANA)
+    return _mutated(draw, body)
+
+
+@st.composite
+def _bodies_of_every_sender(draw):
+    kind = draw(st.sampled_from(sorted(parsers.PARSERS)))
+    _, sample, _ = draw(st.sampled_from(parsers.PARSERS[kind].SAMPLES))
+    body = copy.deepcopy(sample)
+    if isinstance(body.get("payload"), dict) and draw(st.booleans()):
+        # reach into the event's payload too
+        return kind, {**body, "payload": _mutated(draw, dict(body["payload"]))}
+    return kind, _mutated(draw, body)
+
+
 @given(_alertmanager_bodies())
 @settings(max_examples=300, deadline=None)
 def test_the_alertmanager_fast_path_reads_what_the_serializer_reads(body):
@@ -167,6 +191,58 @@ def test_the_alertmanager_fast_path_reads_what_the_serializer_reads(body):
     if fast is not None:
         assert valid, serializer.errors
         assert fast == serializer.validated_data
+
+
+@given(_bodies_of_every_sender())
+@settings(max_examples=400, deadline=None)
+def test_no_sender_lets_unstorable_text_through(kind_and_body):
+    # Whatever field carries it (group key, label key or value, annotation,
+    # URL, time, Grafana values, Events v2 custom details...), a NUL character
+    # or a lone surrogate is refused by the parser, never handed on to storage.
+    kind, body = kind_and_body
+    try:
+        batch = parsers.parse(kind, body)
+    except MalformedAlert:
+        return
+    assert check_json(dataclasses.asdict(batch), max_depth=10_000) == ""
+
+
+@pytest.mark.parametrize(
+    ("kind", "where"),
+    [
+        ("alertmanager", lambda b: b.update(receiver="a\x00b")),
+        ("alertmanager", lambda b: b.update(groupKey="k\x00")),
+        ("alertmanager", lambda b: b["alerts"][0].update(generatorURL="\ud800")),
+        ("alertmanager", lambda b: b["alerts"][0]["labels"].update({"a\x00": "x"})),
+        ("alertmanager", lambda b: b["alerts"][0]["annotations"].update(x="\x00")),
+        ("alertmanager", lambda b: b["commonLabels"].update(job="\udc00")),
+        ("alertmanager", lambda b: b["alerts"][0].update(values={"A": "\x00"})),
+        ("alertmanager", lambda b: b.update(message="\x00")),
+        ("generic", lambda b: b.update(title="down\x00")),
+        ("generic", lambda b: b["labels"].update({"\ud800": 1})),
+        ("generic", lambda b: b.update(severity_hint="\x00")),
+        ("events-v2", lambda b: b["payload"].update(custom_details={"k": "\x00"})),
+        ("events-v2", lambda b: b["payload"].update(component="\ud800")),
+    ],
+)
+def test_unstorable_text_is_refused_in_every_field_kind(kind, where):
+    module = parsers.PARSERS[kind]
+    body = copy.deepcopy(module.SAMPLES[0][1])
+    if kind == "alertmanager":
+        body = copy.deepcopy(alertmanager.SAMPLE_GRAFANA)
+    where(body)
+
+    with pytest.raises(MalformedAlert):
+        parsers.parse(kind, body)
+
+
+def test_bodies_the_quick_scan_cannot_read_are_walked():
+    # UTF-16 JSON and surrogates written as UTF-8 bytes both decode in
+    # Python's reader; neither may slip past the check for unstorable text.
+    with pytest.raises(MalformedAlert, match="NUL"):
+        decode_json(json.dumps({"title": "a\x00"}).encode("utf-16"))
+    with pytest.raises(MalformedAlert, match="surrogate"):
+        decode_json(b'{"title": "\xed\xa0\x80"}')
 
 
 def test_the_samples_take_the_fast_path():

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 
 from rest_framework import serializers
 
+from incidentops.parsers import check_json
 from incidents.ingestion.batch import (
     ALERT_STATUSES,
     FIRING,
@@ -27,6 +28,7 @@ from incidents.ingestion.batch import (
     TRIGGER,
     Alert,
     AlertBatch,
+    JSONValueField,
     TextField,
     TextMapField,
     as_text,
@@ -68,7 +70,7 @@ class AlertmanagerAlertSerializer(serializers.Serializer):
     )
     fingerprint = serializers.CharField(required=False, allow_blank=True)
     # Grafana only
-    values = serializers.JSONField(required=False, allow_null=True)
+    values = JSONValueField(required=False, allow_null=True)
     valueString = TextField(required=False)  # noqa: N815
     dashboardURL = serializers.CharField(required=False, allow_blank=True)  # noqa: N815
     panelURL = serializers.CharField(required=False, allow_blank=True)  # noqa: N815
@@ -113,6 +115,7 @@ PayloadSerializer = AlertmanagerPayloadSerializer
 # the two on generated bodies). Whatever is not plainly canonical returns None
 # and goes through the serializer, which also words every refusal.
 
+MAX_DEPTH = 10_000  # the body's depth is capped before parsing (body.py)
 _STATUSES = (FIRING, "resolved")  # a tuple: a list or dict value must not raise
 _OPTIONAL_TEXT = ("receiver", "externalURL")
 _ALERT_TEXT = (
@@ -163,8 +166,11 @@ def _canonical_alert(alert) -> dict | None:
 
 def _canonical(payload) -> dict | None:
     """``payload`` as the serializer would validate it, when it is in the
-    canonical form; None otherwise."""
+    canonical form; None otherwise (also when any key or string in it cannot be
+    stored: the serializer refuses those, field by field, and says which)."""
     if not isinstance(payload, dict) or payload.get("version") not in ("4", "1"):
+        return None
+    if check_json(payload, max_depth=MAX_DEPTH):
         return None
     key, truncated = payload.get("groupKey"), payload.get("truncatedAlerts", 0)
     raw_alerts = payload.get("alerts")

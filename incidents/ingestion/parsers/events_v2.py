@@ -32,6 +32,7 @@ from incidents.ingestion.batch import (
     TRIGGER,
     Alert,
     AlertBatch,
+    JSONValueField,
     TextField,
     as_text,
     clip,
@@ -55,7 +56,7 @@ class EventsV2PayloadFieldsSerializer(serializers.Serializer):
     group = TextField(required=False, default="")
     # ``class`` is a Python keyword, so the field is declared by name.
     locals()["class"] = TextField(required=False, default="")
-    custom_details = serializers.JSONField(required=False, allow_null=True)
+    custom_details = JSONValueField(required=False, allow_null=True)
 
     def validate_summary(self, value: str) -> str:
         if not value.strip():
