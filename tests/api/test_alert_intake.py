@@ -774,9 +774,10 @@ def test_a_delivery_costs_a_fixed_number_of_statements(
 ):
     # A new group: the integration, the open-incident look-up, the severity
     # levels, the incident (its savepoints), two timeline entries, the alert,
-    # the group state, the signed head, the revision, the reference, history.
+    # the services its labels name, the group state, the signed head, the
+    # revision, the reference, history.
     post(client, am, am_body([alert()], group="the year's first"))  # its counter
-    with django_assert_max_num_queries(19):
+    with django_assert_max_num_queries(20):
         post(client, am, am_body([alert()], group="counted"))
     # A plain repeat: the integration, the lock, the state, the alert rows,
     # one update of each (no timeline entry: repeats are summarised later).
