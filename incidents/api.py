@@ -14,6 +14,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
+    OpenApiResponse,
     extend_schema,
     extend_schema_view,
 )
@@ -56,6 +57,7 @@ from incidents.serializers import (
     IncidentTypeSerializer,
     InsightsQueryInput,
     InsightsSerializer,
+    RestrictionInput,
     RoleAssignmentSerializer,
     RoleRequestDeclineInput,
     RoleRequestInput,
@@ -265,6 +267,34 @@ class IncidentViewSet(
             incident=incident, user=request.user, via="the API"
         )
         return self._render(self.get_queryset().get(pk=incident.pk))
+
+    @extend_schema(
+        summary="Restrict the incident, or lift its restriction",
+        description="`restricted: true` restricts it (anyone who may edit the "
+        "incident): only its reporter, role holders and the groups its type names "
+        "may see it from then on. `restricted: false` lifts the restriction "
+        "(incident managers only: 403 otherwise). A `reason` is required (400 "
+        "without); the change and the reason are written on the timeline, as "
+        "with the portal's control. Nothing changes when the incident already is "
+        "as asked. 200 with the incident; 204 (no body) when the caller may no "
+        "longer see it after restricting it.",
+        request=RestrictionInput,
+        responses={
+            200: IncidentSerializer,
+            204: OpenApiResponse(description="Restricted; no longer visible to you."),
+            **WRITE_ERRORS,
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def restriction(self, request, pk=None):
+        incident = self.get_object()
+        _refuse_unknown(request.data, RestrictionInput)
+        data = _validated(RestrictionInput, request.data)
+        services.incident_set_restriction(incident=incident, actor=request.user, **data)
+        visible = self.get_queryset().filter(pk=incident.pk).first()
+        if visible is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return self._render(visible)
 
     @extend_schema(
         summary="Move along the lifecycle",

@@ -522,6 +522,15 @@ class AssignRoleInput(serializers.Serializer):
     )
 
 
+class RestrictionInput(serializers.Serializer):
+    restricted = serializers.BooleanField(
+        help_text="true restricts the incident; false lifts its restriction."
+    )
+    reason = serializers.CharField(
+        max_length=1000, help_text="Why; written on the timeline."
+    )
+
+
 class TransitionInput(serializers.Serializer):
     status = serializers.ChoiceField(choices=Incident.Status.choices)
     note = serializers.CharField(required=False, allow_blank=True, default="")

@@ -264,6 +264,73 @@ def test_restrict_and_lift_with_a_reason_on_the_timeline(responder, manager, ola
     assert "lifted the restriction: Not HR after all" in entry.summary
 
 
+def test_the_api_restricts_and_lifts_with_a_reason_like_the_portal(
+    responder, manager, ola
+):
+    from tests.api.openapi import assert_conforms
+
+    incident = services.incident_declare(actor=responder, title="Something odd")
+    services.incident_assign_role(
+        incident=incident, actor=manager, role=role("commander"), user=manager
+    )
+    path = f"/api/v1/incidents/{incident.pk}/restriction/"
+    as_responder, as_manager = client_for(responder), client_for(manager)
+
+    blank = as_responder.post(path, {"restricted": True, "reason": ""}, format="json")
+    assert blank.status_code == 400
+    unknown = as_responder.post(
+        path, {"restricted": True, "reason": "x", "grants": "me"}, format="json"
+    )
+    assert unknown.status_code == 400
+    assert client_for(ola).post(
+        path, {"restricted": True, "reason": "x"}, format="json"
+    ).status_code in (403, 404)
+    incident.refresh_from_db()
+    assert incident.restricted is False
+
+    restricted = as_responder.post(
+        path, {"restricted": True, "reason": "HR matter"}, format="json"
+    )
+    assert restricted.status_code == 200, restricted.json()
+    assert restricted.json()["restricted"] is True
+    assert_conforms(restricted, "/api/v1/incidents/{id}/restriction/", "post")
+    entry = TimelineEntry.objects.filter(incident=incident).latest("sequence")
+    assert entry.data["reason"] == "HR matter"
+    assert client_for(ola).get(f"/api/v1/incidents/{incident.pk}/").status_code == 404
+
+    # lifting: incident managers only, as in the portal
+    refused = as_responder.post(
+        path, {"restricted": False, "reason": "oops"}, format="json"
+    )
+    assert refused.status_code == 403
+    lifted = as_manager.post(
+        path, {"restricted": False, "reason": "Not HR after all"}, format="json"
+    )
+    assert lifted.status_code == 200
+    assert lifted.json()["restricted"] is False
+    entry = TimelineEntry.objects.filter(incident=incident).latest("sequence")
+    assert "lifted the restriction: Not HR after all" in entry.summary
+
+
+def test_the_api_answers_204_when_restricting_hides_it_from_the_caller(manager):
+    # an incident manager who holds no role on it and is in none of the type's
+    # groups restricts it: it is done, and the reply shows nothing of it
+    editor = UserFactory(username="eve", groups=["Incident managers"])
+    incident = services.incident_declare(actor=manager, title="Payroll question")
+
+    reply = client_for(editor).post(
+        f"/api/v1/incidents/{incident.pk}/restriction/",
+        {"restricted": True, "reason": "HR matter"},
+        format="json",
+    )
+
+    incident.refresh_from_db()
+    assert incident.restricted is True
+    assert reply.status_code == 204
+    assert not reply.content
+    assert not Incident.objects.visible_to(editor).filter(pk=incident.pk).exists()
+
+
 # --- re-checked at send time -----------------------------------------------------
 
 
