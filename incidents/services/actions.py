@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from incidentops.exceptions import DomainError
 from incidentops.services import model_update
+from incidentops.text import neutralise_bidi
 from incidents import events, permissions
 from incidents.models import (
     ActionItem,
@@ -83,7 +84,7 @@ def _playbook_apply(
     for step in playbook.steps.select_related("owner_role"):
         action = ActionItem(
             incident=incident,
-            title=step.title,
+            title=neutralise_bidi(step.title).strip(),
             description=step.description,
             role=step.owner_role,
             owner=holders.get(step.owner_role_id),
@@ -146,7 +147,7 @@ def action_create(
         permissions.can_manage_actions(actor, incident),
         "You may not manage this incident's actions.",
     )
-    title = (title or "").strip()
+    title = neutralise_bidi(title or "").strip()
     if not title:
         raise DomainError("An action needs a title.", field="title")
     if priority not in ActionItem.Priority.values:
@@ -228,7 +229,7 @@ def action_update(
     if "priority" in fields and fields["priority"] not in ActionItem.Priority.values:
         raise DomainError(f"Unknown priority {fields['priority']!r}.", field="priority")
     if "title" in fields:
-        fields["title"] = (fields["title"] or "").strip()
+        fields["title"] = neutralise_bidi(fields["title"] or "").strip()
         if not fields["title"]:
             raise DomainError("An action needs a title.", field="title")
     now = now or timezone.now()

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from incidentops.exceptions import DomainError, InvalidTransition, NotPermitted
+from incidentops.text import neutralise_bidi
 from incidents.models import Incident, TimelineEntry
 from incidents.services import timeline_record
 from reviews import permissions
@@ -345,7 +346,7 @@ def follow_up_add(
         raise NotPermitted("You may not edit this review.")
     if review.status == Status.PUBLISHED:
         raise InvalidTransition("A published review takes no new follow-ups.")
-    title = (title or "").strip()
+    title = neutralise_bidi(title or "").strip()
     if not title:
         raise DomainError("A follow-up needs a title.", field="title")
     now = now or timezone.now()
@@ -391,7 +392,7 @@ def follow_up_update(
     if "status" in fields and fields["status"] not in FollowUp.Status.values:
         raise DomainError(f"Unknown status {fields['status']!r}.", field="status")
     if "title" in fields:
-        fields["title"] = (fields["title"] or "").strip()
+        fields["title"] = neutralise_bidi(fields["title"] or "").strip()
         if not fields["title"]:
             raise DomainError("A follow-up needs a title.", field="title")
     now = now or timezone.now()

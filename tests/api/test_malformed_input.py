@@ -237,3 +237,19 @@ def test_ingestion_accepts_while_the_cache_is_down(client, monkeypatch):
     assert Incident.objects.count() == 1
     monkeypatch.setattr(ratelimit, "_cache_down_until", 0.0)
     monkeypatch.setattr(throttle, "_cache_down_until", 0.0)
+
+
+def test_bidi_overrides_are_neutralised_in_action_item_titles(api, incident):
+    created = api.post(
+        f"/api/v1/incidents/{incident.pk}/actions/",
+        {"title": "Check \u202egpj.exe\u202c on hosts"},
+        format="json",
+    )
+    assert created.status_code == 201, created.json()
+    assert created.json()["title"] == "Check gpj.exe on hosts"
+    patched = api.patch(
+        f"/api/v1/actions/{created.json()['id']}/",
+        {"title": "\u2066Renamed\u2069"},
+        format="json",
+    )
+    assert patched.json()["title"] == "Renamed"

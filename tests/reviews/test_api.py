@@ -397,3 +397,20 @@ def test_list_queries_do_not_grow_with_the_reviews(
         assert client.get("/api/v1/reviews/?page_size=1000").json()["count"] == 30
 
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_follow_up_titles_lose_bidi_overrides(review, manager):
+    client = client_for(manager)
+    created = client.post(
+        f"/api/v1/reviews/{review.pk}/follow-ups/",
+        {"title": "Rotate \u202egpj.exe\u202c keys"},
+        format="json",
+    )
+    assert created.status_code == 201
+    assert created.json()["title"] == "Rotate gpj.exe keys"
+    patched = client.patch(
+        f"/api/v1/review-follow-ups/{created.json()['id']}/",
+        {"title": "\u2067Renamed\u2069"},
+        format="json",
+    )
+    assert patched.json()["title"] == "Renamed"
