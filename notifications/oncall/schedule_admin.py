@@ -140,6 +140,7 @@ class ScheduleAdmin(SimpleHistoryAdmin):
     search_fields = ["name", "description"]
     list_filter = ["team", "time_zone"]
     autocomplete_fields = ["team"]
+    list_select_related = ["team"]
     inlines = [LayerInline, OverrideInline]
     fields = ["name", "team", "time_zone", "description", "external_id"]
 

@@ -177,7 +177,12 @@ def _person(user, layer, start, end) -> dict:
 
 
 @extend_schema_view(
-    list=extend_schema(summary="On-call schedules with their layers"),
+    list=extend_schema(
+        summary="On-call schedules with their layers",
+        parameters=[
+            OpenApiParameter("team", str, required=False, description="A team's slug.")
+        ],
+    ),
     retrieve=extend_schema(responses={200: ScheduleSerializer, **READ_ERRORS}),
 )
 class ScheduleViewSet(
@@ -192,7 +197,13 @@ class ScheduleViewSet(
     search_fields = ["name", "description"]
 
     def get_queryset(self):
-        return permissions.visible_schedules(self.request.user).prefetch_related(
+        schedules = permissions.visible_schedules(self.request.user).select_related(
+            "team"
+        )
+        team = self.request.query_params.get("team")
+        if team:
+            schedules = schedules.filter(team__slug=team)
+        return schedules.prefetch_related(
             Prefetch(
                 "layers",
                 queryset=ScheduleLayer.objects.order_by("-priority").prefetch_related(
