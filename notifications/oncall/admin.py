@@ -20,7 +20,7 @@ from notifications.oncall.escalation_models import (
 class EscalationStepInline(admin.TabularInline):
     model = EscalationStep
     extra = 0
-    fields = ["position", "user", "wait_minutes"]
+    fields = ["position", "user", "team", "schedule", "wait_minutes"]
     autocomplete_fields = ["user"]
     ordering = ["position", "pk"]
 

@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -117,30 +118,37 @@ def _duration(value: timedelta) -> str:
 # --- starting and stopping ------------------------------------------------------------
 
 
-def policies_for_alert(incident: Incident):
-    """Active policies an alert-opened ``incident`` starts (its integration's)."""
-    if incident.integration_id is None:
-        return EscalationPolicy.objects.none()
-    return EscalationPolicy.objects.filter(
-        is_active=True, integrations=incident.integration_id
-    ).distinct()
+def _named_by(incident: Incident) -> Q:
+    """Policies the incident's integration or its linked services name."""
+    named = Q(services__incident_links__incident=incident.pk)
+    if incident.integration_id is not None:
+        named |= Q(integrations=incident.integration_id)
+    return named
+
+
+def policies_for_alert(incident: Incident) -> list[EscalationPolicy]:
+    """Active policies an alert-opened ``incident`` starts: its integration's
+    and those of the services its alerts' labels matched."""
+    return list(
+        EscalationPolicy.objects.filter(is_active=True)
+        .filter(_named_by(incident))
+        .distinct()
+        .order_by("name")
+    )
 
 
 def policies_for_severity(incident: Incident) -> list[EscalationPolicy]:
     """Active policies whose start severity the incident's confirmed severity
-    reaches: those of its integration, and those for every incident."""
+    reaches: those of its services and integration, and those for every
+    incident."""
     if incident.severity_id is None:
         return []
     candidates = EscalationPolicy.objects.filter(
         is_active=True, start_severity__isnull=False
     ).select_related("start_severity")
-    own = set()
-    if incident.integration_id is not None:
-        own = set(
-            candidates.filter(integrations=incident.integration_id).values_list(
-                "pk", flat=True
-            )
-        )
+    own = set(
+        candidates.filter(_named_by(incident)).values_list("pk", flat=True).distinct()
+    )
     return [
         policy
         for policy in candidates.order_by("name")
@@ -292,13 +300,29 @@ class SweepResult:
     exhausted: int = 0
 
 
-def step_people(step: EscalationStep, *, at: datetime) -> tuple[list, str]:
-    """The active people ``step`` pages at ``at``, and a description of its
-    target for the timeline ("Ann Lee", ...)."""
-    people = []
-    if step.user_id and step.user.is_active:
-        people.append(step.user)
-    return people, step.target_label
+def step_people(
+    step: EscalationStep, *, at: datetime, oncall: dict | None = None
+) -> tuple[list, str]:
+    """The active people ``step`` pages at ``at`` (UTC), and a description of
+    its target for the timeline: the person; every active member of the team;
+    or whoever is on call on the schedule at ``at``
+    (``schedules.oncall_users``; ``oncall`` may hold the answer already, by
+    schedule id, as ``schedules.oncall_for`` gives it)."""
+    from notifications.oncall import schedules
+
+    if step.user_id:
+        people = [step.user]
+    elif step.team_id:
+        people = list(step.team.members.order_by("username"))
+    elif step.schedule_id:
+        if oncall is not None and step.schedule_id in oncall:
+            people = [entry.user for entry in oncall[step.schedule_id]]
+        else:
+            people = schedules.oncall_users(step.schedule, at)
+    else:
+        people = []
+    people = [person for person in people if person.is_active]
+    return list({person.pk: person for person in people}.values()), step.target_label
 
 
 def _rules_of(users) -> dict[int, list[NotificationRule]]:
@@ -314,12 +338,14 @@ def _rules_of(users) -> dict[int, list[NotificationRule]]:
     return rules
 
 
-def _page_step(escalation: Escalation, steps, now: datetime) -> list[Page]:
+def _page_step(
+    escalation: Escalation, steps, now: datetime, oncall: dict | None = None
+) -> list[Page]:
     """Page the escalation's current step: Page rows for each person and rule,
     a timeline entry, the notifications of those due at once; then move it on."""
     policy = escalation.policy
     step = steps[escalation.step_index % len(steps)]
-    people, target = step_people(step, at=now)
+    people, target = step_people(step, at=now, oncall=oncall)
     rules = _rules_of(people)
     pages = []
     for person in people:
@@ -388,16 +414,76 @@ def _page_step(escalation: Escalation, steps, now: datetime) -> list[Page]:
     return sent
 
 
+def _managers(escalation: Escalation) -> list:
+    """Who is told when nobody acknowledged: the manager of the policy's team;
+    without one, the managers of the teams owning the incident's services that
+    name the policy."""
+    policy = escalation.policy
+    if policy.team_id is not None:
+        teams = [policy.team]
+    else:
+        teams = [
+            service.team
+            for service in policy.services.filter(
+                incident_links__incident=escalation.incident_id
+            ).select_related("team__manager")
+        ]
+    managers = [team.manager for team in teams if team.manager_id]
+    return [
+        person
+        for person in {person.pk: person for person in managers}.values()
+        if person.is_active
+    ]
+
+
 def _exhaust(escalation: Escalation, now: datetime) -> None:
-    """Nobody acknowledged after the last round."""
+    """Nobody acknowledged after the last round: stop, and tell the manager."""
+    from notifications.services import notification_send
+
     rounds = escalation.policy.repeat_count + 1
+    managers = _managers(escalation)
     _stop(
         escalation,
         status=Escalation.Status.EXHAUSTED,
-        reason=f"nobody acknowledged after {rounds} round(s) of its steps",
+        reason=f"nobody acknowledged after {rounds} round(s) of its steps"
+        + (
+            "; telling " + ", ".join(m.display_name for m in managers)
+            if managers
+            else "; no team manager to tell"
+        ),
         actor=None,
         now=now,
     )
+    incident = escalation.incident
+    for manager in managers:
+        contacts = [
+            method
+            for method in manager.contact_methods.filter(is_enabled=True)
+            .select_related("user")
+            .order_by("pk")
+            if method.rules.exists()
+        ]
+        notification_send(
+            incident=incident,
+            kind="page_unanswered",
+            event_key=f"escalation:{escalation.pk}:manager:{manager.pk}",
+            users=[manager],
+            contacts=contacts,
+            timeline_kind=Kind.PAGE,
+            now=now,
+            context={
+                "change": "Nobody acknowledged the pages",
+                "acknowledge_link": acknowledge_link(incident, manager),
+                "policy": escalation.policy.name,
+                "rounds": rounds,
+                "paged_name": manager.display_name,
+                "link_hours": _link_hours(),
+            },
+        )
+
+
+def _link_hours() -> str:
+    return f"{settings.PAGE_ACK_LINK_MAX_AGE.total_seconds() / 3600:g}"
 
 
 def page_send(*, page: Page, now: datetime):
@@ -433,7 +519,7 @@ def page_send(*, page: Page, now: datetime):
             "round": page.round + 1,
             "rounds": rounds,
             "paged_name": person.display_name,
-            "link_hours": f"{settings.PAGE_ACK_LINK_MAX_AGE.total_seconds() / 3600:g}",
+            "link_hours": _link_hours(),
         },
     )
     page.handled_at = now
@@ -447,11 +533,26 @@ def _policies_steps(policy_ids) -> dict[int, list[EscalationStep]]:
     steps: dict[int, list[EscalationStep]] = {pk: [] for pk in policy_ids}
     for step in (
         EscalationStep.objects.filter(policy__in=policy_ids)
-        .select_related("user")
+        .select_related("user", "team", "schedule")
         .order_by("position", "pk")
     ):
         steps[step.policy_id].append(step)
     return steps
+
+
+def _oncall_now(due, steps, now: datetime) -> dict:
+    """Who is on call now on the schedules the due steps page, by schedule id
+    (one ``oncall_for`` for the batch)."""
+    from notifications.oncall import schedules
+
+    wanted = {}
+    for escalation in due:
+        policy_steps = steps[escalation.policy_id]
+        if policy_steps:
+            step = policy_steps[escalation.step_index % len(policy_steps)]
+            if step.schedule_id:
+                wanted[step.schedule_id] = step.schedule
+    return schedules.oncall_for(list(wanted.values()), now) if wanted else {}
 
 
 def _sweep_escalations(now: datetime, result: SweepResult) -> int:
@@ -461,12 +562,13 @@ def _sweep_escalations(now: datetime, result: SweepResult) -> int:
         due = list(
             Escalation.objects.due(now)
             .select_for_update(skip_locked=True, of=("self",))
-            .select_related("incident", "policy")
+            .select_related("incident", "policy__team__manager")
             .order_by("next_due_at", "pk")[:SWEEP_BATCH]
         )
         if not due:
             return 0
         steps = _policies_steps({each.policy_id for each in due})
+        oncall = _oncall_now(due, steps, now)
         for escalation in due:
             incident = escalation.incident
             policy_steps = steps[escalation.policy_id]
@@ -496,7 +598,7 @@ def _sweep_escalations(now: datetime, result: SweepResult) -> int:
                 _exhaust(escalation, now)
                 result.exhausted += 1
             else:
-                result.pages += _page_step(escalation, policy_steps, now)
+                result.pages += _page_step(escalation, policy_steps, now, oncall)
                 result.steps += 1
         return len(due)
 

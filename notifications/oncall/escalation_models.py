@@ -27,7 +27,7 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from incidents.models import Incident, Integration, SeverityLevel
+from incidents.models import Incident, Integration, Service, SeverityLevel, Team
 
 __all__ = [
     "ContactMethod",
@@ -151,6 +151,23 @@ class EscalationPolicy(models.Model):
         help_text="How many more times to run all the steps when nobody has "
         "acknowledged after the last one (0: run them once).",
     )
+    team = models.ForeignKey(
+        Team,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="escalation_policies",
+        help_text="The team that owns it: its manager is told when nobody "
+        "acknowledged after the last round.",
+    )
+    services = models.ManyToManyField(
+        Service,
+        blank=True,
+        related_name="escalation_policies",
+        help_text="An alert about one of these services (its labels matched) "
+        "starts this policy; so does an incident naming one of them when it "
+        "reaches the start severity.",
+    )
     integrations = models.ManyToManyField(
         Integration,
         blank=True,
@@ -164,14 +181,15 @@ class EscalationPolicy(models.Model):
         null=True,
         blank=True,
         related_name="+",
-        help_text="An incident of this policy's integrations (or, with 'every "
-        "incident', any incident) declared or confirmed at this severity or a "
-        "worse one starts the policy. Empty: only alerts start it.",
+        help_text="An incident of this policy's services or integrations (or, "
+        "with 'every incident', any incident) declared or confirmed at this "
+        "severity or a worse one starts the policy. Empty: only alerts start it.",
     )
     for_every_incident = models.BooleanField(
         default=False,
-        help_text="Also start for incidents no integration of this policy "
-        "opened, when they reach the start severity.",
+        help_text="Also start for incidents that name none of this policy's "
+        "services and came from none of its integrations, when they reach the "
+        "start severity.",
     )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -193,8 +211,9 @@ class EscalationPolicy(models.Model):
 
 
 class EscalationStep(models.Model):
-    """One step: page its target, then wait ``wait_minutes`` for an
-    acknowledgement before the next step."""
+    """One step: page its target (a person, every member of a team, or whoever
+    is on call on a schedule when the step falls due), then wait
+    ``wait_minutes`` for an acknowledgement before the next step."""
 
     policy = models.ForeignKey(
         EscalationPolicy, on_delete=models.CASCADE, related_name="steps"
@@ -208,6 +227,22 @@ class EscalationStep(models.Model):
         related_name="+",
         help_text="The person to page.",
     )
+    team = models.ForeignKey(
+        Team,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Or: page every member of this team.",
+    )
+    schedule = models.ForeignKey(
+        "notifications.Schedule",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="escalation_steps",
+        help_text="Or: page whoever is on call on this schedule then.",
+    )
     wait_minutes = models.PositiveIntegerField(
         default=15, help_text="Minutes to wait for an acknowledgement."
     )
@@ -218,8 +253,12 @@ class EscalationStep(models.Model):
         ordering = ["policy", "position", "pk"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(user__isnull=False),
-                name="escalationstep_has_target",
+                condition=(
+                    Q(user__isnull=False, team__isnull=True, schedule__isnull=True)
+                    | Q(user__isnull=True, team__isnull=False, schedule__isnull=True)
+                    | Q(user__isnull=True, team__isnull=True, schedule__isnull=False)
+                ),
+                name="escalationstep_one_target",
             ),
             models.CheckConstraint(
                 condition=Q(wait_minutes__gte=1),
@@ -234,7 +273,17 @@ class EscalationStep(models.Model):
     def target_label(self) -> str:
         if self.user_id:
             return self.user.display_name
+        if self.team_id:
+            return f"team {self.team.name}"
+        if self.schedule_id:
+            return f"the on-call of {self.schedule.name}"
         return "nobody"
+
+    def clean(self) -> None:
+        if sum(bool(x) for x in (self.user_id, self.team_id, self.schedule_id)) != 1:
+            raise ValidationError(
+                "A step pages exactly one of: a person, a team or a schedule."
+            )
 
     @property
     def wait(self) -> timedelta:

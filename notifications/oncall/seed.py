@@ -8,8 +8,7 @@ Mia is never put on a demo policy.
 
 from incidentops.models import User
 from incidentops.seed import seed_mark, seeded
-from incidents.models import Integration, SeverityLevel
-from incidents.seed import ALERT_INTEGRATION
+from incidents.models import Service, SeverityLevel, Team
 from notifications.oncall.escalation_models import (
     ContactMethod,
     EscalationPolicy,
@@ -18,6 +17,7 @@ from notifications.oncall.escalation_models import (
 )
 
 CHECKOUT_POLICY = "Checkout on-call (demo)"
+PLATFORM_POLICY = "Platform on-call (demo)"
 MAJOR_POLICY = "Major incidents (demo)"
 
 
@@ -41,23 +41,42 @@ def _policy(name, *, description, steps, repeat, **fields):
     return policy
 
 
+def _link(policy, *, team_slug: str) -> None:
+    """The seed's team owns the policy, and its services' alerts start it."""
+    team = seeded(Team).filter(slug=team_slug).first()
+    if team is not None:
+        policy.team = team
+        policy.save(update_fields=["team"])
+        policy.services.set(seeded(Service).filter(team=team))
+
+
 def seed_escalation(*, stdout) -> None:
-    """The checkout alerts' policy (Rita, then Omar after 5 minutes, twice
-    round) and a catch-all for SEV-1 incidents (Mia); Rita's e-mail and a
-    disabled demo SMS contact method with their notification rules."""
+    """One policy per demo team (its services' alerts page its on-call engineer,
+    then the secondary after 5 minutes; twice round; then its manager), a
+    catch-all for SEV-1 incidents, and Rita's contact methods (e-mail at once, a
+    disabled demo SMS after 2 minutes)."""
     created = []
     checkout = _policy(
         CHECKOUT_POLICY,
-        description="Pages the checkout on-call engineer for alerts from "
-        "Alertmanager, then the secondary.",
+        description="Pages the checkout on-call engineer for alerts about the "
+        "checkout team's services, then the secondary; the team's manager when "
+        "nobody answers.",
         steps=[("rita", 5), ("omar", 5)],
         repeat=1,
     )
     if checkout is not None:
-        integration = seeded(Integration).filter(name=ALERT_INTEGRATION).first()
-        if integration is not None:
-            checkout.integrations.add(integration)
+        _link(checkout, team_slug="checkout")
         created.append(checkout.name)
+    platform = _policy(
+        PLATFORM_POLICY,
+        description="Pages the platform on-call engineer for alerts about the "
+        "platform team's services, then the secondary.",
+        steps=[("omar", 5), ("carl", 5)],
+        repeat=1,
+    )
+    if platform is not None:
+        _link(platform, team_slug="platform")
+        created.append(platform.name)
     major = _policy(
         MAJOR_POLICY,
         description="Any incident confirmed as SEV-1 pages the duty incident manager.",

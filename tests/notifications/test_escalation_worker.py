@@ -49,7 +49,7 @@ def test_a_worker_killed_mid_step_loses_and_duplicates_nothing(tmp_path):
             with transaction.atomic():
                 Incident.objects.select_for_update().get(pk=incident.pk)
                 held.set()
-                release.wait(60)
+                release.wait(900)
         finally:
             connection.close()
 
