@@ -13,6 +13,9 @@
    share, propagation time, queries per refresh).
 3. "Who is on call now" over 500 schedules of 4 layers and 50 overrides each
    (``benchmarks/oncall.py``): time and query count, which must be flat.
+4. Escalation (``benchmarks/escalation.py``): 1,000 running escalations falling
+   due at once: the lag from due to each page's e-mail going out, and the
+   sweep's queries (flat per escalation).
 
 Uses ``DATABASE_URL`` (a ``<name>_bench`` database beside it, PostgreSQL) or a
 throw-away SQLite file under ``var/bench/``. Results are printed and written to
@@ -371,7 +374,7 @@ def main() -> None:
     parser.add_argument("--reads", type=int, default=500)
     parser.add_argument(
         "--only",
-        choices=["alerts", "live", "oncall"],
+        choices=["alerts", "live", "oncall", "escalation"],
         default="",
         help="run just this load workload (no query counts)",
     )
@@ -410,7 +413,7 @@ def main() -> None:
             print(f"  !! query count grows with the data: {queries}")
 
     loads = {}
-    if args.only != "oncall":
+    if args.only not in ("oncall", "escalation"):
         print("\n2. Load on gunicorn (2 processes x 4 threads) over loopback")
         loads = load(env, deliveries=args.deliveries, reads=args.reads, only=args.only)
         for label, result in loads.items():
@@ -425,6 +428,18 @@ def main() -> None:
         oncall.report(oncall_result)
         flat = flat and oncall_result["flat"]
 
+    escalations = {}
+    if args.only in ("", "escalation"):
+        from benchmarks import escalation
+
+        print("\n4. Escalation: 1,000 running escalations fall due at once")
+        postgres = env["DATABASE_URL"].startswith(("postgres://", "postgresql://"))
+        escalations = escalation.run(senders=4 if postgres else 1)
+        print(json.dumps(escalations, indent=2))
+        if not escalations["queries_flat"]:
+            flat = False
+            print("  !! the sweep's queries per escalation grow with the load")
+
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "results.json").write_text(
         json.dumps(
@@ -438,6 +453,7 @@ def main() -> None:
                 },
                 "load": loads,
                 "oncall": oncall_result,
+                "escalation": escalations,
             },
             indent=2,
         )
