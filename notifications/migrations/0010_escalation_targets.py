@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("incidents", "0016_acknowledged_by"),
-        ("notifications", "0008_escalation"),
+        ("notifications", "0009_schedule_team"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

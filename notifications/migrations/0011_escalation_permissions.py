@@ -47,6 +47,6 @@ def grant(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("notifications", "0009_escalation_targets")]
+    dependencies = [("notifications", "0010_escalation_targets")]
 
     operations = [migrations.RunPython(grant, migrations.RunPython.noop)]
