@@ -1,5 +1,6 @@
 import json
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from django.core.cache import cache
@@ -402,7 +403,13 @@ def test_stream_is_read_only_up_to_the_cap_without_content_length(
     assert counts() == (0, 0, 0, 0)
 
 
-def test_rate_limit_answers_429_with_retry_after_and_stores_nothing(client, generic):
+def test_rate_limit_answers_429_with_retry_after_and_stores_nothing(
+    client, generic, monkeypatch
+):
+    # The limit counts per clock minute; the three posts must fall in one minute
+    # however slow the machine, so the limiter's clock stands still at 10 s past.
+    clock = SimpleNamespace(time=lambda: 610.0, monotonic=ratelimit.time.monotonic)
+    monkeypatch.setattr(ratelimit, "time", clock)
     Integration.objects.filter(pk=generic.pk).update(rate_limit_per_minute=2)
 
     codes = [post(client, generic, generic_body()).status_code for _ in range(2)]
