@@ -124,7 +124,7 @@ class BoardFilterForm(forms.Form):
         label="Status",
         required=False,
         choices=[("", "Any active status")]
-        + [c for c in Incident.Status.choices if c[0] not in Incident.CLOSED_STATUSES],
+        + [c for c in Incident.Status.choices if c[0] not in Incident.ENDED_STATUSES],
     )
     mine = forms.BooleanField(label="Only mine", required=False)
 

@@ -12,7 +12,7 @@ def refuse_non_human_role_holder(sender, *, user, **kwargs) -> None:
         RoleAssignment.objects.filter(
             user_id=user.pk, ended_at__isnull=True, role__human_only=True
         )
-        .exclude(incident__status__in=Incident.CLOSED_STATUSES)
+        .exclude(incident__status__in=Incident.ENDED_STATUSES)
         .select_related("incident", "role")
         .order_by("incident__reference")
     )

@@ -479,7 +479,7 @@ def open_lookalikes(
     the visible open incidents and the report (a few milliseconds)."""
     if not text.strip():
         return []
-    qs = Incident.objects.exclude(status__in=Incident.CLOSED_STATUSES)
+    qs = Incident.objects.exclude(status__in=Incident.ENDED_STATUSES)
     qs = qs.visible_to(user) if user is not None else qs.filter(restricted=False)
     if exclude_pk is not None:
         qs = qs.exclude(pk=exclude_pk)
@@ -536,7 +536,7 @@ def similar_incidents(text: str, *, user=None) -> list[SimilarIncident]:
     if index is None:
         return []
     candidates = index.rank(text)
-    qs = Incident.objects.filter(status__in=Incident.CLOSED_STATUSES)
+    qs = Incident.objects.filter(status__in=Incident.ENDED_STATUSES)
     qs = qs.visible_to(user) if user is not None else qs.filter(restricted=False)
     found: list[SimilarIncident] = []
     # Usually the first chunk holds enough visible incidents: one query. A user
@@ -603,7 +603,7 @@ def corpus_watermark() -> tuple:
     """(latest ``resolved_at``, count, highest pk) of the resolved incidents: one
     aggregate query. It moves whenever an incident resolves, is reopened or is
     deleted, which is when the corpus changes."""
-    row = Incident.objects.filter(status__in=Incident.CLOSED_STATUSES).aggregate(
+    row = Incident.objects.filter(status__in=Incident.ENDED_STATUSES).aggregate(
         latest=Max("resolved_at"), count=Count("pk"), top=Max("pk")
     )
     return (row["latest"], row["count"], row["top"])
@@ -636,7 +636,7 @@ def _fit_corpus(watermark: tuple) -> CorpusIndex:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     rows = list(
-        Incident.objects.filter(status__in=Incident.CLOSED_STATUSES)
+        Incident.objects.filter(status__in=Incident.ENDED_STATUSES)
         .order_by("-resolved_at", "-pk")
         .values_list("pk", "title", "description")[:SIMILAR_CORPUS_LIMIT]
     )

@@ -206,7 +206,7 @@ def labelled_incidents() -> list[LabelledIncident]:
     ``MAX_TRAINING_SAMPLES``, in primary-key order (deterministic)."""
     rows = (
         Incident.objects.filter(
-            status__in=Incident.CLOSED_STATUSES,
+            status__in=Incident.ENDED_STATUSES,
             severity__isnull=False,
             incident_type__isnull=False,
         )

@@ -530,7 +530,7 @@ class BatchReviewQuerySet(models.QuerySet):
         """The batches ``user`` may see — the one rule, used by the portal, the
         admin and ``reviews.permissions.can_view_batch``: every batch for a
         superuser; otherwise those run by one of their groups (a batch without
-        an owner group: by holders of ``reviews.change_batchreview``) and those
+        an owner group: by holders of ``permissions.CHANGE_BATCH``) and those
         holding an incident they may see. Nothing for an anonymous or inactive
         user."""
         if not (user is not None and user.is_authenticated and user.is_active):
@@ -542,7 +542,9 @@ class BatchReviewQuerySet(models.QuerySet):
                 incident__in=Incident.objects.visible_to(user)
             ).values("batch")
         )
-        if user.has_perm("reviews.change_batchreview"):
+        from reviews.permissions import CHANGE_BATCH
+
+        if user.has_perm(CHANGE_BATCH):
             condition |= models.Q(owner_group__isnull=True)
         return self.filter(condition)
 

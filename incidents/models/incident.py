@@ -61,7 +61,7 @@ class IncidentReferenceCounter(models.Model):
 
 class IncidentQuerySet(models.QuerySet):
     def open(self):
-        return self.exclude(status__in=Incident.CLOSED_STATUSES)
+        return self.exclude(status__in=Incident.ENDED_STATUSES)
 
     def with_commander(self):
         """Prefetch current commanders so ``incident.commander`` costs no query."""
@@ -115,7 +115,9 @@ class Incident(models.Model):
         Status.RESOLVED: (Status.CLOSED, Status.INVESTIGATING),
         Status.CLOSED: (Status.INVESTIGATING,),
     }
-    CLOSED_STATUSES = (Status.RESOLVED, Status.CLOSED)
+    # The statuses in which an incident has ended (is no longer open); the
+    # status named ``closed`` is only one of them.
+    ENDED_STATUSES = (Status.RESOLVED, Status.CLOSED)
 
     reference = models.CharField(max_length=20, unique=True, editable=False)
     title = models.CharField(max_length=200)
@@ -247,7 +249,8 @@ class Incident(models.Model):
         ]
         constraints = [
             # One open incident per alert key, enforced by the database so that
-            # concurrent deliveries of one alert never make two incidents.
+            # concurrent deliveries of one alert never make two incidents. The
+            # list is ENDED_STATUSES (Meta cannot name it; a test holds them equal).
             models.UniqueConstraint(
                 fields=["integration", "dedup_key"],
                 condition=~Q(status__in=["resolved", "closed"]) & ~Q(dedup_key=""),
@@ -297,7 +300,7 @@ class Incident(models.Model):
 
     @property
     def is_open(self) -> bool:
-        return self.status not in self.CLOSED_STATUSES
+        return self.status not in self.ENDED_STATUSES
 
     # -- roles --
     @property

@@ -54,7 +54,7 @@ def incident_acknowledge(
             f"(at {locked.acknowledged_at:%H:%M:%S} UTC).",
             holder=who.username if who else None,
         )
-    if locked.status in Incident.CLOSED_STATUSES:
+    if locked.status in Incident.ENDED_STATUSES:
         raise DomainError(
             f"It is {locked.get_status_display().lower()}; there is nothing "
             "to acknowledge."

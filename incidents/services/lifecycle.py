@@ -83,7 +83,7 @@ def incident_transition(
         else note,
     )
     reopening = (
-        previous in Incident.CLOSED_STATUSES and status not in Incident.CLOSED_STATUSES
+        previous in Incident.ENDED_STATUSES and status not in Incident.ENDED_STATUSES
     )
     if reopening and locked.dedup_key:
         _refuse_second_open_for_alert(locked)
@@ -207,7 +207,7 @@ def _refuse_second_open_for_alert(incident: Incident, *, fallback=False) -> None
             integration_id=incident.integration_id, dedup_key=incident.dedup_key
         )
         .exclude(pk=incident.pk)
-        .exclude(status__in=Incident.CLOSED_STATUSES)
+        .exclude(status__in=Incident.ENDED_STATUSES)
         .order_by("-created_at")
         .first()
     )

@@ -245,7 +245,7 @@ def _incident_rights(user, incident: Incident, current: list, holder) -> dict:
         "can_assign": permissions.can_assign_role(user, incident),
         "can_acknowledge": (
             incident.acknowledged_at is None
-            and incident.status not in Incident.CLOSED_STATUSES
+            and incident.status not in Incident.ENDED_STATUSES
             and permissions.can_acknowledge(user, incident)
         ),
         "can_take_command": (

@@ -107,3 +107,21 @@ def test_integration_secret_is_checked_against_its_hash(db):
     assert integration.check_secret("s3cret")
     assert not integration.check_secret("S3cret")
     assert not integration.check_secret("")
+
+
+def test_the_one_open_incident_per_alert_key_rule_ends_where_incidents_end():
+    # given: the database rule that allows one open incident per alert key
+    constraint = next(
+        c
+        for c in Incident._meta.constraints
+        if c.name == "incident_one_open_per_dedup_key"
+    )
+    ended = next(
+        child
+        for negated in constraint.condition.children
+        for child in negated.children
+        if child[0] == "status__in"
+    )[1]
+    # then: its statuses are exactly those in which an incident has ended
+    assert sorted(ended) == sorted(Incident.ENDED_STATUSES)
+    assert not any(Incident(status=s).is_open for s in ended)
