@@ -25,13 +25,18 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Protocol
 
 from django.db.models import Count, Max
 
-from incidents.models import Incident, IncidentType, SeverityLevel
+from incidents.models import (
+    Incident,
+    IncidentType,
+    SeverityLevel,
+    more_severe_code,
+)
 from incidents.triage_reader import level_reason, quoted, read_impact
 
 # The similar-incident corpus is capped so a suggestion stays well under a second
@@ -182,15 +187,6 @@ def _matches(text: str, phrases: Iterable[str]) -> list[str]:
     return [p for p in phrases if _contains(text, p)]
 
 
-SEVERITY_ORDER = ("SEV-1", "SEV-2", "SEV-3", "SEV-4")  # most severe first
-
-
-def more_severe(a: str | None, b: str | None) -> str | None:
-    """The more severe of two framework codes (either may be None)."""
-    ranked = [code for code in (a, b) if code in SEVERITY_ORDER]
-    return min(ranked, key=SEVERITY_ORDER.index) if ranked else (a or b)
-
-
 def framework_floor(report: Report) -> tuple[str | None, list[str]]:
     """The severity the framework's hard signals demand at least, and why.
 
@@ -227,7 +223,17 @@ class RuleContext:
     once per evaluation of many incidents)."""
 
     types: list
-    codes: frozenset[str]
+    # Each severity level's code to its rank (1 most severe): the levels there
+    # are, and which is more severe (``more_severe_code``).
+    ranks: Mapping[str, int]
+
+    @property
+    def codes(self) -> frozenset[str]:
+        return frozenset(self.ranks)
+
+    def more_severe(self, a: str | None, b: str | None) -> str | None:
+        """The more severe of two level codes, by rank (either may be None)."""
+        return more_severe_code(a, b, self.ranks)
 
     @classmethod
     def load(cls) -> RuleContext:
@@ -237,7 +243,7 @@ class RuleContext:
                     "default_severity"
                 )
             ),
-            codes=frozenset(SeverityLevel.objects.values_list("code", flat=True)),
+            ranks=SeverityLevel.objects.ranks(),
         )
 
 
@@ -309,7 +315,7 @@ class BaselineSuggester:
             report, text, context.types, prior, impact
         )
         severity, severity_confidence, severity_reason = self._severity(
-            report, text, chosen_type, context.codes, prior, impact
+            report, text, chosen_type, context, prior, impact
         )
         return RuleVerdict(
             type_slug,
@@ -366,7 +372,10 @@ class BaselineSuggester:
         )
 
     # -- severity --
-    def _severity(self, report: Report, text: str, incident_type, codes, prior, impact):
+    def _severity(
+        self, report: Report, text: str, incident_type, context, prior, impact
+    ):
+        codes = context.codes
         floor, floor_reasons = framework_floor(report)
         if floor and floor in codes:
             words = quoted(impact, LEVEL_SIGNALS_FLOOR, limit=2)
@@ -395,8 +404,8 @@ class BaselineSuggester:
             signals[code].extend(f"“{w}”" for w in _matches(text, words))
         # The most severe level with any signal wins: under-rating a breach costs
         # far more than over-rating a typo, and a person confirms either way.
-        for code in SEVERITY_ORDER:
-            if signals[code] and code in codes:
+        for code in sorted(codes, key=context.ranks.__getitem__):
+            if signals.get(code):
                 strength = len(signals[code])
                 confidence = min(0.95, 0.55 + 0.1 * strength)
                 return code, confidence, f"{code} from " + ", ".join(signals[code])

@@ -221,7 +221,7 @@ def evaluate(
     ``suggester``: the one to measure; by default the one in use, looked up
     once (``get_suggester``)."""
     suggester = suggester or get_suggester()
-    ranks = dict(SeverityLevel.objects.values_list("code", "rank"))
+    ranks = SeverityLevel.objects.ranks()
     families = dict(IncidentType.objects.values_list("slug", "family__slug"))
     result = Evaluation(
         measures={

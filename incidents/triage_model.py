@@ -61,7 +61,6 @@ from incidents.triage import (
     RuleContext,
     Suggestion,
     framework_floor,
-    more_severe,
     plain_rationale,
     similar_for,
     similar_reason,
@@ -252,9 +251,9 @@ def data_fingerprint(rows: Sequence[LabelledIncident]) -> str:
     return digest.hexdigest()
 
 
-def _with_floor(report: Report, predicted: str) -> str:
+def _with_floor(report: Report, predicted: str, context: RuleContext) -> str:
     floor, _ = framework_floor(report)
-    return more_severe(predicted, floor) or predicted
+    return context.more_severe(predicted, floor) or predicted
 
 
 def _head_metrics(truth, predicted, probabilities, classes, baseline) -> dict:
@@ -330,7 +329,9 @@ def _evaluate(train, test) -> dict:
     severity_head, _ = fit_head(x_train, severities, calibrate=calibrate["severity"])
     severity_probabilities = severity_head.predict_proba(x_test)
     raw = severity_head.classes_[severity_probabilities.argmax(axis=1)]
-    floored = [_with_floor(r.report, p) for r, p in zip(test, raw, strict=True)]
+    floored = [
+        _with_floor(r.report, p, context) for r, p in zip(test, raw, strict=True)
+    ]
     truth = [r.severity for r in test]
     # What a person sees is the model's level raised by the framework's floors,
     # so that is what is compared with the rules.
@@ -814,7 +815,7 @@ class LearnedSuggester:
                 rules.severity, rules.severity_confidence, rules.severity_reason
             )
         floor, floor_reasons = framework_floor(report)
-        chosen = more_severe(prediction.label, floor)
+        chosen = context.more_severe(prediction.label, floor)
         if chosen != prediction.label and chosen in context.codes:
             # A floor is a rule: the rules' own reason and confidence for it.
             return _Part(

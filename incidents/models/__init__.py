@@ -74,6 +74,8 @@ from incidents.models.taxonomy import (
     PlaybookStep,
     Role,
     SeverityLevel,
+    SeverityLevelQuerySet,
+    more_severe_code,
 )
 from incidents.models.timeline import (
     AppendOnlyError,
@@ -131,6 +133,8 @@ __all__ = [
     "RoleAssignment",
     "SCRIBE",
     "SeverityLevel",
+    "SeverityLevelQuerySet",
+    "more_severe_code",
     "StakeholderUpdate",
     "TimelineEntry",
     "TimelineEntryQuerySet",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django.contrib.auth.models import Group
 from django.db import models
 from django.db.models import Q
@@ -31,8 +33,33 @@ class IncidentFamily(models.Model):
         return self.name
 
 
+class SeverityLevelQuerySet(models.QuerySet):
+    def ranks(self) -> dict[str, int]:
+        """Each level's code to its rank (1 is the most severe), in one query:
+        what code-level comparisons (``more_severe_code``) read."""
+        return dict(self.values_list("code", "rank"))
+
+
+def more_severe_code(
+    a: str | None, b: str | None, ranks: Mapping[str, int]
+) -> str | None:
+    """The more severe of two level codes by their rank (``ranks``, from
+    ``SeverityLevel.objects.ranks()``); either may be None. A code with no level
+    in ``ranks`` loses to one that has a level; the first is returned when
+    neither has one. Codes are compared by rank, never by their text, so a
+    framework re-ranked in the admin is followed."""
+    known = [code for code in (a, b) if code in ranks]
+    if known:
+        return min(known, key=ranks.__getitem__)
+    return a or b
+
+
 class SeverityLevel(models.Model):
-    """One level of the severity framework (SEV-1 .. SEV-4), editable in the admin."""
+    """One level of the severity framework (SEV-1 .. SEV-4), editable in the admin.
+
+    The codes are the framework's fixed identifiers (triage's signals, integration
+    label maps and imports name them); which is more severe is the ``rank``
+    alone (``is_more_severe_than``, ``more_severe_code``)."""
 
     class Response(models.TextChoices):
         ALL_HANDS = "all_hands", "All hands"
@@ -59,6 +86,8 @@ class SeverityLevel(models.Model):
     )
 
     history = HistoricalRecords()
+
+    objects = SeverityLevelQuerySet.as_manager()
 
     class Meta:
         ordering = ["rank"]

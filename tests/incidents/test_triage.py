@@ -212,3 +212,43 @@ def test_customer_facing_slowness_is_not_an_outage(db):
     suggestion = suggest_for(title="Checkout slow in one region", customer_facing=True)
 
     assert suggestion.severity == "SEV-2"
+
+
+def test_severity_codes_compare_by_the_levels_rank_not_their_text(db):
+    from incidents.models import SeverityLevel, more_severe_code
+    from incidents.triage import RuleContext
+
+    # given: the seeded framework, and one where an admin ranked SEV-3 first
+    ranks = SeverityLevel.objects.ranks()
+    reranked = {"SEV-3": 1, "SEV-1": 2, "SEV-2": 3, "SEV-4": 4}
+    # then: the more severe code is the one with the lower rank
+    assert ranks == {"SEV-1": 1, "SEV-2": 2, "SEV-3": 3, "SEV-4": 4}
+    assert more_severe_code("SEV-3", "SEV-1", ranks) == "SEV-1"
+    assert more_severe_code("SEV-3", "SEV-1", reranked) == "SEV-3"
+    assert more_severe_code(None, "SEV-4", ranks) == "SEV-4"
+    # a code with no level loses to one that has a level
+    assert more_severe_code("P0", "SEV-4", ranks) == "SEV-4"
+    assert more_severe_code(None, None, ranks) is None
+    assert RuleContext(types=[], ranks=reranked).more_severe("SEV-1", "SEV-3") == (
+        "SEV-3"
+    )
+
+
+def test_the_signal_words_pick_the_level_ranked_most_severe(db, monkeypatch):
+    from incidents.triage import BaselineSuggester, Report, RuleContext
+
+    # given: no learned prior speaks (the signal words decide), a report with
+    # words for SEV-2 ("degraded") and SEV-4 ("typo"), and a framework in which
+    # an admin ranked SEV-4 above SEV-2
+    monkeypatch.setattr(
+        "incidents.triage_prior.prior_verdict", lambda *args, **kwargs: None
+    )
+    report = Report(title="Degraded search results and a typo in the footer")
+    ranks = {"SEV-4": 1, "SEV-1": 2, "SEV-2": 3, "SEV-3": 4}
+    rules = BaselineSuggester()
+    # when: the rules suggest a severity under each ranking
+    seeded = rules.classify(report, RuleContext.load())
+    reranked = rules.classify(report, RuleContext(types=[], ranks=ranks))
+    # then: the most severe signalled level by rank wins in each
+    assert seeded.severity == "SEV-2"
+    assert reranked.severity == "SEV-4"
