@@ -725,12 +725,13 @@ def suggest_for(
 
 # --- Showing a stored suggestion ---------------------------------------------
 
-_REFERENCE = re.compile(r"\bINC-\d{4}-\d+\b")
+# An incident reference as triage writes it in a rationale (INC-2026-0042).
+REFERENCE = re.compile(r"\bINC-\d{4}-\d+\b")
 
 
 def named_references(incident) -> set[str]:
     """The incident references a stored triage rationale names."""
-    return set(_REFERENCE.findall((incident.suggestion or {}).get("rationale") or ""))
+    return set(REFERENCE.findall((incident.suggestion or {}).get("rationale") or ""))
 
 
 def visible_rationale(user, incident, *, visible: set[str] | None = None) -> str:
@@ -752,3 +753,26 @@ def visible_rationale(user, incident, *, visible: set[str] | None = None) -> str
         rationale = re.sub(rf",?\s*\b{re.escape(reference)}\b", "", rationale)
     # A "similar ... incidents:" clause left empty says nothing.
     return re.sub(r";?\s*similar (?:past|open) incidents:\s*(?=[;.]|$)", "", rationale)
+
+
+def visible_similar(user, incident) -> list[Incident]:
+    """The similar incidents stored with ``incident``'s triage suggestion that
+    ``user`` may see now, in the stored order (open look-alikes first), never
+    ``incident`` itself. Read afresh: their titles and states are today's, and
+    one restricted since the declaration is left out."""
+    stored = (incident.suggestion or {}).get("similar") or []
+    references = [
+        item.get("reference")
+        for item in stored
+        if isinstance(item, dict) and item.get("reference") != incident.reference
+    ]
+    references = [reference for reference in references if reference]
+    if not references:
+        return []
+    found = {
+        row.reference: row
+        for row in Incident.objects.visible_to(user)
+        .filter(reference__in=references)
+        .select_related("severity")
+    }
+    return [found[reference] for reference in references if reference in found]

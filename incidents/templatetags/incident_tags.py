@@ -8,8 +8,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django import template
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 
 register = template.Library()
@@ -191,6 +192,25 @@ def with_type_name(text: str, incident_type) -> str:
     if not text or incident_type is None or not incident_type.slug:
         return text or ""
     return text.replace(f"type {incident_type.slug}", f"type “{incident_type.name}”")
+
+
+@register.filter
+def link_references(text: str, references) -> str:
+    """``text`` (escaped) with each incident reference among ``references``
+    (e.g. a triage rationale's similar incidents the viewer may see) as a link
+    to that incident's page; other references stay plain text."""
+    from incidents.triage import REFERENCE
+
+    linkable = set(references or ())
+
+    def link(match) -> str:
+        reference = match.group(0)
+        if reference not in linkable:
+            return reference
+        url = reverse("incidents:detail", args=[reference])
+        return format_html('<a class="ref" href="{}">{}</a>', url, reference)
+
+    return mark_safe(REFERENCE.sub(link, str(conditional_escape(text or ""))))
 
 
 @register.filter

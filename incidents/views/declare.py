@@ -126,6 +126,7 @@ class SuggestView(LoginRequiredMixin, View):
                     for item in suggestion.similar
                     if item.open
                 ],
+                similar_references={item.reference for item in suggestion.similar},
                 confidence_percent=round(suggestion.confidence * 100),
             )
         return render(request, "incidents/_suggestion.html", context)

@@ -30,7 +30,7 @@ from incidents.models import (
     RoleRequest,
     TimelineEntry,
 )
-from incidents.triage import visible_rationale
+from incidents.triage import visible_rationale, visible_similar
 
 
 def _stakeholder_template(incident: Incident, *, now: datetime) -> str:
@@ -181,6 +181,7 @@ def incident_page_context(request, incident: Incident, **forms) -> dict:
     holder = incident.commander
     rights = _incident_rights(user, incident, current, holder)
     suggestions, my_role_requests = _role_suggestions(request, incident)
+    similar = visible_similar(user, incident)
     context = {
         "incident": incident,
         "service_links": list(
@@ -189,6 +190,8 @@ def incident_page_context(request, incident: Incident, **forms) -> dict:
             )
         ),
         "suggestion_rationale": visible_rationale(user, incident),
+        "similar_incidents": similar,
+        "similar_references": {row.reference for row in similar},
         "now": now,
         "commander": holder,
         "assignments": current,

@@ -4,6 +4,7 @@ possible duplicate, first, only among incidents the person may see."""
 from guardian.shortcuts import assign_perm
 
 from incidents import services
+from incidents.models import Incident
 from incidents.triage import suggest_for
 from tests.factories import IncidentFactory, UserFactory
 
@@ -63,3 +64,44 @@ def test_the_declare_form_shows_open_look_alikes(db, client):
 
     assert "possible duplicates" in response.text
     assert f'href="/incidents/{open_one.reference}/"' in response.text
+
+
+def test_the_declare_form_links_similar_past_incidents_and_the_rationale(db, client):
+    user = UserFactory(groups=["Responders"])
+    past = IncidentFactory(resolved=True, title=TITLE + " last spring")
+    client.force_login(user)
+
+    html = client.post("/incidents/suggest/", {"title": TITLE}).text
+
+    link = f'<a class="ref" href="/incidents/{past.reference}/">{past.reference}</a>'
+    assert "Similar past incidents" in html
+    # once in the list, once in the rationale's "similar past incidents: ..."
+    assert html.count(link) == 2
+
+
+def test_the_incident_page_links_similar_incidents_the_viewer_may_see(db, client):
+    reporter = UserFactory(groups=["Responders"])
+    insider = UserFactory(groups=["Responders"])
+    past = IncidentFactory(resolved=True, title=TITLE + " last spring")
+    secret = IncidentFactory(title=TITLE + " (payroll)")
+    incident = services.incident_declare(actor=reporter, title=TITLE + " again")
+    stored = [s["reference"] for s in incident.suggestion["similar"]]
+    assert set(stored) == {past.reference, secret.reference}
+    # One of them is restricted after the declaration; one colleague may see it.
+    Incident.objects.filter(pk=secret.pk).update(restricted=True)
+    assign_perm("incidents.view_incident", insider, secret)
+
+    # The reporter's colleague may see the secret one: both are links.
+    client.force_login(insider)
+    html = client.get(incident.get_absolute_url()).text
+    for other in (past, secret):
+        assert f'<a class="ref" href="{other.get_absolute_url()}">' in html
+    assert secret.title in html
+
+    # Another responder sees the past one only, by link, and nothing of the secret.
+    client.force_login(UserFactory(groups=["Responders"]))
+    html = client.get(incident.get_absolute_url()).text
+    assert f'<a class="ref" href="{past.get_absolute_url()}">' in html
+    assert 'data-testid="similar-incidents"' in html
+    assert secret.reference not in html
+    assert secret.title not in html
