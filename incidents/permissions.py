@@ -130,6 +130,25 @@ def can_change_restriction(user, incident: Incident) -> bool:
     return can_view(user, incident) and can_lift_restrictions(user)
 
 
+def restricted_type_access(user, incident_types) -> tuple[set[int], set[int]]:
+    """Of ``incident_types``, the ids of those that keep their incidents
+    restricted (restricted by default or naming restricted groups) split in
+    two: those ``user`` may see restricted incidents of (a member of one of the
+    type's restricted groups) and those they may not (a restricted type naming
+    no group: nobody but superusers). Types that restrict nothing are in
+    neither. Superusers are not special-cased here: callers decide. Reads
+    ``restricted_groups`` from each type (prefetch it for many types)."""
+    own = set(user.groups.values_list("pk", flat=True))
+    allowed: set[int] = set()
+    refused: set[int] = set()
+    for incident_type in incident_types:
+        wanted = {group.pk for group in incident_type.restricted_groups.all()}
+        if not wanted and not incident_type.restricted_by_default:
+            continue
+        (allowed if wanted & own else refused).add(incident_type.pk)
+    return allowed, refused
+
+
 def may_see_restricted_of_types(user, incident_types=()) -> bool:
     """Whether ``user`` may see restricted incidents of every one of
     ``incident_types`` (none given: of every active type) — the right to route
@@ -147,17 +166,13 @@ def may_see_restricted_of_types(user, incident_types=()) -> bool:
         return True
     types = list(incident_types)
     if not types:
-        types = list(IncidentType.objects.filter(is_active=True))
-    own = set(user.groups.values_list("pk", flat=True))
-    checked = False
-    for incident_type in types:
-        wanted = set(incident_type.restricted_groups.values_list("pk", flat=True))
-        if not wanted and not incident_type.restricted_by_default:
-            continue
-        checked = True
-        if not wanted & own:
-            return False
-    return checked
+        types = list(
+            IncidentType.objects.filter(is_active=True).prefetch_related(
+                "restricted_groups"
+            )
+        )
+    allowed, refused = restricted_type_access(user, types)
+    return bool(allowed) and not refused
 
 
 def can_restrict(user, incident: Incident) -> bool:

@@ -7,7 +7,6 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from incidentops.admin import ReadOnlyAdminMixin
 from incidentops.exceptions import DomainError
-from incidents.models import Incident
 from notifications import permissions, restricted_routes, services
 from notifications.models import (
     SUBSCRIBABLE_EVENTS,
@@ -175,8 +174,9 @@ class ChannelAdmin(SimpleHistoryAdmin):
         changes = form.restricted_route_changes()
         super().save_model(request, obj, form, change)
         if changes:
-            restricted_routes.announce(
+            restricted_routes.restricted_route_announce(
                 actor=request.user,
+                source=obj,
                 what=f"channel {obj.name}",
                 changes=changes,
                 incident_types=form.route_types(),
@@ -330,8 +330,9 @@ class StakeholderListAdmin(SimpleHistoryAdmin):
                 if isinstance(formset, StakeholderMemberFormSet):
                     changes += formset.member_changes()
         if changes:
-            restricted_routes.announce(
+            restricted_routes.restricted_route_announce(
                 actor=request.user,
+                source=obj,
                 what=f"stakeholder list {obj.name}",
                 changes=changes,
                 incident_types=list(obj.incident_types.all()),
@@ -389,6 +390,7 @@ class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     inlines = [DeliveryInline]
     readonly_fields = [
         "incident",
+        "about_types",
         "kind",
         "event_key",
         "subject",
@@ -402,13 +404,10 @@ class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     fields = readonly_fields
 
     def get_queryset(self, request):
-        # Messages carry the incident's title and story: only those of incidents
-        # the viewer may see (superusers see all, through ``visible_to``).
-        return (
-            super()
-            .get_queryset(request)
-            .filter(incident__in=Incident.objects.visible_to(request.user))
-        )
+        # Messages carry the incident's title and story: only those the viewer
+        # may read (``Notification.objects.visible_to``; superusers all).
+        visible = Notification.objects.visible_to(request.user).values("pk")
+        return super().get_queryset(request).filter(pk__in=visible)
 
 
 @admin.register(Delivery)
@@ -456,17 +455,13 @@ class DeliveryAdmin(admin.ModelAdmin):
     fields = readonly_fields
 
     def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .filter(
-                notification__incident__in=Incident.objects.visible_to(request.user)
-            )
-        )
+        visible = Notification.objects.visible_to(request.user).values("pk")
+        return super().get_queryset(request).filter(notification__in=visible)
 
     @admin.display(description="incident", ordering="notification__incident")
     def incident_reference(self, obj):
-        return obj.notification.incident.reference
+        incident = obj.notification.incident
+        return incident.reference if incident else "—"
 
     @admin.display(description="subject")
     def subject(self, obj):

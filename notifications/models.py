@@ -281,11 +281,38 @@ class StakeholderMember(models.Model):
 # --- the outbox -----------------------------------------------------------------
 
 
+class NotificationQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The messages ``user`` may read in the outbox (the delivery log):
+        see ``notifications.permissions.visible_notifications_q``."""
+        from notifications.permissions import visible_notifications_q
+
+        if user is None or not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_superuser:
+            return self
+        return self.filter(visible_notifications_q(user))
+
+
 class Notification(models.Model):
-    """One message about an incident, rendered once; unique per event."""
+    """One message, rendered once; unique per event. Most are about an
+    incident; a few are about configuration that concerns restricted incidents
+    (a restricted route changed: ``incident`` is None and ``about_types`` names
+    the types whose restricted content the change concerns)."""
 
     incident = models.ForeignKey(
-        Incident, on_delete=models.PROTECT, related_name="notifications"
+        Incident,
+        on_delete=models.PROTECT,
+        related_name="notifications",
+        null=True,
+        blank=True,
+    )
+    about_types = models.ManyToManyField(
+        IncidentType,
+        blank=True,
+        related_name="+",
+        help_text="A message about no incident: the incident types whose "
+        "restricted content it concerns (who may read it in the outbox).",
     )
     kind = models.CharField(max_length=60, db_index=True)
     event_key = models.CharField(max_length=255, unique=True)
@@ -304,6 +331,8 @@ class Notification(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     # Watermark: the outcome entry is on the timeline (cleared by a resend).
     outcome_logged_at = models.DateTimeField(null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -20,7 +20,7 @@ from functools import partial
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import Prefetch, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from incidentops.celery import publish
@@ -28,10 +28,7 @@ from incidentops.exceptions import DomainError, NotPermitted
 from incidentops.services import actor_label
 from incidents.events import importing_history
 from incidents.models import (
-    COMMANDER,
-    COMMUNICATIONS,
     Incident,
-    RoleAssignment,
     TimelineEntry,
 )
 from incidents.permissions import can_view
@@ -53,8 +50,6 @@ SWEEP_AFTER = timedelta(minutes=1)
 # ... and once re-published, it is not re-published again for this long.
 RESWEEP_AFTER = timedelta(minutes=5)
 SWEEP_BATCH = 500
-# The "update due" reminder goes out this long before the due time.
-REMINDER_LEAD = timedelta(minutes=5)
 # How many recipient names a timeline entry lists before "and N more".
 NAMES_ON_TIMELINE = 25
 
@@ -552,7 +547,11 @@ def _still_cleared(delivery: Delivery) -> bool:
     is now? A person must be able to see it (``can_view``, which also
     answers False for a deactivated account); an external address or broadcast
     channel needs its list's or channel's opt-in recorded when it was queued."""
-    incident = Incident.objects.get(pk=delivery.notification.incident_id)
+    notification = delivery.notification
+    if notification.incident_id is None:  # a restricted route's change
+        types = notification.about_types.all()
+        return permissions.hears_of_route_changes(delivery.user, types)
+    incident = Incident.objects.get(pk=notification.incident_id)
     if not incident.restricted:
         return True
     if delivery.user_id is not None:
@@ -592,6 +591,10 @@ def _log_outcome_if_settled(notification: Notification, now: datetime) -> None:
             for d in failed[:3]
         )
         summary += ", …)" if len(failed) > 3 else ")"
+    notification.outcome_logged_at = now
+    notification.save(update_fields=["outcome_logged_at"])
+    if notification.incident_id is None:
+        return  # about no incident: its log is the outbox itself
     timeline_record(
         incident=notification.incident,
         kind=Kind.COMMUNICATION,
@@ -617,8 +620,6 @@ def _log_outcome_if_settled(notification: Notification, now: datetime) -> None:
             ],
         },
     )
-    notification.outcome_logged_at = now
-    notification.save(update_fields=["outcome_logged_at"])
 
 
 def delivery_send(*, delivery_id: int, now: datetime | None = None) -> str | None:
@@ -738,7 +739,7 @@ def delivery_resend(*, delivery: Delivery, actor, now: datetime | None = None):
     """
     now = now or timezone.now()
     delivery = (
-        Delivery.objects.select_for_update()
+        Delivery.objects.select_for_update(of=("self",))
         .select_related("notification__incident", "channel")
         .get(pk=delivery.pk)
     )
@@ -756,6 +757,9 @@ def delivery_resend(*, delivery: Delivery, actor, now: datetime | None = None):
     notification = delivery.notification
     notification.outcome_logged_at = None
     notification.save(update_fields=["outcome_logged_at"])
+    transaction.on_commit(partial(_publish_deliveries, [delivery.pk]))
+    if notification.incident_id is None:
+        return delivery  # about no incident: the outbox row is its record
     who = actor_label(actor)
     timeline_record(
         incident=notification.incident,
@@ -771,7 +775,6 @@ def delivery_resend(*, delivery: Delivery, actor, now: datetime | None = None):
             "recipient": delivery.recipient,
         },
     )
-    transaction.on_commit(partial(_publish_deliveries, [delivery.pk]))
     return delivery
 
 
@@ -807,85 +810,5 @@ def outbox_sweep(*, now: datetime) -> int:
     return len(published)
 
 
-# --- update cadence -----------------------------------------------------------------
-
-
-def _holder(incident: Incident, role_slug: str):
-    """The current holder of the role, from the prefetched open assignments."""
-    for assignment in incident.open_assignments:
-        if assignment.role.slug == role_slug:
-            return assignment.user
-    return None
-
-
-def cadence_reminders_sweep(*, now: datetime) -> list[Notification]:
-    """Remind people when an open incident's next stakeholder update is due.
-
-    For each open incident whose severity has an update cadence: from
-    ``REMINDER_LEAD`` before the due time until as long after it, an
-    ``update_due`` reminder to the communications lead (the commander if there
-    is none); after that, an ``update_overdue`` reminder to both. Each is one
-    notification (timeline kind ``reminder``) whose key names the incident, the
-    due time and the stage, so each goes out once per due time whatever how often
-    this runs. Returns the notifications written by this run. Reads a fixed
-    number of queries whatever the number of open incidents (plus the writes of
-    each reminder it sends).
-    """
-    written = []
-    incidents = (
-        Incident.objects.open()
-        .filter(severity__update_cadence__isnull=False)
-        .select_related("severity", "incident_type")
-        .with_last_update()
-        .prefetch_related(
-            Prefetch(
-                "assignments",
-                queryset=RoleAssignment.objects.filter(
-                    ended_at__isnull=True
-                ).select_related("role", "user"),
-                to_attr="open_assignments",
-            )
-        )
-        .order_by("pk")
-    )
-    due_now = []
-    for incident in incidents:
-        due = incident.next_update_due_at()
-        if due is None:
-            continue
-        cadence = incident.severity.update_cadence
-        comms = _holder(incident, COMMUNICATIONS)
-        commander = _holder(incident, COMMANDER)
-        lead = min(REMINDER_LEAD, cadence / 2)
-        if now >= due + lead:
-            # past due (and past a short grace): the comms lead and the commander;
-            # a sweep that first sees it late sends only this, never "due"
-            stage, people = "overdue", [comms, commander]
-        elif now >= due - lead:
-            stage, people = "due", [comms or commander]
-        else:
-            continue
-        people = [p for p in dict.fromkeys(people) if p is not None]
-        if people:
-            key = f"reminder:{incident.pk}:{due.isoformat()}:{stage}"
-            due_now.append((incident, due, stage, people, key))
-    sent_before = set(
-        Notification.objects.filter(
-            event_key__in=[key for *_, key in due_now]
-        ).values_list("event_key", flat=True)
-    )
-    for incident, due, stage, people, key in due_now:
-        if key in sent_before:
-            continue
-        notification = notification_send(
-            incident=incident,
-            kind=f"update_{stage}",
-            event_key=key,
-            users=people,
-            context={"due_at": due, "change": f"Stakeholder update {stage}"},
-            timeline_kind=Kind.REMINDER,
-            now=now,
-        )
-        if notification is not None:
-            written.append(notification)
-    return written
+# The update-cadence sweep lives in its own module; ``services`` keeps its name.
+from notifications.cadence import cadence_reminders_sweep  # noqa: E402, F401

@@ -7,7 +7,13 @@ from django.core import mail
 
 from incidentops import groups
 from incidents import permissions
-from notifications.models import Channel, StakeholderList, StakeholderMember
+from notifications import services
+from notifications.models import (
+    Channel,
+    Notification,
+    StakeholderList,
+    StakeholderMember,
+)
 from tests.factories import IncidentTypeFactory, UserFactory
 from tests.notifications.factories import ChannelFactory, StakeholderListFactory
 
@@ -136,7 +142,7 @@ def test_a_configurator_may_still_edit_ordinary_lists(client, breach, cora):
 
 
 def test_an_entitled_person_opts_in_recorded_and_announced(
-    client, breach, eve, django_capture_on_commit_callbacks
+    client, breach, eve, memory_broker, django_capture_on_commit_callbacks
 ):
     rhea = UserFactory(email="rhea@example.com", groups=[groups.EXECUTIVES])
     client.force_login(eve)
@@ -156,11 +162,31 @@ def test_an_entitled_person_opts_in_recorded_and_announced(
     assert csirt.may_receive_restricted
     assert csirt.history.first().history_user == eve
     assert StakeholderMember.history.first().history_user == eve
-    (announcement,) = mail.outbox
-    assert set(announcement.to) == {rhea.email, eve.email}
-    assert "Restricted route changed: stakeholder list CSIRT" in announcement.subject
-    assert "may now receive restricted incidents" in announcement.body
-    assert "added dpo@example.com" in announcement.body
+    # the announcement is an outbox message about no incident, one delivery per
+    # person of the type's restricted groups, handed to the workers after commit
+    announcement = Notification.objects.get(kind="restricted_route_changed")
+    assert announcement.incident is None
+    assert list(announcement.about_types.all()) == [breach]
+    assert announcement.actor == eve
+    deliveries = announcement.deliveries.order_by("recipient")
+    assert [(d.recipient, d.status) for d in deliveries] == [
+        (eve.email, "pending"),
+        (rhea.email, "pending"),
+    ]
+    assert sorted(args[0] for _, args in memory_broker()) == sorted(
+        d.pk for d in deliveries
+    )
+    assert mail.outbox == []  # nothing left the process with the request
+
+    outcomes = [services.delivery_send(delivery_id=d.pk) for d in deliveries]
+
+    assert outcomes == ["sent", "sent"]
+    assert sorted(m.to[0] for m in mail.outbox) == [eve.email, rhea.email]
+    message = mail.outbox[0]
+    assert "Restricted route changed: stakeholder list CSIRT" in message.subject
+    assert "may now receive restricted incidents" in message.body
+    assert "added dpo@example.com" in message.body
+    assert f"/admin/notifications/stakeholderlist/{csirt.pk}/change/" in message.body
 
 
 def test_a_channel_cannot_be_opted_in_by_a_configurator(client, breach, cora):
