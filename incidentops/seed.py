@@ -72,7 +72,11 @@ def seed_accounts(*, stdout) -> None:
             first_name=first,
             last_name=last,
             email=f"{username}@example.com",
-            is_staff=superuser or groups.CONFIGURATORS in group_names,
+            # Configurators configure in the admin; incident managers import
+            # history there.
+            is_staff=superuser
+            or groups.CONFIGURATORS in group_names
+            or groups.INCIDENT_MANAGERS in group_names,
             is_superuser=superuser,
             password=DEMO_PASSWORD,
             groups=list(Group.objects.filter(name__in=group_names)),

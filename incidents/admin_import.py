@@ -18,7 +18,8 @@ from django.urls import path, reverse
 
 from incidents import permissions
 from incidents.importing import FileError, import_incidents
-from incidents.models import IncidentType
+from incidents.importing.pagerduty import DEFAULT_SEVERITY
+from incidents.models import IncidentType, SeverityLevel
 
 SESSION_KEY = "incident_import"
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
@@ -44,6 +45,27 @@ class ImportForm(forms.Form):
         initial=settings.INCIDENTOPS_TIME_ZONE,
         help_text="For times written without a zone.",
     )
+    severity_map = forms.JSONField(
+        required=False,
+        initial=DEFAULT_SEVERITY,
+        label="PagerDuty severity table",
+        help_text="PagerDuty only: priority (P1..P5) or urgency (urgency:high, "
+        "urgency:low) to severity code; a priority wins over the urgency.",
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
+    )
+
+    def clean_severity_map(self):
+        table = self.cleaned_data.get("severity_map") or {}
+        if not isinstance(table, dict):
+            raise forms.ValidationError('A JSON object, e.g. {"P1": "SEV-1"}.')
+        codes = set(SeverityLevel.objects.values_list("code", flat=True))
+        unknown = sorted(str(v) for v in table.values() if v not in codes)
+        if unknown:
+            raise forms.ValidationError(
+                f"Unknown severity: {', '.join(unknown)}; one of "
+                f"{', '.join(sorted(codes))}."
+            )
+        return {str(key): value for key, value in table.items()}
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
@@ -53,7 +75,9 @@ class ImportForm(forms.Form):
 
 
 class IncidentImportAdminMixin:
-    """Adds ``import/`` to the incident admin (``can_import`` people only)."""
+    """Adds ``import/`` to the incident admin: ``admin_view`` lets only active
+    staff in, and ``can_import`` (the ``import_incidents`` right) is asked on
+    every step, the preview and the commit."""
 
     change_list_template = "admin/incidents/incident/change_list.html"
 
@@ -91,6 +115,7 @@ class IncidentImportAdminMixin:
                     else None
                 ),
                 "time_zone": form.cleaned_data["time_zone"] or None,
+                "severity_map": form.cleaned_data["severity_map"] or None,
             }
             try:
                 report = self._run(request, data, options, dry_run=True)
@@ -129,6 +154,7 @@ class IncidentImportAdminMixin:
             dry_run=dry_run,
             default_type=default_type,
             time_zone=options["time_zone"],
+            severity_map=options.get("severity_map"),
         )
 
     def _commit(self, request):

@@ -25,8 +25,18 @@ def on_incident_severity_confirmed(
 
 
 def on_incident_imported(
-    sender, *, incident, review=None, actor=None, **kwargs
+    sender, *, incident, created=True, review=None, actor=None, **kwargs
 ) -> None:
-    """Store an imported incident's review, if its file had one, as completed."""
+    """Store an imported incident's review, if its file had one, as completed
+    (its lessons indexed); a re-import without one re-files the lessons of the
+    review it has under the incident's type and services."""
     if review:
         services.review_import(incident=incident, content=review, actor=actor)
+    elif not created:
+        services.lessons_refile(incident=incident)
+
+
+def on_incident_updated(sender, *, incident, changes, actor=None, **kwargs) -> None:
+    """A changed type or affected services re-files the incident's lessons."""
+    if "incident_type" in changes or "affected_services" in changes:
+        services.lessons_refile(incident=incident)

@@ -246,6 +246,7 @@ class Incident(models.Model):
             ("assign_role", "Can assign incident roles"),
             ("add_note", "Can add notes to incidents they can see"),
             ("view_insights", "Can see the insights page (counts what they may see)"),
+            ("import_incidents", "Can import past incidents (admin upload)"),
         ]
         constraints = [
             # One open incident per alert key, enforced by the database so that

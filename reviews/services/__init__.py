@@ -102,7 +102,7 @@ from reviews.services.editing import (
     review_version,
 )
 from reviews.services.importing import review_import
-from reviews.services.lessons import lesson_adopt, lessons_index
+from reviews.services.lessons import lesson_adopt, lessons_index, lessons_refile
 from reviews.services.sweep import (
     ReviewAlert,
     _batch_context,
@@ -180,6 +180,7 @@ __all__ = [
     "individual_policy",
     "lesson_adopt",
     "lessons_index",
+    "lessons_refile",
     "local_instant",
     "org_zone",
     "reminder_instants",

@@ -8,6 +8,7 @@ from django.utils import timezone
 from incidents.models import Incident
 from reviews.models import FollowUp, Review
 from reviews.services.base import _save
+from reviews.services.lessons import lessons_index
 
 IMPORTED_FIELDS = ("summary", "root_cause", "lessons")
 
@@ -21,8 +22,11 @@ def review_import(*, incident: Incident, content: dict, actor=None) -> Review:
 
     Changes: the incident's ``Review`` (created, or its imported fields
     updated); its follow-ups, matched by title (new ones added, the status and
-    owner of known ones updated, none removed). No timeline entry of its own,
-    no approvals asked. Sends nothing. Raises nothing.
+    owner of known ones updated, none removed); its lessons and root cause in
+    the lessons index (``lessons_index``, as at publication), so "Last time"
+    on a later incident of the type or service shows them to those who may
+    see this one. No timeline entry of its own, no approvals asked. Sends
+    nothing. Raises nothing.
     """
     done_at = incident.resolved_at or incident.detected_at
     review = Review.objects.filter(incident=incident).first()
@@ -54,4 +58,5 @@ def review_import(*, incident: Incident, content: dict, actor=None) -> Review:
             follow_up.completed_at = done_at or timezone.now()
         if changed:
             _save(follow_up, actor)
+    lessons_index(review=review, now=review.published_at)
     return review

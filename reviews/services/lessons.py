@@ -48,6 +48,29 @@ def lessons_index(*, review: Review, now: datetime | None = None) -> list[Lesson
     return indexed
 
 
+def lessons_refile(*, incident) -> int:
+    """File ``incident``'s indexed lessons again under its current type and
+    affected services (after a change of either, by a person or a re-import),
+    so "Last time" finds them where the incident now belongs.
+
+    Changes: the ``type`` and ``services`` of its ``Lesson`` rows that differ.
+    Returns how many changed. Sends nothing. Raises nothing.
+    """
+    services = sorted(incident.affected_services or [])
+    changed = 0
+    for lesson in Lesson.objects.filter(incident=incident):
+        if (
+            lesson.incident_type_id == incident.incident_type_id
+            and lesson.services == services
+        ):
+            continue
+        lesson.incident_type_id = incident.incident_type_id
+        lesson.services = services
+        _save(lesson, None)
+        changed += 1
+    return changed
+
+
 @transaction.atomic
 def lesson_adopt(
     *,

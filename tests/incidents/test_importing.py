@@ -351,6 +351,108 @@ def test_admin_import_needs_the_right(client, db):
     clerk.save()
     client.force_login(clerk)
     assert client.get("/admin/incidents/incident/import/").status_code == 403
+    upload = SimpleUploadedFile("history.csv", _csv(GOOD))
+    refused = client.post(
+        "/admin/incidents/incident/import/", {"file": upload, "format": "native"}
+    )
+    assert refused.status_code == 403
+    assert (
+        client.post(
+            "/admin/incidents/incident/import/", {"commit": "1", "digest": "x"}
+        ).status_code
+        == 403
+    )
+    assert Incident.objects.count() == 0
+
+
+def test_admin_import_is_for_staff_only(client, outage, mia):
+    # mia holds the right (Incident managers) but may not open the admin
+    assert not mia.is_staff
+    assert mia.has_perm("incidents.import_incidents")
+    client.force_login(mia)
+    page = client.get("/admin/incidents/incident/import/")
+    assert page.status_code == 302
+    assert "/admin/login/" in page["Location"]
+    upload = SimpleUploadedFile("history.csv", _csv(GOOD))
+    posted = client.post(
+        "/admin/incidents/incident/import/", {"file": upload, "format": "native"}
+    )
+    assert posted.status_code == 302
+    assert "/admin/login/" in posted["Location"]
+    assert Incident.objects.count() == 0
+
+
+def test_change_incident_alone_is_not_the_right_to_import(client, outage, db):
+    # staff holding change_incident but not import_incidents: no link, 403
+    from django.contrib.auth.models import Permission
+
+    editor = UserFactory(username="ed")
+    editor.is_staff = True
+    editor.save()
+    editor.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="incidents",
+            codename__in=["change_incident", "view_incident"],
+        )
+    )
+    client.force_login(editor)
+    listing = client.get("/admin/incidents/incident/")
+    assert listing.status_code == 200
+    assert b"Import incidents" not in listing.content
+    assert client.get("/admin/incidents/incident/import/").status_code == 403
+
+
+def test_a_service_account_never_imports(client, db):
+    bot = UserFactory(
+        username="import-bot",
+        service_account=True,
+        groups=[groups.INCIDENT_MANAGERS],
+    )
+    bot.is_staff = True
+    bot.save()
+    client.force_login(bot)
+    assert client.get("/admin/incidents/incident/import/").status_code == 403
+
+
+def test_admin_pagerduty_import_takes_an_edited_severity_table(client, outage, mia):
+    for code in ("SEV-3", "SEV-4"):
+        severity(code)
+    mia.is_staff = True
+    mia.save()
+    client.force_login(mia)
+    page = client.get("/admin/incidents/incident/import/")
+    assert b"PagerDuty severity table" in page.content
+    data = (EXAMPLES / "pagerduty-incidents.json").read_bytes()
+
+    bad = client.post(
+        "/admin/incidents/incident/import/",
+        {
+            "file": SimpleUploadedFile("pd.json", data),
+            "format": "pagerduty",
+            "severity_map": '{"P1": "SEV-9"}',
+        },
+    )
+    assert b"Unknown severity: SEV-9" in bad.content
+    assert "digest" not in bad.context
+
+    preview = client.post(
+        "/admin/incidents/incident/import/",
+        {
+            "file": SimpleUploadedFile("pd.json", data),
+            "format": "pagerduty",
+            "severity_map": json.dumps(
+                {"P1": "SEV-4", "P2": "SEV-4", "urgency:high": "SEV-4"}
+            ),
+        },
+    )
+    client.post(
+        "/admin/incidents/incident/import/",
+        {"commit": "1", "digest": preview.context["digest"]},
+    )
+    first = Incident.objects.get(external_id="Q1ABCD2EFGH3IJ")
+    assert first.severity.code == "SEV-4"  # P1, as the edited table says
+    second = Incident.objects.get(external_id="Q2KLMN4OPQR5ST")
+    assert second.severity.code == "SEV-3"  # urgency low: the default entry
 
 
 def test_a_real_import_retrains_the_triage_model_after_commit(
