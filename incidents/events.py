@@ -51,7 +51,8 @@ suggestions) goes through the registry in ``incidents.providers``, not through
 events.
 """
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -75,8 +76,8 @@ role_requested = Signal()
 # --- Importing history -------------------------------------------------------
 # Past incidents brought in from another tool (or the demo's history) go through
 # the same services and events, so every rule and record applies; but nobody is
-# paged about the past. Receivers that send communications check
-# ``importing_history()`` and stay silent; receivers that only keep records (such
+# paged about the past. Receivers that send communications are decorated with
+# ``silent_during_import`` (it asks ``importing_history()``) and stay silent; receivers that only keep records (such
 # as creating a review) carry on.
 
 _importing_history: ContextVar[bool] = ContextVar("importing_history", default=False)
@@ -95,3 +96,17 @@ def history_import() -> Iterator[None]:
 def importing_history() -> bool:
     """True inside ``history_import()``."""
     return _importing_history.get()
+
+
+def silent_during_import(receiver: Callable[..., None]) -> Callable[..., None]:
+    """Decorate a receiver that sends communications (or pages): inside
+    ``history_import()`` it returns at once without running. Apply it where the
+    receiver is defined (signals hold receivers by weak reference)."""
+
+    @functools.wraps(receiver)
+    def live_only(sender, **kwargs) -> None:
+        if _importing_history.get():
+            return None
+        return receiver(sender, **kwargs)
+
+    return live_only

@@ -2,7 +2,8 @@
 
 They run inside the publishing service's transaction and only write outbox rows
 through ``services.notification_send`` (which registers the sends for after
-commit). Inside ``history_import()`` they stay silent. Connected in
+commit). Inside ``history_import()`` they stay silent
+(``events.silent_during_import``). Connected in
 ``NotificationsConfig.ready()``.
 """
 
@@ -23,13 +24,26 @@ def lists_for(incident: Incident):
     return StakeholderList.objects.for_incident(incident)
 
 
+def _tell_person(recipient, /, *, incident, kind, event_key, actor, **context) -> None:
+    """One notification of ``kind`` to one person, ``recipient`` (not to lists);
+    ``context`` (``change`` and the template's other names) goes to the
+    message."""
+    services.notification_send(
+        incident=incident,
+        kind=kind,
+        event_key=event_key,
+        users=[recipient],
+        actor=actor,
+        context=context,
+    )
+
+
 def _stamp(value) -> str:
     return value.isoformat() if value else ""
 
 
+@events.silent_during_import
 def on_incident_declared(sender, *, incident, actor, **kwargs) -> None:
-    if events.importing_history():
-        return
     services.notification_send(
         incident=incident,
         kind="incident_declared",
@@ -40,9 +54,8 @@ def on_incident_declared(sender, *, incident, actor, **kwargs) -> None:
     )
 
 
+@events.silent_during_import
 def on_severity_confirmed(sender, *, incident, previous_severity, actor, **kwargs):
-    if events.importing_history():
-        return
     severity = incident.severity
     if previous_severity is not None and not severity.is_more_severe_than(
         previous_severity
@@ -66,13 +79,12 @@ def on_severity_confirmed(sender, *, incident, previous_severity, actor, **kwarg
     )
 
 
+@events.silent_during_import
 def on_suggestion_raised(
     sender, *, incident, severity, previous, reason, alert, actor, **kwargs
 ) -> None:
     """A worse alert raised the suggested severity: the people running the
     incident and its lists are told, so a person can confirm or raise it."""
-    if events.importing_history():
-        return
     holders = list({a.user_id: a.user for a in incident.current_assignments()}.values())
     source = "An alert"
     if alert:
@@ -95,29 +107,24 @@ def on_suggestion_raised(
     )
 
 
+@events.silent_during_import
 def on_role_assigned(sender, *, assignment, previous_assignment, actor, **kwargs):
-    if events.importing_history():
-        return
     if actor is not None and actor.pk == assignment.user_id:
         return  # they took the role themselves
-    services.notification_send(
+    _tell_person(
+        assignment.user,
         incident=assignment.incident,
         kind="role_assigned",
         event_key=f"assignment:{assignment.pk}",
-        users=[assignment.user],
         actor=actor,
-        context={
-            "change": f"{assignment.user.display_name} is now "
-            f"{assignment.role.name.lower()}",
-            "role": assignment.role.name,
-            "assignee": assignment.user.display_name,
-        },
+        change=f"{assignment.user.display_name} is now {assignment.role.name.lower()}",
+        role=assignment.role.name,
+        assignee=assignment.user.display_name,
     )
 
 
+@events.silent_during_import
 def on_update_posted(sender, *, update, actor, **kwargs) -> None:
-    if events.importing_history():
-        return
     incident = update.incident
     services.notification_send(
         incident=incident,
@@ -129,9 +136,8 @@ def on_update_posted(sender, *, update, actor, **kwargs) -> None:
     )
 
 
+@events.silent_during_import
 def on_resolved(sender, *, incident, actor, **kwargs) -> None:
-    if events.importing_history():
-        return
     services.notification_send(
         incident=incident,
         kind="incident_resolved",
@@ -145,10 +151,9 @@ def on_resolved(sender, *, incident, actor, **kwargs) -> None:
     )
 
 
+@events.silent_during_import
 def on_incident_changed(sender, *, incident, change, actor, data, **kwargs):
     """Integration webhooks subscribed to ``incident_changed``."""
-    if events.importing_history():
-        return
     subscribers = [
         channel
         for channel in Channel.objects.filter(
@@ -171,30 +176,23 @@ def on_incident_changed(sender, *, incident, change, actor, data, **kwargs):
     )
 
 
+@events.silent_during_import
 def on_role_requested(sender, *, request, actor, **kwargs) -> None:
     """Tell the person asked to take a role, through the outbox (logged on the
     timeline with its deliveries: control 3)."""
-    if events.importing_history():
-        return
-    ask = (
-        "take command"
-        if request.role.slug == "commander"
-        else f"be {request.role.name.lower()}"
-    )
-    services.notification_send(
+    ask = request.role.ask_phrase
+    _tell_person(
+        request.user,
         incident=request.incident,
         kind="role_requested",
         event_key=f"role-request:{request.pk}",
-        users=[request.user],
         actor=actor,
-        context={
-            "change": f"{request.asked_by.display_name} asked "
-            f"{request.user.display_name} to {ask}",
-            "person": request.user.display_name,
-            "asker": request.asked_by.display_name,
-            "ask": ask,
-            "reason": request.reason,
-        },
+        change=f"{request.asked_by.display_name} asked "
+        f"{request.user.display_name} to {ask}",
+        person=request.user.display_name,
+        asker=request.asked_by.display_name,
+        ask=ask,
+        reason=request.reason,
     )
 
 

@@ -183,6 +183,12 @@ class Role(models.Model):
         # The commander is human-only whatever the admin says (DESIGN.md, control 1).
         return self.human_only or self.slug == COMMANDER
 
+    @property
+    def ask_phrase(self) -> str:
+        """What a person is asked to do to hold this role: "take command" for
+        the commander, "be communications lead" (the name, lower case) else."""
+        return "take command" if self.slug == COMMANDER else f"be {self.name.lower()}"
+
 
 class Playbook(models.Model):
     """What to do for an incident type, optionally for one severity only."""

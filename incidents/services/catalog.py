@@ -94,19 +94,39 @@ def _set_members(team: Team, members, now: datetime) -> None:
             TeamMembership.objects.create(team=team, user=member, joined_at=now)
 
 
-def _write_team(team: Team, fields: dict[str, Any], actor, now: datetime) -> Team:
-    unknown = set(fields) - set(TEAM_FIELDS)
+def _set_fields(
+    instance, fields: dict[str, Any], *, allowed, related: str, actor, slug_limit: int
+):
+    """Set ``fields`` on a team or service after the checks both share: no field
+    outside ``allowed`` (``DomainError`` naming it), the actor may configure the
+    catalog (``NotPermitted``), a name that is not blank once stripped and a
+    valid slug (made from the name when none is given, at most ``slug_limit``
+    characters). ``related`` (members, dependencies) is not set: its value is
+    returned (None when not given) for the caller to check and set after the
+    save."""
+    what = instance._meta.verbose_name
+    unknown = set(fields) - set(allowed)
     if unknown:
         name = sorted(unknown)[0]
-        raise DomainError(f"{name} cannot be set on a team.", field=name)
-    _require(permissions.can_configure_catalog(actor), "You may not change teams.")
-    members = fields.pop("members", None)
+        raise DomainError(f"{name} cannot be set on a {what}.", field=name)
+    _require(
+        permissions.can_configure_catalog(actor),
+        f"You may not change {instance._meta.verbose_name_plural}.",
+    )
+    related_value = fields.pop(related, None)
     for name, value in fields.items():
-        setattr(team, name, value)
-    team.name = (team.name or "").strip()
-    if not team.name:
-        raise DomainError("A team needs a name.", field="name")
-    team.slug = _slug_for(team.name, team.slug, 60)
+        setattr(instance, name, value)
+    instance.name = (instance.name or "").strip()
+    if not instance.name:
+        raise DomainError(f"A {what} needs a name.", field="name")
+    instance.slug = _slug_for(instance.name, instance.slug, slug_limit)
+    return related_value
+
+
+def _write_team(team: Team, fields: dict[str, Any], actor, now: datetime) -> Team:
+    members = _set_fields(
+        team, fields, allowed=TEAM_FIELDS, related="members", actor=actor, slug_limit=60
+    )
     _unique(Team, "name", team.name, team)
     _unique(Team, "slug", team.slug, team)
     _check_people(team.manager, members)
@@ -206,18 +226,14 @@ def _check_dependencies(service: Service, depends_on: list[Service]) -> None:
 
 
 def _write_service(service: Service, fields: dict[str, Any], actor) -> Service:
-    unknown = set(fields) - set(SERVICE_FIELDS)
-    if unknown:
-        name = sorted(unknown)[0]
-        raise DomainError(f"{name} cannot be set on a service.", field=name)
-    _require(permissions.can_configure_catalog(actor), "You may not change services.")
-    depends_on = fields.pop("depends_on", None)
-    for name, value in fields.items():
-        setattr(service, name, value)
-    service.name = (service.name or "").strip()
-    if not service.name:
-        raise DomainError("A service needs a name.", field="name")
-    service.slug = _slug_for(service.name, service.slug, 100)
+    depends_on = _set_fields(
+        service,
+        fields,
+        allowed=SERVICE_FIELDS,
+        related="depends_on",
+        actor=actor,
+        slug_limit=100,
+    )
     if service.tier not in Service.Tier.values:
         raise DomainError("The tier is 1 (most critical) to 4.", field="tier")
     labels = service.alert_labels if service.alert_labels is not None else {}
@@ -563,19 +579,3 @@ def services_for_alert_labels(labels_list: Iterable[dict]) -> list[Service]:
             if service.pk not in found and service.matches(text):
                 found[service.pk] = service
     return sorted(found.values(), key=lambda s: (s.tier, s.name))
-
-
-__all__ = [
-    "alert_link_services",
-    "incident_link_services",
-    "incident_set_services",
-    "service_create",
-    "service_update",
-    "services_by_slug",
-    "services_for_alert_labels",
-    "services_named",
-    "team_add_member",
-    "team_create",
-    "team_remove_member",
-    "team_update",
-]

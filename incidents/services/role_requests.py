@@ -15,10 +15,6 @@ from incidents.services.roles import incident_assign_role
 from incidents.services.timeline import timeline_record
 
 
-def _role_phrase(role: Role) -> str:
-    return "take command" if role.slug == COMMANDER else f"be {role.name.lower()}"
-
-
 @transaction.atomic
 def role_request_create(
     *,
@@ -93,7 +89,7 @@ def role_request_create(
         kind=Kind.ROLE,
         actor=actor,
         occurred_at=now,
-        summary=f"{_label(actor)} asked {user.display_name} to {_role_phrase(role)}"
+        summary=f"{_label(actor)} asked {user.display_name} to {role.ask_phrase}"
         + (f" ({request.reason})" if request.reason else ""),
         data={
             "request": request.pk,
@@ -191,7 +187,7 @@ def role_request_decline(
         kind=Kind.ROLE,
         actor=actor,
         occurred_at=now,
-        summary=f"{_label(actor)} declined to {_role_phrase(locked.role)}"
+        summary=f"{_label(actor)} declined to {locked.role.ask_phrase}"
         + (f": {note}" if note else ""),
         data={
             "request": locked.pk,

@@ -219,6 +219,17 @@ class AcknowledgeView(IncidentCommandView):
         return f"You acknowledged {self.incident.reference}; paging has stopped."
 
 
+def _role_and_person(view: IncidentCommandView, data: dict) -> dict:
+    """What assigning a role and asking someone to take one share: the
+    incident, the person acting, the role and the person it is for."""
+    return {
+        "incident": view.incident,
+        "actor": view.request.user,
+        "role": data["role"],
+        "user": data["user"],
+    }
+
+
 class AssignRoleView(IncidentCommandView):
     form_class = AssignRoleForm
     form_context_name = "assign_form"
@@ -226,10 +237,7 @@ class AssignRoleView(IncidentCommandView):
     def perform(self, form):
         data = form.cleaned_data
         assignment = services.incident_assign_role(
-            incident=self.incident,
-            actor=self.request.user,
-            role=data["role"],
-            user=data["user"],
+            **_role_and_person(self, data),
             note=data["note"],
             **(
                 {"expected_holder": data["expected_holder"]}
@@ -242,10 +250,6 @@ class AssignRoleView(IncidentCommandView):
         return f"{assignment.user} is now {assignment.role.name.lower()}."
 
 
-def _ask_phrase(role) -> str:
-    return "take command" if role.slug == COMMANDER else f"be {role.name.lower()}"
-
-
 class RoleRequestView(IncidentCommandView):
     """ "Ask Sam to take command": a request Sam answers; nobody is assigned."""
 
@@ -255,14 +259,10 @@ class RoleRequestView(IncidentCommandView):
     def perform(self, form):
         data = form.cleaned_data
         request = services.role_request_create(
-            incident=self.incident,
-            actor=self.request.user,
-            role=data["role"],
-            user=data["user"],
-            reason=data["reason"],
+            **_role_and_person(self, data), reason=data["reason"]
         )
         return (
-            f"{request.user.display_name} is asked to {_ask_phrase(request.role)}; "
+            f"{request.user.display_name} is asked to {request.role.ask_phrase}; "
             "they accept with one click."
         )
 
@@ -292,30 +292,35 @@ class RoleRequestAnswerView(IncidentCommandView):
         )
 
 
-class StakeholderUpdateView(IncidentCommandView):
+class TextCommandView(IncidentCommandView):
+    """A command whose form is one text (``body``), posted through the
+    ``incidents.services`` function named ``service``; ``done`` is the message."""
+
+    service = ""
+    done = ""
+
+    def perform(self, form):
+        post = getattr(services, self.service)
+        post(
+            incident=self.incident,
+            actor=self.request.user,
+            body=form.cleaned_data["body"],
+        )
+        return self.done
+
+
+class StakeholderUpdateView(TextCommandView):
     form_class = StakeholderUpdateForm
     form_context_name = "update_form"
-
-    def perform(self, form):
-        services.stakeholder_update_post(
-            incident=self.incident,
-            actor=self.request.user,
-            body=form.cleaned_data["body"],
-        )
-        return "Stakeholder update posted; it is being sent to the incident's lists."
+    service = "stakeholder_update_post"
+    done = "Stakeholder update posted; it is being sent to the incident's lists."
 
 
-class NoteView(IncidentCommandView):
+class NoteView(TextCommandView):
     form_class = NoteForm
     form_context_name = "note_form"
-
-    def perform(self, form):
-        services.incident_add_note(
-            incident=self.incident,
-            actor=self.request.user,
-            body=form.cleaned_data["body"],
-        )
-        return "Note added to the timeline."
+    service = "incident_add_note"
+    done = "Note added to the timeline."
 
 
 class CorrectTimesView(IncidentCommandView):

@@ -30,7 +30,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from incidentops.celery import publish
-from incidents.events import importing_history
+from incidents.events import importing_history, silent_during_import
 from incidents.models import Incident, TimelineEntry
 from incidents.services import timeline_record
 from notifications.oncall.escalation_models import (
@@ -654,13 +654,12 @@ def escalate_sweep(*, now: datetime) -> SweepResult:
 # --- receivers of incidents.events ----------------------------------------------------
 
 
+@silent_during_import
 def on_incident_declared(sender, *, incident, actor, **kwargs) -> None:
     """An alert-opened incident starts its integration's policies; one declared
     with a confirmed severity starts those its severity reaches. The first step
     is due when the incident was created (a deferred alert declaration that
     completes later pages at once)."""
-    if importing_history():
-        return
     started = set()
     if incident.integration_id is not None:
         name = incident.integration.name
@@ -682,9 +681,8 @@ def on_incident_declared(sender, *, incident, actor, **kwargs) -> None:
             )
 
 
+@silent_during_import
 def on_severity_confirmed(sender, *, incident, actor, **kwargs) -> None:
-    if importing_history():
-        return
     for policy in policies_for_severity(incident):
         escalation_start(
             incident=incident,
