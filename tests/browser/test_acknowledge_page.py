@@ -11,7 +11,12 @@ from incidents.models import Incident
 from notifications.models import Delivery, Escalation
 from notifications.oncall import escalation
 from tests.factories import IntegrationFactory, UserFactory
-from tests.notifications.test_escalation import T0, alert_incident, make_policy, minutes
+from tests.notifications.escalation_factories import (
+    T0,
+    alert_incident,
+    make_policy,
+    minutes,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -30,6 +30,18 @@ def comms(db):
     return UserFactory(username="carl", groups=[groups.RESPONDERS])
 
 
+@pytest.fixture
+def ann(db):
+    """A responder escalation steps page first."""
+    return UserFactory(username="ann", groups=[groups.RESPONDERS])
+
+
+@pytest.fixture
+def bob(db):
+    """A responder escalation steps page next."""
+    return UserFactory(username="bob", groups=[groups.RESPONDERS])
+
+
 def declare(actor, **fields):
     fields.setdefault("title", "Checkout API returns 500 errors")
     fields.setdefault("impact", "Card payments fail for 20% of customers.")

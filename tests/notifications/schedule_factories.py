@@ -1,6 +1,6 @@
 """Building on-call schedules in tests: plain helpers over the models."""
 
-from datetime import date, time
+from datetime import UTC, date, datetime, time
 
 from notifications.models import (
     LayerParticipant,
@@ -8,6 +8,11 @@ from notifications.models import (
     ScheduleLayer,
     ScheduleOverride,
 )
+
+
+def utc(*parts) -> datetime:
+    """``datetime(*parts)`` in UTC."""
+    return datetime(*parts, tzinfo=UTC)
 
 
 def make_schedule(name: str = "Checkout primary", time_zone: str = "UTC", **fields):

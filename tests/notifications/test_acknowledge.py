@@ -14,17 +14,7 @@ from notifications.models import Escalation
 from notifications.oncall import escalation
 from tests.api.conftest import client_for
 from tests.factories import IntegrationFactory, UserFactory
-from tests.notifications.test_escalation import alert_incident, make_policy
-
-
-@pytest.fixture
-def ann(db):
-    return UserFactory(username="ann", groups=[groups.RESPONDERS])
-
-
-@pytest.fixture
-def bob(db):
-    return UserFactory(username="bob", groups=[groups.RESPONDERS])
+from tests.notifications.escalation_factories import alert_incident, make_policy
 
 
 @pytest.fixture

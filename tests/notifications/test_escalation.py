@@ -1,13 +1,11 @@
 """Escalation with time injected: steps, waits, repeats, notification rules,
 acknowledgement stopping it, and nobody paged twice."""
 
-from datetime import UTC, datetime, timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
 
-from incidentops import groups
 from incidentops.exceptions import Conflict, NotPermitted
 from incidents import services as incident_services
 from incidents.models import TimelineEntry
@@ -16,67 +14,24 @@ from notifications.models import (
     ContactMethod,
     Delivery,
     Escalation,
-    EscalationPolicy,
-    EscalationStep,
     NotificationRule,
     Page,
 )
 from notifications.oncall import escalation
-from tests.factories import IntegrationFactory, UserFactory, severity
+from tests.factories import IntegrationFactory, severity
 from tests.notifications.conftest import command, confirm, declare
-
-T0 = datetime(2026, 3, 4, 2, 55, tzinfo=UTC)  # at night
-
-
-def minutes(n: int) -> datetime:
-    return T0 + timedelta(minutes=n)
-
-
-@pytest.fixture
-def ann(db):
-    return UserFactory(username="ann", groups=[groups.RESPONDERS])
-
-
-@pytest.fixture
-def bob(db):
-    return UserFactory(username="bob", groups=[groups.RESPONDERS])
+from tests.notifications.escalation_factories import (
+    T0,
+    alert_incident,
+    make_policy,
+    minutes,
+    paged,
+)
 
 
 @pytest.fixture
 def integration(db):
     return IntegrationFactory(name="checkout-alerts")
-
-
-def make_policy(integration, steps, *, repeat=0, name="Checkout on-call", **fields):
-    policy = EscalationPolicy.objects.create(name=name, repeat_count=repeat, **fields)
-    if integration is not None:
-        policy.integrations.add(integration)
-    for position, (user, wait) in enumerate(steps, start=1):
-        EscalationStep.objects.create(
-            policy=policy, position=position, user=user, wait_minutes=wait
-        )
-    return policy
-
-
-def alert_incident(integration, *, now=T0, key="checkout-5xx"):
-    """An incident as an alert opens it: declared by the integration's account."""
-    return incident_services.incident_declare(
-        actor=integration.service_account,
-        title="Checkout API 5xx above 5%",
-        integration=integration,
-        dedup_key=key,
-        now=now,
-    )
-
-
-def paged(incident) -> list[tuple[str, int, int]]:
-    """(username, round, step) of every page written, in order."""
-    return [
-        (page.user.username, page.round + 1, page.step_index + 1)
-        for page in Page.objects.filter(incident=incident)
-        .exclude(notification=None)
-        .order_by("pk")
-    ]
 
 
 def test_an_alert_pages_the_steps_in_order_after_each_wait(ann, bob, integration):

@@ -8,7 +8,12 @@ from django.db import close_old_connections, connection
 from notifications.models import Delivery, Escalation, Page
 from notifications.oncall import escalation
 from tests.factories import IntegrationFactory, UserFactory
-from tests.notifications.test_escalation import T0, alert_incident, make_policy, minutes
+from tests.notifications.escalation_factories import (
+    T0,
+    alert_incident,
+    make_policy,
+    minutes,
+)
 
 THREADS = 4
 INCIDENTS = 12

@@ -15,8 +15,8 @@ from notifications.oncall import escalation
 from notifications.oncall.escalation_models import EscalationStep
 from tests.api.conftest import client_for
 from tests.factories import IntegrationFactory, ServiceFactory, TeamFactory, UserFactory
+from tests.notifications.escalation_factories import T0, minutes, paged
 from tests.notifications.schedule_factories import make_layer, make_schedule
-from tests.notifications.test_escalation import T0, minutes, paged
 
 pytestmark = pytest.mark.django_db
 

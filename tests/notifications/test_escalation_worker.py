@@ -13,7 +13,7 @@ from notifications.models import Delivery, Escalation, Page
 from notifications.oncall import escalation
 from notifications.tasks import escalate_task
 from tests.factories import IntegrationFactory, UserFactory
-from tests.notifications.test_escalation import alert_incident, make_policy
+from tests.notifications.escalation_factories import alert_incident, make_policy
 from tests.workers import celery_worker, wait_for
 
 pytestmark = [

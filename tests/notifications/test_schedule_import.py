@@ -2,7 +2,7 @@
 public reference) and iCal, with an export -> re-import round trip."""
 
 import json
-from datetime import UTC, date, datetime
+from datetime import date
 from io import StringIO
 from pathlib import Path
 
@@ -18,15 +18,12 @@ from tests.notifications.schedule_factories import (
     make_layer,
     make_override,
     make_schedule,
+    utc,
 )
 
 pytestmark = pytest.mark.django_db
 
 FIXTURE = Path(__file__).resolve().parent.parent / "data" / "pagerduty_schedule.json"
-
-
-def utc(*parts):
-    return datetime(*parts, tzinfo=UTC)
 
 
 @pytest.fixture

@@ -11,15 +11,25 @@ from notifications.models import ShiftSwap
 from notifications.oncall import schedule_services as services
 from notifications.oncall.schedules import oncall_users
 from tests.factories import UserFactory
-from tests.notifications.schedule_factories import make_layer, make_schedule
+from tests.notifications.schedule_factories import make_layer, make_schedule, utc
 
 pytestmark = pytest.mark.django_db
 
 NOW = datetime(2026, 3, 20, tzinfo=UTC)
 
 
-def utc(*parts):
-    return datetime(*parts, tzinfo=UTC)
+def ask(schedule, requester, counterpart, start, end, **returned):
+    """``requester`` asks ``counterpart`` to take ``start``..``end`` (at ``NOW``),
+    with ``return_start``/``return_end`` for a period given back."""
+    return services.swap_request(
+        schedule=schedule,
+        requester=requester,
+        counterpart=counterpart,
+        start=start,
+        end=end,
+        now=NOW,
+        **returned,
+    )
 
 
 @pytest.fixture
@@ -38,15 +48,14 @@ def team(db):
 def test_accepted_swap_becomes_an_override_pair(team):
     schedule, ann, ben, _cat = team
     # given ann asks ben to take a day of her week, taking a day of his in return
-    swap = services.swap_request(
-        schedule=schedule,
-        requester=ann,
-        counterpart=ben,
-        start=utc(2026, 3, 25, 9),
-        end=utc(2026, 3, 26, 9),
+    swap = ask(
+        schedule,
+        ann,
+        ben,
+        utc(2026, 3, 25, 9),
+        utc(2026, 3, 26, 9),
         return_start=utc(2026, 4, 1, 8),
         return_end=utc(2026, 4, 2, 8),
-        now=NOW,
     )
     assert oncall_users(schedule, utc(2026, 3, 25, 12)) == [ann]
     # when ben accepts
@@ -65,13 +74,12 @@ def test_accepted_swap_becomes_an_override_pair(team):
 
 def test_a_one_way_swap_is_one_override(team):
     schedule, ann, ben, _cat = team
-    swap = services.swap_request(
-        schedule=schedule,
-        requester=ann,
-        counterpart=ben,
-        start=utc(2026, 3, 25, 9),
-        end=utc(2026, 3, 25, 17),
-        now=NOW,
+    swap = ask(
+        schedule,
+        ann,
+        ben,
+        utc(2026, 3, 25, 9),
+        utc(2026, 3, 25, 17),
     )
     services.swap_accept(swap=swap, actor=ben, now=NOW)
     assert swap.overrides.count() == 1
@@ -81,13 +89,12 @@ def test_a_one_way_swap_is_one_override(team):
 
 def test_only_the_person_asked_accepts_and_only_once(team):
     schedule, ann, ben, cat = team
-    swap = services.swap_request(
-        schedule=schedule,
-        requester=ann,
-        counterpart=ben,
-        start=utc(2026, 3, 25, 9),
-        end=utc(2026, 3, 25, 17),
-        now=NOW,
+    swap = ask(
+        schedule,
+        ann,
+        ben,
+        utc(2026, 3, 25, 9),
+        utc(2026, 3, 25, 17),
     )
     with pytest.raises(NotPermitted):
         services.swap_accept(swap=swap, actor=cat, now=NOW)
@@ -131,13 +138,12 @@ def test_a_declined_or_cancelled_swap_changes_nothing(team):
 def test_a_swap_of_a_shift_not_yours_is_refused(team, start, end, reason):
     schedule, ann, ben, _cat = team
     with pytest.raises(DomainError, match=reason):
-        services.swap_request(
-            schedule=schedule,
-            requester=ann,
-            counterpart=ben,
-            start=start,
-            end=end,
-            now=NOW,
+        ask(
+            schedule,
+            ann,
+            ben,
+            start,
+            end,
         )
     assert ShiftSwap.objects.count() == 0
 
@@ -161,25 +167,23 @@ def test_only_participants_ask_for_swaps(team):
     schedule, ann, _ben, _cat = team
     outsider = UserFactory(username="olly", groups=[groups.RESPONDERS])
     with pytest.raises(NotPermitted):
-        services.swap_request(
-            schedule=schedule,
-            requester=outsider,
-            counterpart=ann,
-            start=utc(2026, 3, 25, 9),
-            end=utc(2026, 3, 25, 17),
-            now=NOW,
+        ask(
+            schedule,
+            outsider,
+            ann,
+            utc(2026, 3, 25, 9),
+            utc(2026, 3, 25, 17),
         )
 
 
 def test_accepting_after_the_schedule_changed_is_refused(team):
     schedule, ann, ben, cat = team
-    swap = services.swap_request(
-        schedule=schedule,
-        requester=ann,
-        counterpart=ben,
-        start=utc(2026, 3, 25, 9),
-        end=utc(2026, 3, 25, 17),
-        now=NOW,
+    swap = ask(
+        schedule,
+        ann,
+        ben,
+        utc(2026, 3, 25, 9),
+        utc(2026, 3, 25, 17),
     )
     services.override_create(
         schedule=schedule,

@@ -6,7 +6,7 @@ GMT on 25 October at 01:00 UTC; America/New_York goes to EDT on 8 March at
 07:00 UTC and back to EST on 1 November at 06:00 UTC.
 """
 
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -27,6 +27,7 @@ from tests.notifications.schedule_factories import (
     make_override,
     make_schedule,
     nights,
+    utc,
     weekdays,
 )
 
@@ -35,10 +36,6 @@ pytestmark = pytest.mark.django_db
 DAILY = ScheduleLayer.Length.DAILY
 WEEKLY = ScheduleLayer.Length.WEEKLY
 HOURS = ScheduleLayer.Length.HOURS
-
-
-def utc(*parts) -> datetime:
-    return datetime(*parts, tzinfo=UTC)
 
 
 @pytest.fixture
