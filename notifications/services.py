@@ -26,6 +26,7 @@ from django.utils import timezone
 from incidentops.celery import publish
 from incidentops.exceptions import DomainError, NotPermitted
 from incidentops.services import actor_label
+from incidents import timeline_entries as entries
 from incidents.events import importing_history
 from incidents.models import (
     Incident,
@@ -455,23 +456,23 @@ def _log_sent(
     for logged_incident in logged:
         timeline_record(
             incident=logged_incident,
-            kind=timeline_kind,
             actor=actor,
             occurred_at=now,
-            summary=summary,
-            data={
-                "withheld": withheld,
-                "notification": notification.pk,
-                "kind": notification.kind,
-                "status": "queued",
-                "channels": [
+            entry=entries.communication(
+                entry_kind=timeline_kind,
+                summary=summary,
+                status="queued",
+                withheld=withheld,
+                notification=notification.pk,
+                channels=[
                     {"channel": name, "deliveries": count}
                     for name, count in per_channel.items()
                 ],
-                "recipient_count": people,
-                "recipients": _names(targets),
-                "lists": [str(stakeholder_list) for stakeholder_list in lists],
-            },
+                recipient_count=people,
+                recipients=_names(targets),
+                lists=[str(stakeholder_list) for stakeholder_list in lists],
+                kind=notification.kind,
+            ),
         )
 
 
@@ -500,16 +501,16 @@ def _record_nobody_told(
             continue
         timeline_record(
             incident=logged_incident,
-            kind=timeline_kind,
             actor=actor,
             occurred_at=now,
-            summary=f"No recipients for {kind}: {reason}",
-            data={
-                "kind": kind,
-                "event_key": event_key,
-                "status": "no_recipients",
-                "withheld": withheld,
-            },
+            entry=entries.communication(
+                entry_kind=timeline_kind,
+                summary=f"No recipients for {kind}: {reason}",
+                status="no_recipients",
+                event_key=event_key,
+                withheld=withheld,
+                kind=kind,
+            ),
         )
 
 
@@ -597,19 +598,17 @@ def _log_outcome_if_settled(notification: Notification, now: datetime) -> None:
         return  # about no incident: its log is the outbox itself
     timeline_record(
         incident=notification.incident,
-        kind=Kind.COMMUNICATION,
         actor=None,
         occurred_at=now,
-        summary=summary,
-        data={
-            "notification": notification.pk,
-            "kind": notification.kind,
-            "status": status,
-            "sent": len(sent),
-            "failed": len(failed),
-            "withheld": len(withheld),
-            "channels": per_channel,
-            "failures": [
+        entry=entries.communication(
+            summary=summary,
+            status=status,
+            notification=notification.pk,
+            sent=len(sent),
+            failed=len(failed),
+            withheld=len(withheld),
+            channels=per_channel,
+            failures=[
                 {
                     "recipient": d.recipient,
                     "channel": d.channel.name,
@@ -618,7 +617,8 @@ def _log_outcome_if_settled(notification: Notification, now: datetime) -> None:
                 }
                 for d in failed[:20]
             ],
-        },
+            kind=notification.kind,
+        ),
     )
 
 
@@ -763,17 +763,17 @@ def delivery_resend(*, delivery: Delivery, actor, now: datetime | None = None):
     who = actor_label(actor)
     timeline_record(
         incident=notification.incident,
-        kind=Kind.COMMUNICATION,
         actor=actor,
         occurred_at=now,
-        summary=f"{who} resent “{notification.subject}” to "
-        f"{delivery.recipient_name or delivery.recipient} via {delivery.channel.name}",
-        data={
-            "notification": notification.pk,
-            "status": "resent",
-            "channel": delivery.channel.name,
-            "recipient": delivery.recipient,
-        },
+        entry=entries.communication(
+            summary=f"{who} resent “{notification.subject}” to "
+            f"{delivery.recipient_name or delivery.recipient} "
+            f"via {delivery.channel.name}",
+            status="resent",
+            notification=notification.pk,
+            channel=delivery.channel.name,
+            recipient=delivery.recipient,
+        ),
     )
     return delivery
 

@@ -30,6 +30,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from incidents import services
+from incidents import timeline_entries as entries
 from incidents.ingestion import sharedcache
 from incidents.ingestion.batch import (
     ACKNOWLEDGE,
@@ -43,7 +44,7 @@ from incidents.ingestion.describe import incident_description
 from incidents.ingestion.severity import SeverityMapper
 from incidents.ingestion.sharedcache import first_row
 from incidents.models import Alert as AlertRecord
-from incidents.models import AlertState, Incident, Integration, TimelineEntry
+from incidents.models import AlertState, Incident, Integration
 
 logger = logging.getLogger(__name__)
 
@@ -277,21 +278,19 @@ class _Timeline:
         self.tail = tail  # (sequence, hash) of the last entry, when known
         self.unsealed = hasattr(incident, "unsealed_entry")
 
-    def add(self, summary: str, data: dict, kind=TimelineEntry.Kind.ALERT):
-        entry = services.timeline_append(
+    def add(self, entry: entries.Entry):
+        row = services.timeline_append(
             incident=self.incident,
-            kind=kind,
+            entry=entry,
             actor=self.actor,
             occurred_at=self.now,
-            summary=summary,
-            data=data,
             tail=self.tail,
             seal=not self.unsealed,
         )
         if self.unsealed:
-            self.incident.unsealed_entry = entry
-        self.tail = (entry.sequence, entry.hash)
-        return entry
+            self.incident.unsealed_entry = row
+        self.tail = (row.sequence, row.hash)
+        return row
 
 
 def _names(rows: list[AlertRecord], limit: int = 5) -> str:
@@ -303,16 +302,16 @@ def _names(rows: list[AlertRecord], limit: int = 5) -> str:
 def _log_new(timeline: _Timeline, integration, batch, changes: _Changes) -> None:
     firing = [row for row in changes.new if row.status == FIRING]
     timeline.add(
-        f"{len(changes.new)} new alert(s) from {integration.name}"
-        + (f", {len(firing)} firing" if firing else "")
-        + f": {_names(changes.new)}",
-        {
-            "fingerprints": [row.fingerprint for row in changes.new[:100]],
-            "new": len(changes.new),
-            "status": batch.status,
-            "truncated_alerts": batch.truncated_alerts,
-            **batch.source,
-        },
+        entries.alert(
+            summary=f"{len(changes.new)} new alert(s) from {integration.name}"
+            + (f", {len(firing)} firing" if firing else "")
+            + f": {_names(changes.new)}",
+            fingerprints=[row.fingerprint for row in changes.new[:100]],
+            new=len(changes.new),
+            status=batch.status,
+            truncated_alerts=batch.truncated_alerts,
+            source=batch.source,
+        )
     )
 
 
@@ -322,20 +321,22 @@ def _log_changes(
     if changes.status_changed and not group_changed:
         rows = changes.status_changed
         timeline.add(
-            f"{len(rows)} alert(s) changed status: "
-            + ", ".join(f"{r.display_name} {r.status}" for r in rows[:5])
-            + (f" and {len(rows) - 5} more" if len(rows) > 5 else ""),
-            {"changed": {r.fingerprint: r.status for r in rows[:100]}},
+            entries.alert(
+                summary=f"{len(rows)} alert(s) changed status: "
+                + ", ".join(f"{r.display_name} {r.status}" for r in rows[:5])
+                + (f" and {len(rows) - 5} more" if len(rows) > 5 else ""),
+                changed={r.fingerprint: r.status for r in rows[:100]},
+            )
         )
     if changes.acknowledged:
         timeline.add(
-            f"{integration.name} reports {_names(changes.acknowledged)} acknowledged "
-            "by its sender. This is not a person taking command: the incident "
-            "still needs a human commander.",
-            {
-                "acknowledged": [r.fingerprint for r in changes.acknowledged[:100]],
-                "dedup_key": batch.dedup_key,
-            },
+            entries.alert(
+                summary=f"{integration.name} reports {_names(changes.acknowledged)} "
+                "acknowledged by its sender. This is not a person taking command: "
+                "the incident still needs a human commander.",
+                acknowledged=[r.fingerprint for r in changes.acknowledged[:100]],
+                dedup_key=batch.dedup_key,
+            )
         )
 
 
@@ -346,13 +347,13 @@ def _log_repeats(timeline: _Timeline, integration, state: AlertState, now) -> No
     if not state.repeats_unreported or not due:
         return
     timeline.add(
-        f"{state.repeats_unreported} repeat notification(s) from "
-        f"{integration.name} ({state.deliveries} deliveries in all)",
-        {
-            "repeats": state.repeats_unreported,
-            "deliveries": state.deliveries,
-            "first_seen_at": state.first_seen_at,
-        },
+        entries.alert(
+            summary=f"{state.repeats_unreported} repeat notification(s) from "
+            f"{integration.name} ({state.deliveries} deliveries in all)",
+            repeats=state.repeats_unreported,
+            deliveries=state.deliveries,
+            first_seen_at=state.first_seen_at,
+        )
     )
     state.repeats_unreported = 0
     state.last_summary_at = now
@@ -363,14 +364,20 @@ def _log_group_status(
 ) -> None:
     if batch.status == FIRING:
         timeline.add(
-            f"{integration.name} reports the alert firing again.",
-            {"status": FIRING, "dedup_key": batch.dedup_key},
+            entries.alert(
+                summary=f"{integration.name} reports the alert firing again.",
+                status=FIRING,
+                dedup_key=batch.dedup_key,
+            )
         )
         return
     timeline.add(
-        f"{integration.name} reports the alert resolved"
-        + ("; a person confirms the resolution." if incident.is_open else "."),
-        {"status": RESOLVED, "dedup_key": batch.dedup_key},
+        entries.alert(
+            summary=f"{integration.name} reports the alert resolved"
+            + ("; a person confirms the resolution." if incident.is_open else "."),
+            status=RESOLVED,
+            dedup_key=batch.dedup_key,
+        )
     )
 
 
@@ -491,9 +498,7 @@ def _attach(
             actor=integration.service_account,
             labels_list=[row.labels for row in changes.new],
             now=now,
-            record=lambda summary, data: timeline.add(
-                summary, data, kind=TimelineEntry.Kind.SERVICES
-            ),
+            record=timeline.add,
         )
     _log_changes(timeline, integration, batch, changes, group_changed)
     state.deliveries += 1

@@ -70,7 +70,8 @@ class TimelineEntry(models.Model):
     )
     sequence = models.PositiveIntegerField()
     # Every kind, also those other apps log (review, reminder, communication),
-    # is one of ``Kind``: a new kind means a choice here and its migration.
+    # is one of ``Kind``: a new kind means a choice here, its migration and its
+    # builder in ``incidents.timeline_entries`` (which documents its data).
     kind = models.CharField(max_length=40, choices=Kind.choices, db_index=True)
     # PROTECT, not SET_NULL: nulling the actor would rewrite a chained entry.
     # Users are deactivated, never deleted.

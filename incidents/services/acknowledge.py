@@ -9,9 +9,9 @@ from django.utils import timezone
 
 from incidentops.exceptions import Conflict, DomainError
 from incidents import events, permissions
+from incidents import timeline_entries as entries
 from incidents.models import Incident
 from incidents.services.base import (
-    Kind,
     _changed,
     _label,
     _lock,
@@ -64,11 +64,13 @@ def incident_acknowledge(
     _save(locked, user, update_fields=["acknowledged_at", "acknowledged_by"])
     timeline_record(
         incident=locked,
-        kind=Kind.ACKNOWLEDGED,
         actor=user,
         occurred_at=now,
-        summary=f"{_label(user)} acknowledged it" + (f" ({via})" if via else ""),
-        data={"user": user.username, "via": via},
+        entry=entries.acknowledged(
+            summary=f"{_label(user)} acknowledged it" + (f" ({via})" if via else ""),
+            user=user.username,
+            via=via,
+        ),
     )
     _refresh_into(incident, locked)
     events.incident_acknowledged.send(sender=Incident, incident=incident, actor=user)

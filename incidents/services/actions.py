@@ -12,6 +12,7 @@ from incidentops.exceptions import DomainError
 from incidentops.services import model_update
 from incidentops.text import neutralise_bidi
 from incidents import events, permissions
+from incidents import timeline_entries as entries
 from incidents.models import (
     ActionItem,
     Incident,
@@ -20,7 +21,6 @@ from incidents.models import (
     Role,
 )
 from incidents.services.base import (
-    Kind,
     _changed,
     _label,
     _lock,
@@ -99,18 +99,17 @@ def _playbook_apply(
     required = list(playbook.required_roles.values_list("slug", flat=True))
     timeline_record(
         incident=incident,
-        kind=Kind.PLAYBOOK,
         actor=actor,
         occurred_at=now,
-        summary=f"Playbook “{playbook.name}” applied: {len(actions)} action(s)"
-        + (f"; roles needed: {', '.join(required)}" if required else ""),
-        data={
-            "playbook": playbook.pk,
-            "name": playbook.name,
-            "severity": incident.severity.code if incident.severity else None,
-            "actions": [a.pk for a in actions],
-            "required_roles": required,
-        },
+        entry=entries.playbook(
+            summary=f"Playbook “{playbook.name}” applied: {len(actions)} action(s)"
+            + (f"; roles needed: {', '.join(required)}" if required else ""),
+            playbook=playbook.pk,
+            name=playbook.name,
+            severity=incident.severity.code if incident.severity else None,
+            actions=[a.pk for a in actions],
+            required_roles=required,
+        ),
     )
     events.playbook_applied.send(
         sender=Incident, application=application, actions=actions, actor=actor
@@ -169,12 +168,15 @@ def action_create(
     _save(action, actor)
     timeline_record(
         incident=incident,
-        kind=Kind.ACTION,
         actor=actor,
         occurred_at=now,
-        summary=f"{_label(actor)} added action “{title}”"
-        + (f" for {_label(owner)}" if owner else ""),
-        data={"action": action.pk, "change": "created", "title": title},
+        entry=entries.action(
+            summary=f"{_label(actor)} added action “{title}”"
+            + (f" for {_label(owner)}" if owner else ""),
+            change="created",
+            action=action.pk,
+            title=title,
+        ),
     )
     events.action_changed.send(
         sender=Incident, action=action, actor=actor, created=True
@@ -247,12 +249,15 @@ def action_update(
     _save(action, actor)
     timeline_record(
         incident=incident,
-        kind=Kind.ACTION,
         actor=actor,
         occurred_at=now,
-        summary=f"{_label(actor)} updated action “{action.title}”: "
-        + ", ".join(name.replace("_", " ") for name in changes),
-        data={"action": action.pk, "change": "updated", "changes": changes},
+        entry=entries.action(
+            summary=f"{_label(actor)} updated action “{action.title}”: "
+            + ", ".join(name.replace("_", " ") for name in changes),
+            change="updated",
+            action=action.pk,
+            changes=changes,
+        ),
     )
     events.action_changed.send(
         sender=Incident, action=action, actor=actor, created=False

@@ -13,6 +13,7 @@ from django.utils.text import slugify
 
 from incidentops.exceptions import DomainError
 from incidents import permissions
+from incidents import timeline_entries as entries
 from incidents.models import (
     Incident,
     IncidentService,
@@ -22,7 +23,6 @@ from incidents.models import (
     alert_labels_problem,
 )
 from incidents.services.base import (
-    Kind,
     _changed,
     _label,
     _lock,
@@ -350,8 +350,8 @@ def _link(
     record=None,
 ) -> list[Service]:
     """Link the services not linked yet, with one timeline entry; the caller
-    holds the incident's lock and checked the permission. ``record(summary,
-    data)``, when given, writes the entry (alert ingestion appends to a chain
+    holds the incident's lock and checked the permission. ``record(entry)``
+    (a ``timeline_entries.services`` entry), when given, writes it (alert ingestion appends to a chain
     whose tail it tracks)."""
     linked = set(incident.service_links.values_list("service_id", flat=True))
     new = []
@@ -377,18 +377,13 @@ def _link(
     _sync_tags(incident, new, (), actor)
     summary = f"{_label(actor)} linked {_summary_names(new)}"
     summary += f": {reason}" if reason else ""
-    data = {"linked": _describe(new), "source": source, "reason": reason}
+    entry = entries.services(
+        summary=summary, linked=_describe(new), source=source, reason=reason
+    )
     if record is not None:
-        record(summary, data)
+        record(entry)
     else:
-        timeline_record(
-            incident=incident,
-            kind=Kind.SERVICES,
-            actor=actor,
-            occurred_at=now,
-            summary=summary,
-            data=data,
-        )
+        timeline_record(incident=incident, actor=actor, occurred_at=now, entry=entry)
     return new
 
 
@@ -397,7 +392,7 @@ def alert_link_services(
 ) -> list[Service]:
     """For alert ingestion, which holds the incident's row lock: link the
     catalog services these alerts' labels identify (source ``alert``), the
-    timeline entry written through ``record(summary, data)``. Returns the
+    timeline entry written through ``record(entry)``. Returns the
     services newly linked. Sends nothing (ingestion's own follow-up tells)."""
     found = services_for_alert_labels(labels_list)
     if not found:
@@ -482,11 +477,12 @@ def _set_links(
         _sync_tags(incident, [], {s.slug for s in removed}, actor)
         timeline_record(
             incident=incident,
-            kind=Kind.SERVICES,
             actor=actor,
             occurred_at=now,
-            summary=f"{_label(actor)} removed {_summary_names(removed)}",
-            data={"unlinked": _describe(removed)},
+            entry=entries.services(
+                summary=f"{_label(actor)} removed {_summary_names(removed)}",
+                unlinked=_describe(removed),
+            ),
         )
     new = _link(
         incident=incident,

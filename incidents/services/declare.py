@@ -12,6 +12,7 @@ from incidentops.exceptions import DomainError
 from incidentops.services import model_update
 from incidentops.text import neutralise_bidi
 from incidents import events, permissions
+from incidents import timeline_entries as entries
 from incidents.models import (
     Incident,
     IncidentReferenceCounter,
@@ -24,7 +25,6 @@ from incidents.models import (
 )
 from incidents.services.actions import _playbook_apply
 from incidents.services.base import (
-    Kind,
     OpenIncidentExists,
     Status,
     _changed,
@@ -233,31 +233,31 @@ def _declare_now(
     integration = incident.integration
     timeline_record(
         incident=incident,
-        kind=Kind.DECLARED,
         actor=actor,
         occurred_at=now,
-        summary=f"{_label(actor)} declared {incident.reference}: {incident.title}",
-        data={
-            "title": incident.title,
-            "incident_type": incident_type.slug if incident_type else None,
-            "customer_facing": incident.customer_facing,
-            "data_exposed": incident.data_exposed,
-            "regulatory": incident.regulatory,
-            "restricted": incident.restricted,
-            "detected_at": incident.detected_at,
-            "impact_started_at": incident.impact_started_at,
-            "integration": integration.name if integration else None,
-            "dedup_key": incident.dedup_key,
-        },
+        entry=entries.declared(
+            summary=f"{_label(actor)} declared {incident.reference}: {incident.title}",
+            title=incident.title,
+            incident_type=incident_type.slug if incident_type else None,
+            customer_facing=incident.customer_facing,
+            data_exposed=incident.data_exposed,
+            regulatory=incident.regulatory,
+            restricted=incident.restricted,
+            detected_at=incident.detected_at,
+            impact_started_at=incident.impact_started_at,
+            integration=integration.name if integration else None,
+            dedup_key=incident.dedup_key,
+        ),
     )
     timeline_record(
         incident=incident,
-        kind=Kind.SEVERITY_SUGGESTED,
         actor=None,
         occurred_at=now,
-        summary=_suggestion_summary(suggestion.severity, incident, suggestion)
-        + (f" {why}" if why else ""),
-        data=stored,
+        entry=entries.severity_suggested(
+            summary=_suggestion_summary(suggestion.severity, incident, suggestion)
+            + (f" {why}" if why else ""),
+            suggestion=stored,
+        ),
     )
     if services:
         _link_services(
@@ -375,12 +375,13 @@ def _incident_update(
         _grant_restricted_access(locked)
     timeline_record(
         incident=locked,
-        kind=Kind.FIELD_CHANGE,
         actor=actor,
         occurred_at=now,
-        summary=f"{_label(actor)} changed "
-        + ", ".join(name.replace("_", " ") for name in changes),
-        data={"changes": changes},
+        entry=entries.field_change(
+            summary=f"{_label(actor)} changed "
+            + ", ".join(name.replace("_", " ") for name in changes),
+            changes=changes,
+        ),
     )
     if "affected_services" in changes:
         _links_follow_tags(incident=locked, actor=actor, now=now)

@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from incidents import events
+from incidents import timeline_entries as entries
 from incidents.metrics import observe_triage
 from incidents.models import (
     Alert,
@@ -30,7 +31,6 @@ from incidents.models import (
     SeverityLevel,
 )
 from incidents.services.base import (
-    Kind,
     OpenIncidentExists,
     _changed,
     _grant_restricted_access,
@@ -130,23 +130,22 @@ def _declare_deferred(
     )
     entry = timeline_append(
         incident=incident,
-        kind=Kind.DECLARED,
         actor=actor,
         occurred_at=now,
-        summary=f"{_label(actor)} declared an incident from alerts: "
-        f"{incident.title}.{suggests}",
         tail=(),  # a new incident: the chain starts here
         seal=False,  # incident_number seals the new chain, once
-        data={
-            "title": incident.title,
-            "incident_type": getattr(incident.incident_type, "slug", None),
-            "restricted": incident.restricted,
-            "detected_at": incident.detected_at,
-            "integration": integration.name if integration else None,
-            "dedup_key": incident.dedup_key,
-            "suggested_severity": incident.suggestion["severity"],
-            "rationale": rationale,
-        },
+        entry=entries.declared(
+            summary=f"{_label(actor)} declared an incident from alerts: "
+            f"{incident.title}.{suggests}",
+            title=incident.title,
+            incident_type=getattr(incident.incident_type, "slug", None),
+            restricted=incident.restricted,
+            detected_at=incident.detected_at,
+            integration=integration.name if integration else None,
+            dedup_key=incident.dedup_key,
+            suggested_severity=incident.suggestion["severity"],
+            rationale=rationale,
+        ),
     )
     # The caller holds the new row's lock: it may append from here (unsealed,
     # keeping ``unsealed_entry`` the newest) until ``incident_number``.
@@ -241,12 +240,14 @@ def incident_complete_declaration(
         _grant_restricted_access(locked)
     timeline_record(
         incident=locked,
-        kind=Kind.SEVERITY_SUGGESTED,
         actor=None,
         occurred_at=now,
-        summary=_suggestion_summary(stored["severity"], locked, suggestion)
-        + (f" {why}" if why else ""),
-        data=stored | ({"restricted": True} if why else {}),
+        entry=entries.severity_suggested(
+            summary=_suggestion_summary(stored["severity"], locked, suggestion)
+            + (f" {why}" if why else ""),
+            suggestion=stored,
+            restricted=True if why else entries.ABSENT,
+        ),
     )
     _refresh_into(incident, locked)
     events.incident_declared.send(
@@ -303,12 +304,14 @@ def incident_detected_earlier(
         )
     return timeline_append(
         incident=incident,
-        kind=Kind.FIELD_CHANGE,
         actor=actor,
         occurred_at=now,
-        summary=f"Detection time moved earlier to {_utc(detected_at)} "
-        f"(was {_utc(previous)}): {source} started then.",
-        data={"changes": changes, "alert": alert},
+        entry=entries.field_change(
+            summary=f"Detection time moved earlier to {_utc(detected_at)} "
+            f"(was {_utc(previous)}): {source} started then.",
+            changes=changes,
+            alert=alert,
+        ),
         tail=tail,
     )
 

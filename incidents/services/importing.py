@@ -19,6 +19,7 @@ from django.utils import timezone
 from incidentops.exceptions import DomainError
 from incidentops.services import model_update
 from incidents import events
+from incidents import timeline_entries as entries
 from incidents.models import (
     Incident,
     IncidentReferenceCounter,
@@ -26,7 +27,6 @@ from incidents.models import (
     RoleAssignment,
 )
 from incidents.services.base import (
-    Kind,
     Status,
     _grant_restricted_access,
     _label,
@@ -257,37 +257,44 @@ def _history_entries(incident: Incident, *, actor, roles) -> None:
     steps = [
         (
             incident.created_at,
-            Kind.DECLARED,
-            f"Imported from {origin} ({incident.external_id}): {incident.title}",
-            {
-                "imported": True,
-                "source": incident.external_source,
-                "external_id": incident.external_id,
-                "external_url": incident.external_url,
-                "impact_started_at": incident.impact_started_at,
-                "detected_at": incident.detected_at,
-            },
+            entries.declared(
+                summary=f"Imported from {origin} ({incident.external_id}): "
+                f"{incident.title}",
+                imported=True,
+                source=incident.external_source,
+                external_id=incident.external_id,
+                external_url=incident.external_url,
+                impact_started_at=incident.impact_started_at,
+                detected_at=incident.detected_at,
+            ),
         )
     ]
     if incident.severity_id:
         steps.append(
             (
                 incident.severity_confirmed_at,
-                Kind.SEVERITY_CONFIRMED,
-                f"Severity {incident.severity.code}"
-                + (
-                    f" ({incident.severity_reason})" if incident.severity_reason else ""
+                entries.severity_confirmed(
+                    summary=f"Severity {incident.severity.code}"
+                    + (
+                        f" ({incident.severity_reason})"
+                        if incident.severity_reason
+                        else ""
+                    ),
+                    severity=incident.severity.code,
+                    imported=True,
                 ),
-                {"imported": True, "severity": incident.severity.code},
             )
         )
     for role, user in roles.items():
         steps.append(
             (
                 incident.acknowledged_at or incident.detected_at,
-                Kind.ROLE,
-                f"{user.display_name} held {role.name.lower()}",
-                {"imported": True, "role": role.slug, "user": user.username},
+                entries.role(
+                    summary=f"{user.display_name} held {role.name.lower()}",
+                    role=role.slug,
+                    user=user.username,
+                    imported=True,
+                ),
             )
         )
     previous = Status.TRIAGE
@@ -304,25 +311,28 @@ def _history_entries(incident: Incident, *, actor, roles) -> None:
         steps.append(
             (
                 when,
-                Kind.STATUS,
-                f"Moved from {previous} to {status}" + (f": {note}" if note else ""),
-                {"from": previous, "to": status, "note": note, "imported": True},
+                entries.status(
+                    summary=f"Moved from {previous} to {status}"
+                    + (f": {note}" if note else ""),
+                    previous=previous,
+                    status=status,
+                    note=note,
+                    imported=True,
+                ),
             )
         )
         previous = status
     tail: tuple = ()
-    for when, kind, summary, data in sorted(steps, key=lambda step: step[0]):
-        entry = timeline_append(
+    for when, step in sorted(steps, key=lambda step: step[0]):
+        row = timeline_append(
             incident=incident,
-            kind=kind,
-            summary=summary,
+            entry=step,
             actor=None,
             actor_label=label,
-            data=data,
             occurred_at=when,
             tail=tail,
         )
-        tail = (entry.sequence, entry.hash)
+        tail = (row.sequence, row.hash)
 
 
 def _shown(value):
@@ -369,11 +379,13 @@ def _update(*, incident: Incident, actor, digest, fields, roles, now) -> Inciden
         origin = SOURCE_LABELS.get(incident.external_source, incident.external_source)
         timeline_record(
             incident=incident,
-            kind=Kind.FIELD_CHANGE,
             actor=actor,
             occurred_at=now,
-            summary=f"Re-imported from {origin}: changed "
-            + ", ".join(name.replace("_", " ") for name in changes),
-            data={"changes": changes, "imported": True},
+            entry=entries.field_change(
+                summary=f"Re-imported from {origin}: changed "
+                + ", ".join(name.replace("_", " ") for name in changes),
+                changes=changes,
+                imported=True,
+            ),
         )
     return incident

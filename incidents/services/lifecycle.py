@@ -9,9 +9,9 @@ from django.utils import timezone
 
 from incidentops.exceptions import InvalidTransition
 from incidents import events, permissions
+from incidents import timeline_entries as entries
 from incidents.models import ActionItem, Incident
 from incidents.services.base import (
-    Kind,
     Status,
     _changed,
     _label,
@@ -102,12 +102,15 @@ def incident_transition(
     verb = "reopened" if reopening else "moved"
     timeline_record(
         incident=locked,
-        kind=Kind.STATUS,
         actor=actor,
         occurred_at=now,
-        summary=f"{_label(actor)} {verb} it from {previous} to {status}"
-        + (f": {note}" if note else ""),
-        data={"from": previous, "to": status, "note": note},
+        entry=entries.status(
+            summary=f"{_label(actor)} {verb} it from {previous} to {status}"
+            + (f": {note}" if note else ""),
+            previous=previous,
+            status=status,
+            note=note,
+        ),
     )
     _refresh_into(incident, locked)
     events.incident_status_changed.send(
@@ -186,15 +189,14 @@ def _cancel_open_actions(incident: Incident, *, actor, now) -> list[ActionItem]:
     if actions:
         timeline_record(
             incident=incident,
-            kind=Kind.ACTION,
             actor=actor,
             occurred_at=now,
-            summary=f"{_label(actor)} cancelled {len(actions)} open action(s) "
-            "on resolving: " + "; ".join(f"“{a.title}”" for a in actions),
-            data={
-                "change": "cancelled_on_resolve",
-                "actions": [a.pk for a in actions],
-            },
+            entry=entries.action(
+                summary=f"{_label(actor)} cancelled {len(actions)} open action(s) "
+                "on resolving: " + "; ".join(f"“{a.title}”" for a in actions),
+                change="cancelled_on_resolve",
+                actions=[a.pk for a in actions],
+            ),
         )
     return actions
 

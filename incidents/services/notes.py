@@ -9,13 +9,13 @@ from django.utils import timezone
 
 from incidentops.exceptions import DomainError
 from incidents import events, permissions
+from incidents import timeline_entries as entries
 from incidents.models import (
     Incident,
     StakeholderUpdate,
     TimelineEntry,
 )
 from incidents.services.base import (
-    Kind,
     _changed,
     _label,
     _require,
@@ -43,11 +43,9 @@ def incident_add_note(
         raise DomainError("A note cannot be empty.", field="body")
     return timeline_record(
         incident=incident,
-        kind=Kind.NOTE,
         actor=actor,
         occurred_at=now,
-        summary=body,
-        data={},
+        entry=entries.note(body=body),
     )
 
 
@@ -77,11 +75,12 @@ def stakeholder_update_post(
     _save(update, actor)
     timeline_record(
         incident=incident,
-        kind=Kind.STAKEHOLDER_UPDATE,
         actor=actor,
         occurred_at=now,
-        summary=f"{_label(actor)} posted a stakeholder update: {body}",
-        data={"update": update.pk},
+        entry=entries.stakeholder_update(
+            summary=f"{_label(actor)} posted a stakeholder update: {body}",
+            update=update.pk,
+        ),
     )
     events.stakeholder_update_posted.send(sender=Incident, update=update, actor=actor)
     _changed(incident, "stakeholder_update", actor, {"update": update.pk})

@@ -18,9 +18,9 @@ from django.utils import timezone
 
 from incidentops.exceptions import DomainError
 from incidents import events, permissions
+from incidents import timeline_entries as entries
 from incidents.models import Incident, IncidentType
 from incidents.services.base import (
-    Kind,
     _changed,
     _grant_restricted_access,
     _label,
@@ -149,11 +149,11 @@ def incident_set_restriction(
     verb = "restricted the incident" if restricted else "lifted the restriction"
     timeline_record(
         incident=locked,
-        kind=Kind.FIELD_CHANGE,
         actor=actor,
         occurred_at=now,
-        summary=f"{_label(actor)} {verb}: {reason}",
-        data={"changes": changes, "reason": reason},
+        entry=entries.field_change(
+            summary=f"{_label(actor)} {verb}: {reason}", changes=changes, reason=reason
+        ),
     )
     _refresh_into(incident, locked)
     events.incident_updated.send(

@@ -9,8 +9,9 @@ from django.utils import timezone
 
 from incidentops.exceptions import DomainError, NotPermitted
 from incidents import events, permissions
+from incidents import timeline_entries as entries
 from incidents.models import COMMANDER, Incident, Role, RoleRequest
-from incidents.services.base import Kind, _label, _lock, _require
+from incidents.services.base import _label, _lock, _require
 from incidents.services.roles import incident_assign_role
 from incidents.services.timeline import timeline_record
 
@@ -86,18 +87,17 @@ def role_request_create(
         )
     timeline_record(
         incident=locked,
-        kind=Kind.ROLE,
         actor=actor,
         occurred_at=now,
-        summary=f"{_label(actor)} asked {user.display_name} to {role.ask_phrase}"
-        + (f" ({request.reason})" if request.reason else ""),
-        data={
-            "request": request.pk,
-            "role": role.slug,
-            "user": user.username,
-            "reason": request.reason,
-            "status": "asked",
-        },
+        entry=entries.role(
+            summary=f"{_label(actor)} asked {user.display_name} to {role.ask_phrase}"
+            + (f" ({request.reason})" if request.reason else ""),
+            request=request.pk,
+            role=role.slug,
+            user=user.username,
+            reason=request.reason,
+            status="asked",
+        ),
     )
     events.role_requested.send(sender=Incident, request=request, actor=actor)
     return request
@@ -184,18 +184,17 @@ def role_request_decline(
     locked.save(update_fields=["status", "answered_at"])
     timeline_record(
         incident=locked.incident,
-        kind=Kind.ROLE,
         actor=actor,
         occurred_at=now,
-        summary=f"{_label(actor)} declined to {locked.role.ask_phrase}"
-        + (f": {note}" if note else ""),
-        data={
-            "request": locked.pk,
-            "role": locked.role.slug,
-            "user": actor.username,
-            "status": "declined",
-            "note": note,
-        },
+        entry=entries.role(
+            summary=f"{_label(actor)} declined to {locked.role.ask_phrase}"
+            + (f": {note}" if note else ""),
+            request=locked.pk,
+            role=locked.role.slug,
+            user=actor.username,
+            status="declined",
+            note=note,
+        ),
     )
     request.status, request.answered_at = locked.status, locked.answered_at
     return locked

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from incidentops.exceptions import Conflict, DomainError
 from incidents import events, permissions
+from incidents import timeline_entries as entries
 from incidents.models import (
     COMMANDER,
     ActionItem,
@@ -18,7 +19,6 @@ from incidents.models import (
     RoleAssignment,
 )
 from incidents.services.base import (
-    Kind,
     Status,
     _changed,
     _grant,
@@ -123,20 +123,19 @@ def incident_assign_role(
 
     timeline_record(
         incident=locked,
-        kind=Kind.ROLE,
         actor=actor,
         occurred_at=now,
-        summary=_assignment_summary(
-            role=role, user=user, previous=previous, actor=actor, followed=followed
-        )
-        + (f": {note}" if note else ""),
-        data={
-            "role": role.slug,
-            "user": user.username,
-            "previous": previous.user.username if previous else None,
-            "note": note,
-            **({"actions": [action.pk for action in followed]} if followed else {}),
-        },
+        entry=entries.role(
+            summary=_assignment_summary(
+                role=role, user=user, previous=previous, actor=actor, followed=followed
+            )
+            + (f": {note}" if note else ""),
+            role=role.slug,
+            user=user.username,
+            previous=previous.user.username if previous else None,
+            note=note,
+            actions=[action.pk for action in followed] if followed else entries.ABSENT,
+        ),
     )
     _refresh_into(incident, locked)
     assignment.incident = incident

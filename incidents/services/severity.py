@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from incidentops.exceptions import DomainError, NotPermitted
 from incidents import events, permissions
+from incidents import timeline_entries as entries
 from incidents.models import (
     Alert,
     Incident,
@@ -19,7 +20,6 @@ from incidents.models import (
 )
 from incidents.services.actions import _playbook_apply
 from incidents.services.base import (
-    Kind,
     Status,
     _changed,
     _label,
@@ -106,19 +106,17 @@ def _incident_confirm_severity(
         verb = "lowered"
     timeline_record(
         incident=locked,
-        kind=Kind.SEVERITY_CONFIRMED,
         actor=actor,
         occurred_at=now,
-        summary=f"{_label(actor)} {verb} severity {severity.code}"
-        + (f" (was {previous.code})" if previous and verb != "re-confirmed" else "")
-        + (f": {reason}" if reason else ""),
-        data={
-            "severity": severity.code,
-            "previous": previous.code if previous else None,
-            "suggested": suggested,
-            "matches_suggestion": suggested == severity.code,
-            "reason": reason,
-        },
+        entry=entries.severity_confirmed(
+            summary=f"{_label(actor)} {verb} severity {severity.code}"
+            + (f" (was {previous.code})" if previous and verb != "re-confirmed" else "")
+            + (f": {reason}" if reason else ""),
+            severity=severity.code,
+            previous=previous.code if previous else None,
+            suggested=suggested,
+            reason=reason,
+        ),
     )
     _refresh_into(incident, locked)
 
@@ -189,17 +187,16 @@ def incident_record_suggestion(
         )
     timeline_append(
         incident=row,
-        kind=Kind.SEVERITY_SUGGESTED,
         actor=None,
         occurred_at=now,
-        summary=f"{source} suggests {severity.code} (was {previous or 'none'}); "
-        "a person must confirm.",
-        data={
-            "severity": severity.code,
-            "previous": previous,
-            "label": label,
-            "alert": alert,
-        },
+        entry=entries.severity_suggested(
+            summary=f"{source} suggests {severity.code} (was {previous or 'none'}); "
+            "a person must confirm.",
+            severity=severity.code,
+            previous=previous,
+            label=label,
+            alert=alert,
+        ),
     )
     if not locked:
         _refresh_into(incident, row)

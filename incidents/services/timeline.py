@@ -19,21 +19,27 @@ from incidents.services.base import (
     _label,
 )
 from incidents.services.revision import incident_touch
+from incidents.timeline_entries import Entry
 
 
 @transaction.atomic
 def timeline_record(
     *,
     incident: Incident,
-    kind: str,
-    summary: str,
+    entry: Entry | None = None,
     actor=None,
-    data: dict | None = None,
     occurred_at: datetime | None = None,
     actor_label: str | None = None,
+    kind: str = "",
+    summary: str = "",
+    data: dict | None = None,
 ) -> TimelineEntry:
     """Append one entry to the incident's hash-chained timeline.
 
+    ``entry`` comes from the builder of its kind (``incidents.timeline_entries``,
+    which documents each kind's data). ``kind``/``summary``/``data`` given
+    directly serve tests that write entries of their own; the apps write only
+    through the builders (``tests/incidents/test_timeline_entries.py``).
     The one public way to write the timeline; notifications and reviews call it to
     log communications, reminders and review events. It checks no permission (the
     caller's service did). Changes: one ``TimelineEntry``, the signed head and
@@ -48,6 +54,7 @@ def timeline_record(
     )
     return timeline_append(
         incident=incident,
+        entry=entry,
         kind=kind,
         summary=summary,
         actor=actor,
@@ -60,14 +67,15 @@ def timeline_record(
 def timeline_append(
     *,
     incident: Incident,
-    kind: str,
-    summary: str,
+    entry: Entry | None = None,
     actor=None,
-    data: dict | None = None,
     occurred_at: datetime | None = None,
     actor_label: str | None = None,
     tail: tuple[int, str] | None = None,
     seal: bool = True,
+    kind: str = "",
+    summary: str = "",
+    data: dict | None = None,
 ) -> TimelineEntry:
     """``timeline_record`` for a caller that already holds the incident's row lock
     in its transaction (``select_for_update``), as alert ingestion does: no
@@ -81,6 +89,10 @@ def timeline_append(
     entries); the caller must make that call before it commits.
     Calling it without the lock could fork the chain.
     """
+    if entry is not None:
+        kind, summary, data = entry.kind, entry.summary, entry.data
+    if not kind:
+        raise ValueError("A timeline entry needs its kind's builder (entry=).")
     if tail is None:
         tail = next(
             iter(
@@ -93,7 +105,7 @@ def timeline_append(
     sequence, prev_hash = (
         (tail[0] + 1, tail[1]) if tail else (1, TimelineEntry.GENESIS_HASH)
     )
-    entry = TimelineEntry(
+    row = TimelineEntry(
         incident=incident,
         sequence=sequence,
         kind=kind,
@@ -105,12 +117,12 @@ def timeline_append(
         recorded_at=timezone.now(),
         prev_hash=prev_hash,
     )
-    entry.hash = entry.compute_hash()
-    entry.save()
+    row.hash = row.compute_hash()
+    row.save()
     if seal:
-        _sign_head(incident.pk, sequence, entry.hash, entry.recorded_at)
+        _sign_head(incident.pk, sequence, row.hash, row.recorded_at)
         incident_touch(incident_id=incident.pk)
-    return entry
+    return row
 
 
 def timeline_seal(*, entry: TimelineEntry, new_incident: bool = False) -> None:

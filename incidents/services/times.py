@@ -11,9 +11,9 @@ from django.utils import timezone
 from incidentops.exceptions import DomainError
 from incidentops.timezones import org_localtime
 from incidents import events, permissions
+from incidents import timeline_entries as entries
 from incidents.models import Incident
 from incidents.services.base import (
-    Kind,
     _changed,
     _label,
     _lock,
@@ -142,16 +142,20 @@ def incident_correct_times(
     _save(locked, actor)
     timeline_record(
         incident=locked,
-        kind=Kind.FIELD_CHANGE,
         actor=actor,
         occurred_at=now,
-        summary=f"{_label(actor)} corrected "
-        + "; ".join(
-            f"{TIME_LABELS[name]} from {_when(change['from'])} to {_when(change['to'])}"
-            for name, change in changes.items()
-        )
-        + f": {reason}",
-        data={"changes": changes, "reason": reason, "correction": True},
+        entry=entries.field_change(
+            summary=f"{_label(actor)} corrected "
+            + "; ".join(
+                f"{TIME_LABELS[name]} from {_when(change['from'])} "
+                f"to {_when(change['to'])}"
+                for name, change in changes.items()
+            )
+            + f": {reason}",
+            changes=changes,
+            reason=reason,
+            correction=True,
+        ),
     )
     _refresh_into(incident, locked)
     events.incident_updated.send(

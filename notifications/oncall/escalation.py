@@ -30,6 +30,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from incidentops.celery import publish
+from incidents import timeline_entries as entries
 from incidents.events import importing_history, silent_during_import
 from incidents.models import Incident, TimelineEntry
 from incidents.services import timeline_record
@@ -203,22 +204,21 @@ def escalation_start(
     steps = policy.steps.count()
     timeline_record(
         incident=incident,
-        kind=Kind.PAGE,
         actor=None,
         occurred_at=now,
-        summary=f"Escalation policy “{policy.name}” started ({trigger}): "
-        f"{steps} step(s), "
-        + (
-            f"repeated up to {policy.repeat_count} time(s)"
-            if policy.repeat_count
-            else "run once"
+        entry=entries.page(
+            summary=f"Escalation policy “{policy.name}” started ({trigger}): "
+            f"{steps} step(s), "
+            + (
+                f"repeated up to {policy.repeat_count} time(s)"
+                if policy.repeat_count
+                else "run once"
+            ),
+            escalation=escalation.pk,
+            policy=policy.name,
+            status="started",
+            trigger=trigger,
         ),
-        data={
-            "escalation": escalation.pk,
-            "policy": policy.name,
-            "status": "started",
-            "trigger": trigger,
-        },
     )
     transaction.on_commit(_publish_sweep)
     return escalation
@@ -273,16 +273,15 @@ def _stop(escalation: Escalation, *, status, reason, actor, now) -> None:
     )
     timeline_record(
         incident=escalation.incident,
-        kind=Kind.PAGE,
         actor=actor,
         occurred_at=now,
-        summary=f"Escalation policy “{escalation.policy.name}” stopped: {reason}",
-        data={
-            "escalation": escalation.pk,
-            "policy": escalation.policy.name,
-            "status": status,
-            "reason": reason,
-        },
+        entry=entries.page(
+            summary=f"Escalation policy “{escalation.policy.name}” stopped: {reason}",
+            escalation=escalation.pk,
+            policy=escalation.policy.name,
+            status=status,
+            reason=reason,
+        ),
     )
 
 
@@ -378,24 +377,23 @@ def _page_step(
     names = ", ".join(person.display_name for person in people)
     timeline_record(
         incident=escalation.incident,
-        kind=Kind.PAGE,
         actor=None,
         occurred_at=now,
-        summary=(
-            f"“{policy.name}” {where}: paging {names}"
-            if people
-            else f"“{policy.name}” {where}: nobody to page ({target})"
-        )
-        + f"; next step in {step.wait_minutes} min unless acknowledged",
-        data={
-            "escalation": escalation.pk,
-            "policy": policy.name,
-            "status": "paging" if people else "nobody",
-            "round": escalation.round + 1,
-            "step": escalation.step_index + 1,
-            "users": [person.username for person in people],
-            "wait_minutes": step.wait_minutes,
-        },
+        entry=entries.page(
+            summary=(
+                f"“{policy.name}” {where}: paging {names}"
+                if people
+                else f"“{policy.name}” {where}: nobody to page ({target})"
+            )
+            + f"; next step in {step.wait_minutes} min unless acknowledged",
+            escalation=escalation.pk,
+            policy=policy.name,
+            status="paging" if people else "nobody",
+            round=escalation.round + 1,
+            step=escalation.step_index + 1,
+            users=[person.username for person in people],
+            wait_minutes=step.wait_minutes,
+        ),
     )
     escalation.step_index += 1
     if escalation.step_index >= len(steps):

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from incidentops.exceptions import DomainError, InvalidTransition, NotPermitted
 from incidentops.text import neutralise_bidi
+from incidents import timeline_entries as entries
 from incidents.models import Incident, TimelineEntry
 from incidents.services import timeline_record
 from reviews import permissions
@@ -158,12 +159,15 @@ def _file_for_batch(*, incident: Incident, policy, now: datetime) -> BatchReview
     item = BatchReviewItem.objects.create(batch=batch, incident=incident, added_at=now)
     timeline_record(
         incident=incident,
-        kind=REVIEW,
         actor=None,
         occurred_at=now,
-        summary=f"Filed for the {policy.severity_code} batch review of {label}"
-        f" (due {_local(batch.due_at)})",
-        data={"batch_review": batch.pk, "period": label, "change": "batched"},
+        entry=entries.review(
+            summary=f"Filed for the {policy.severity_code} batch review of {label}"
+            f" (due {_local(batch.due_at)})",
+            change="batched",
+            batch_review=batch.pk,
+            period=label,
+        ),
     )
     return item
 

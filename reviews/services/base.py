@@ -10,6 +10,7 @@ from incidentops.exceptions import InvalidTransition, NotPermitted
 from incidentops.groups import INCIDENT_MANAGERS
 from incidentops.services import actor_label, save_as
 from incidentops.timezones import org_zone
+from incidents import timeline_entries as entries
 from incidents.models import Incident, TimelineEntry
 from incidents.services import timeline_record
 from reviews import permissions
@@ -45,11 +46,9 @@ _label = actor_label
 def _log(review: Review, *, actor, summary: str, now: datetime, data: dict) -> None:
     timeline_record(
         incident=review.incident,
-        kind=REVIEW,
         actor=actor,
         occurred_at=now,
-        summary=summary,
-        data={"review": review.pk, **data},
+        entry=entries.review(summary=summary, review=review.pk, **data),
     )
 
 

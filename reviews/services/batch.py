@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from incidentops.exceptions import DomainError, InvalidTransition, NotPermitted
 from incidents import permissions as incident_permissions
+from incidents import timeline_entries as entries
 from incidents.models import Incident
 from incidents.services import timeline_record
 from reviews import permissions
@@ -26,7 +27,6 @@ from reviews.policy import (
 )
 from reviews.services.authoring import _create_review
 from reviews.services.base import (
-    REVIEW,
     Status,
     _label,
     _local,
@@ -138,20 +138,19 @@ def _record_decision(
     label = Disposition(disposition).label.lower()
     timeline_record(
         incident=locked.incident,
-        kind=REVIEW,
         actor=actor,
         occurred_at=now,
-        summary=f"{_label(actor)} decided “{label}” in the {batch.label}"
-        + (f": {note}" if note else "")
-        + (f" ({ticket_url})" if ticket_url else ""),
-        data={
-            "batch_review": batch.pk,
-            "change": "batch_decision",
-            "disposition": disposition,
-            "note": note,
-            "ticket_url": ticket_url,
-            "system": actor is None,
-        },
+        entry=entries.review(
+            summary=f"{_label(actor)} decided “{label}” in the {batch.label}"
+            + (f": {note}" if note else "")
+            + (f" ({ticket_url})" if ticket_url else ""),
+            change="batch_decision",
+            batch_review=batch.pk,
+            disposition=disposition,
+            note=note,
+            ticket_url=ticket_url,
+            system=actor is None,
+        ),
     )
     if promoting and not Review.objects.filter(incident=locked.incident).exists():
         code = locked.incident.severity.code if locked.incident.severity_id else None
@@ -306,16 +305,15 @@ def batch_complete(
     for item in items:
         timeline_record(
             incident=item.incident,
-            kind=REVIEW,
             actor=actor,
             occurred_at=now,
-            summary=f"{_label(actor)} completed the {locked.label}: "
-            f"{item.get_disposition_display().lower()}"
-            + (f" — {item.note}" if item.note else ""),
-            data={
-                "batch_review": locked.pk,
-                "change": "batch_completed",
-                "disposition": item.disposition,
-            },
+            entry=entries.review(
+                summary=f"{_label(actor)} completed the {locked.label}: "
+                f"{item.get_disposition_display().lower()}"
+                + (f" — {item.note}" if item.note else ""),
+                change="batch_completed",
+                batch_review=locked.pk,
+                disposition=item.disposition,
+            ),
         )
     return locked
