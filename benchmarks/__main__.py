@@ -16,6 +16,9 @@
 4. Escalation (``benchmarks/escalation.py``): 1,000 running escalations falling
    due at once: the lag from due to each page's e-mail going out, and the
    sweep's queries (flat per escalation).
+5. Importing history (``benchmarks/importing.py``): 10,000 past incidents from
+   a native CSV, the same as JSON, and a PagerDuty export, each timed with
+   ``import_incidents``, and the CSV again (every row unchanged).
 
 Uses ``DATABASE_URL`` (a ``<name>_bench`` database beside it, PostgreSQL) or a
 throw-away SQLite file under ``var/bench/``. Results are printed and written to
@@ -374,7 +377,7 @@ def main() -> None:
     parser.add_argument("--reads", type=int, default=500)
     parser.add_argument(
         "--only",
-        choices=["alerts", "live", "oncall", "escalation"],
+        choices=["alerts", "live", "oncall", "escalation", "import"],
         default="",
         help="run just this load workload (no query counts)",
     )
@@ -413,7 +416,7 @@ def main() -> None:
             print(f"  !! query count grows with the data: {queries}")
 
     loads = {}
-    if args.only not in ("oncall", "escalation"):
+    if args.only not in ("oncall", "escalation", "import"):
         print("\n2. Load on gunicorn (2 processes x 4 threads) over loopback")
         loads = load(env, deliveries=args.deliveries, reads=args.reads, only=args.only)
         for label, result in loads.items():
@@ -440,6 +443,13 @@ def main() -> None:
             flat = False
             print("  !! the sweep's queries per escalation grow with the load")
 
+    imports = {}
+    if args.only in ("", "import"):
+        from benchmarks import importing
+
+        print("\n5. Importing history: 10,000 past incidents per file")
+        imports = importing.run()
+
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "results.json").write_text(
         json.dumps(
@@ -454,6 +464,7 @@ def main() -> None:
                 "load": loads,
                 "oncall": oncall_result,
                 "escalation": escalations,
+                "import": imports,
             },
             indent=2,
         )

@@ -5,9 +5,15 @@ The incidents are written in bulk (``bulk_create``, no timeline: what is
 measured only reads incidents and reviews), in a ``<name>_scale`` PostgreSQL
 database beside ``DATABASE_URL`` (or a SQLite file under ``var/bench/``), spread
 over two years, six types in two families, four severities, resolved mostly.
-Each path is timed (median of 5 requests, in process) at a tenth of the size and
-at the full size: the query counts must be the same at both. Targets: every
-insights figure within 300 ms, the list and the search within 200 ms.
+Nine in ten resolved incidents have a review (half of them published late, a
+few not yet), each with a follow-up; one in a hundred incidents is restricted
+(the manager's group granted on half of those). Each path is timed (median of 5
+requests, in process) at a tenth of the size and at the full size, as an
+incident manager (not a superuser: the visibility rule is part of every query),
+and so is each insights figure on its own (``incidents.insights`` and the
+reviews panel's ``review_figures``). The query counts must be the same at both
+sizes. Targets: every insights figure within 300 ms, the list and the search
+within 200 ms.
 
     python -m benchmarks.scale [--incidents 100000]
 """
@@ -46,8 +52,11 @@ PATHS = {
 
 
 def populate(n: int, *, start: int) -> None:
-    """Add ``n`` incidents in bulk, numbered from ``start``."""
+    """Add ``n`` incidents in bulk, numbered from ``start``, with their reviews,
+    follow-ups and the grants of the restricted ones."""
+    from django.contrib.auth.models import Group
     from django.utils import timezone
+    from guardian.shortcuts import assign_perm
 
     from incidentops.models import User
     from incidents.models import (
@@ -56,6 +65,7 @@ def populate(n: int, *, start: int) -> None:
         IncidentType,
         SeverityLevel,
     )
+    from reviews.models import FollowUp, Review
 
     rng = random.Random(start)
     families = [
@@ -100,13 +110,116 @@ def populate(n: int, *, start: int) -> None:
                 severity_confirmed_at=ack,
                 reporter=manager,
                 affected_services=[f"svc-{i % 40}"],
+                restricted=i % 100 == 7,
+                integration=None,
             )
         )
         if len(batch) == 5000:
-            Incident.objects.bulk_create(batch)
+            _write(batch, Incident, Review, FollowUp)
             batch = []
     if batch:
-        Incident.objects.bulk_create(batch)
+        _write(batch, Incident, Review, FollowUp)
+    managers = Group.objects.get(name="Incident managers")
+    granted = Incident.objects.filter(
+        restricted=True, reference__gte=f"BENCH-{start:07d}"
+    )
+    for incident in granted[: max(1, granted.count() // 2)]:
+        assign_perm("incidents.view_incident", managers, incident)
+
+
+def _write(batch, Incident, Review, FollowUp) -> None:
+    Incident.objects.bulk_create(batch)
+    reviews = []
+    for incident in batch:
+        if incident.resolved_at is None:
+            continue
+        number = incident.pk
+        due = incident.resolved_at + timedelta(days=5)
+        published = (
+            None if number % 20 == 0 else due + timedelta(days=2 if number % 2 else -2)
+        )
+        reviews.append(
+            Review(
+                incident=incident,
+                severity_code=f"SEV-{1 + number % 4}",
+                status="published" if published else "draft",
+                due_at=due,
+                created_at=incident.resolved_at,
+                published_at=published,
+            )
+        )
+    Review.objects.bulk_create(reviews)
+    FollowUp.objects.bulk_create(
+        FollowUp(
+            review=review,
+            title="Add an alert",
+            status="open" if review.pk % 3 == 0 else "done",
+            created_at=review.created_at,
+        )
+        for review in reviews
+    )
+
+
+def figures(user, since) -> dict:
+    """Each insights figure on its own, as the page computes it: the last 365
+    days by month, and two years by week."""
+    from datetime import date
+
+    from incidents import insights
+    from reviews.insights import review_figures
+
+    year = insights.InsightFilters().resolved()
+    two_years = insights.InsightFilters(
+        since=date.fromisoformat(since), period="week"
+    ).resolved()
+    out = {}
+    for suffix, f in (("", year), (", 2 years by week", two_years)):
+        out.update(
+            {
+                f"figure: volume{suffix}": lambda f=f: insights.volume(user, f),
+                f"figure: response by type{suffix}": lambda f=f: (
+                    insights.response_times(user, f, group_by="incident_type")
+                ),
+                f"figure: response by severity{suffix}": lambda f=f: (
+                    insights.response_times(user, f, group_by="severity")
+                ),
+                f"figure: recurring types{suffix}": lambda f=f: (
+                    insights.recurring_types(user, f)
+                ),
+                f"figure: recurring services{suffix}": lambda f=f: (
+                    insights.recurring_services(user, f)
+                ),
+                f"figure: triage agreement{suffix}": lambda f=f: (
+                    insights.triage_agreement(user, f)
+                ),
+                f"figure: alert noise{suffix}": lambda f=f: insights.alert_noise(
+                    user, f
+                ),
+                f"figure: reviews (timeliness, follow-ups){suffix}": lambda f=f: (
+                    review_figures(user, f)
+                ),
+            }
+        )
+    return out
+
+
+def measure_call(figure, repeats: int = 5) -> tuple[int, float]:
+    """Queries and median milliseconds of calling ``figure`` (its result read
+    in full, as a page would)."""
+    import statistics
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    timings = []
+    queries = 0
+    for _ in range(repeats):
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            json.dumps(figure(), default=str)
+            timings.append((time.perf_counter() - started) * 1000)
+        queries = len(captured)
+    return queries, statistics.median(timings)
 
 
 def main() -> None:
@@ -133,12 +246,17 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
-    manager = User.objects.create_user(
-        "bench-manager", password="bench-password-1", is_superuser=True
+    User.objects.create_user("bench-manager", is_superuser=True)
+    # Who reads insights: an incident manager (also a reviewer and an
+    # executive), not a superuser, so visibility is in every query.
+    reader = User.objects.create_user("bench-reader", password="bench-password-1")
+    reader.groups.add(
+        *Group.objects.filter(
+            name__in=["Incident managers", "Reviewers", "Executives", "Responders"]
+        )
     )
-    manager.groups.add(*Group.objects.all())
     client = Client()
-    client.login(username="bench-manager", password="bench-password-1")
+    client.login(username="bench-reader", password="bench-password-1")
     since = (timezone.now() - timedelta(days=730)).date().isoformat()
     sizes = [args.incidents // 10, args.incidents]
     results: dict[str, dict[int, tuple[int, float]]] = {}
@@ -150,17 +268,24 @@ def main() -> None:
         total = size
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                cursor.execute("ANALYZE")
+                # what autovacuum does in time: statistics and the visibility
+                # map (index-only scans)
+                cursor.execute("VACUUM ANALYZE")
         print(f"{size} incidents written in {time.perf_counter() - started:.1f} s")
         for label, path in PATHS.items():
             results.setdefault(label, {})[size] = measure(
                 client, path.format(since=since)
             )
-    print(f"\n{'':34}" + "".join(f"{size:>18}" for size in sizes))
+        for label, figure in figures(reader, since).items():
+            results.setdefault(label, {})[size] = measure_call(figure)
+    print(f"\n{'':52}" + "".join(f"{size:>18}" for size in sizes))
+    grows = False
     for label, by_size in results.items():
         cells = "".join(f"{q:>8} q {ms:>6.0f} ms" for q, ms in by_size.values())
         flat = "" if len({q for q, _ in by_size.values()}) == 1 else "  !! grows"
-        print(f"{label:34}{cells}{flat}")
+        grows = grows or bool(flat)
+        print(f"{label:52}{cells}{flat}")
+    print(f"load average: {os.getloadavg()}")
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "scale.json").write_text(
         json.dumps(
@@ -171,6 +296,8 @@ def main() -> None:
             indent=2,
         )
     )
+    if grows:
+        raise SystemExit("query counts are not flat")
 
 
 if __name__ == "__main__":

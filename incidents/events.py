@@ -43,6 +43,11 @@ Arguments (besides ``sender``), all keyword:
     review is opened); ``review`` is the file's completed review, if any:
     ``{"summary", "root_cause", "lessons", "follow_ups": [{"title", "status",
     "owner" (a user or None)}]}``.
+``incidents_imported``           imported (list of (incident, review dict or
+                                 None)), actor
+    Many new past incidents imported at once (``incident_import_new``, an
+    import's batch): what ``incident_imported`` with ``created`` True says for
+    each, sent once so receivers can write their records in bulk.
 
 ``actor`` is the acting user, or None for the system.
 
@@ -71,6 +76,7 @@ action_changed = Signal()
 playbook_applied = Signal()
 severity_suggestion_raised = Signal()
 incident_imported = Signal()
+incidents_imported = Signal()
 role_requested = Signal()
 
 # --- Importing history -------------------------------------------------------

@@ -19,6 +19,9 @@ class ReviewsConfig(AppConfig):
         events.incident_imported.connect(
             receivers.on_incident_imported, dispatch_uid="reviews.incident_imported"
         )
+        events.incidents_imported.connect(
+            receivers.on_incidents_imported, dispatch_uid="reviews.incidents_imported"
+        )
         events.incident_updated.connect(
             receivers.on_incident_updated, dispatch_uid="reviews.incident_updated"
         )

@@ -36,6 +36,13 @@ def on_incident_imported(
         services.lessons_refile(incident=incident)
 
 
+def on_incidents_imported(sender, *, imported, actor=None, **kwargs) -> None:
+    """Store the completed reviews of a batch of new imported incidents."""
+    with_review = [(incident, review) for incident, review in imported if review]
+    if with_review:
+        services.review_import_new(imported=with_review, actor=actor)
+
+
 def on_incident_updated(sender, *, incident, changes, actor=None, **kwargs) -> None:
     """A changed type or affected services re-files the incident's lessons."""
     if "incident_type" in changes or "affected_services" in changes:

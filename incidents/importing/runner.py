@@ -64,15 +64,19 @@ class ImportReport:
 
 class _Names:
     """Look-ups for one import, cached; people unknown here become inactive
-    placeholder accounts (created lazily, forgotten again if their row fails)."""
+    placeholder accounts (saved with the first good row that names them,
+    forgotten again if their row fails)."""
 
-    def __init__(self, *, default_type: IncidentType | None):
+    def __init__(self, *, default_type: IncidentType | None, actor=None):
         self.types = {t.slug: t for t in IncidentType.objects.all()}
         self.levels = {level.code: level for level in SeverityLevel.objects.all()}
         self.roles = {role.slug: role for role in Role.objects.all()}
         self.default_type = default_type
         self.people: dict[str, object] = {}
         self.created_in_row: list[str] = []
+        self.kept_in_row: list[str] = []
+        self.pending: list = []
+        self.actor = actor
 
     def type_for(self, slug: str):
         if not slug:
@@ -110,8 +114,9 @@ class _Names:
         if user is None:
             user = users.filter(username__iexact=key).first()
         if user is None:
+            # saved by ``save_people`` with the row (or batch) that needs it
             first, _, last = who.name.partition(" ")
-            user = users.create(
+            user = users.model(
                 username=who.key[:150],
                 email=who.key if "@" in who.key else "",
                 first_name=first[:150],
@@ -119,15 +124,34 @@ class _Names:
                 is_active=False,
             )
             user.set_unusable_password()
-            user.save(update_fields=["password"])
             self.created_in_row.append(key)
         self.people[key] = user
         return user
 
-    def forget_row(self) -> None:
-        for key in self.created_in_row:
-            self.people.pop(key, None)
+    def start_row(self) -> None:
+        self.created_in_row, self.kept_in_row = [], []
+
+    def keep_row(self) -> None:
+        """The row is good: the placeholders it named are to be saved."""
+        self.pending += [self.people[key] for key in self.created_in_row]
+        self.kept_in_row = self.created_in_row
         self.created_in_row = []
+
+    def forget_row(self, *, saved: bool = False) -> None:
+        """The row failed: forget the placeholders it named (``saved``: they
+        were kept and saved, and its savepoint rolled them back)."""
+        for key in self.created_in_row + (self.kept_in_row if saved else []):
+            self.people.pop(key, None)
+        self.created_in_row, self.kept_in_row = [], []
+
+    def save_people(self) -> None:
+        """Save the placeholder accounts kept rows named (one statement)."""
+        if not self.pending:
+            return
+        model = get_user_model()
+        model.objects.bulk_create(self.pending)
+        model.history.bulk_history_create(self.pending, default_user=self.actor)
+        self.pending = []
 
 
 def _fields(record: ImportRecord, names: _Names) -> dict:
@@ -228,13 +252,18 @@ def import_incidents(
     report = ImportReport(format=format, dry_run=dry_run)
     seen: dict[str, int] = {}
     with transaction.atomic():
-        names = _Names(default_type=default_type)
+        names = _Names(default_type=default_type, actor=actor)
         known = _known(rows)
+        batch = _NewBatch(names=names, actor=actor, now=now)
         for line, record in rows:
             done = _unchanged(line, record, known, seen)
-            if done is None:
+            if done is None and _is_new(record, known, seen):
+                done = batch.add(line, record, seen)
+            elif done is None:
+                batch.flush()  # the batch's people saved before this row's
                 done = _import_row(line, record, names, actor, now, seen)
             report.rows.append(done)
+        batch.flush()
         stored = report.count("imported") + report.count("updated")
         if dry_run:
             transaction.set_rollback(True)
@@ -243,6 +272,87 @@ def import_incidents(
 
             transaction.on_commit(partial(retrain_triage_model_task.delay))
     return report
+
+
+def _is_new(record, known, seen) -> bool:
+    return (
+        isinstance(record, ImportRecord)
+        and record.external_id not in seen
+        and (record.source, record.external_id) not in known
+    )
+
+
+class _NewBatch:
+    """Rows that become new incidents, checked one by one and written
+    ``BATCH`` at a time through ``incident_import_new``."""
+
+    BATCH = 500
+
+    def __init__(self, *, names: _Names, actor, now):
+        self.names, self.actor, self.now = names, actor, now
+        self.items: list = []
+        self.results: list[RowResult] = []
+
+    def add(self, line: int, record: ImportRecord, seen: dict) -> RowResult:
+        seen[record.external_id] = line
+        self.names.start_row()
+        try:
+            roles = {
+                self.names.role_for(slug): self.names.person(who)
+                for slug, who in record.roles.items()
+            }
+            fields = services.import_fields(
+                fields=_fields(record, self.names),
+                roles=roles,
+                actor=self.actor,
+                now=self.now,
+            )
+            review = _review(record, self.names)
+        except (RowError, DomainError) as exc:
+            self.names.forget_row()
+            return _refused(line, record, exc)
+        self.names.keep_row()
+        self.items.append(
+            services.NewImport(
+                source=record.source,
+                external_id=record.external_id,
+                digest=record.digest(),
+                fields=fields,
+                roles=roles,
+                review=review,
+            )
+        )
+        result = RowResult(
+            line=line,
+            outcome=services.importing.IMPORTED,
+            external_id=record.external_id,
+            title=fields["title"],
+        )
+        self.results.append(result)
+        if len(self.items) >= self.BATCH:
+            self.flush()
+        return result
+
+    def flush(self) -> None:
+        if not self.items:
+            return
+        self.names.save_people()
+        incidents = services.incident_import_new(
+            actor=self.actor, items=self.items, now=self.now
+        )
+        for result, incident in zip(self.results, incidents, strict=True):
+            result.reference = incident.reference
+        self.items, self.results = [], []
+
+
+def _refused(line: int, record: ImportRecord, exc: Exception) -> RowResult:
+    return RowResult(
+        line=line,
+        outcome=REFUSED,
+        external_id=record.external_id,
+        title=record.title,
+        reason=exc.message if isinstance(exc, DomainError) else str(exc),
+    )
 
 
 def _known(rows) -> dict[tuple[str, str], tuple[str, str]]:
@@ -293,32 +403,31 @@ def _import_row(line, record, names, actor, now, seen) -> RowResult:
             f"{seen[record.external_id]}",
         )
     seen[record.external_id] = line
+    names.start_row()
     try:
         with transaction.atomic():
+            fields = _fields(record, names)
+            roles = {
+                names.role_for(slug): names.person(who)
+                for slug, who in record.roles.items()
+            }
+            review = _review(record, names)
+            names.keep_row()
+            names.save_people()  # this row's placeholders (the batch's are saved)
             result = services.incident_import(
                 actor=actor,
                 source=record.source,
                 external_id=record.external_id,
                 digest=record.digest(),
-                fields=_fields(record, names),
-                roles={
-                    names.role_for(slug): names.person(who)
-                    for slug, who in record.roles.items()
-                },
-                review=_review(record, names),
+                fields=fields,
+                roles=roles,
+                review=review,
                 now=now,
             )
     except (RowError, DomainError) as exc:
-        names.forget_row()
-        reason = exc.message if isinstance(exc, DomainError) else str(exc)
-        return RowResult(
-            line=line,
-            outcome=REFUSED,
-            external_id=record.external_id,
-            title=record.title,
-            reason=reason,
-        )
-    names.created_in_row = []
+        # its placeholders were rolled back with it
+        names.forget_row(saved=True)
+        return _refused(line, record, exc)
     return RowResult(
         line=line,
         outcome=result.outcome,

@@ -58,6 +58,26 @@ class IncidentReferenceCounter(models.Model):
             return cls.next_reference(year)
         return f"INC-{year}-{row[0]:04d}"
 
+    @classmethod
+    def next_references(cls, year: int, count: int) -> list[str]:
+        """Draw ``count`` consecutive references of ``year`` in one statement
+        (an import's batch), under the same lock as ``next_reference``."""
+        if count < 1:
+            return []
+        table = connection.ops.quote_name(cls._meta.db_table)
+        sql = (
+            f"UPDATE {table} SET last_number = last_number + %s "  # noqa: S608
+            "WHERE year = %s RETURNING last_number"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [count, year])
+            row = cursor.fetchone()
+        if row is None:
+            cls.objects.get_or_create(year=year)
+            return cls.next_references(year, count)
+        first = row[0] - count + 1
+        return [f"INC-{year}-{number:04d}" for number in range(first, row[0] + 1)]
+
 
 class IncidentQuerySet(models.QuerySet):
     def open(self):

@@ -36,6 +36,27 @@ class TimelineEntryQuerySet(models.QuerySet):
             "Write timeline entries with incidents.services.timeline_record()."
         )
 
+    def create_chains(self, entries: list[TimelineEntry]) -> list[TimelineEntry]:
+        """Insert whole new chains at once (``timeline_start_many``): each
+        incident's entries must number from 1, link from the genesis hash and
+        carry their own hashes, and the incident must have no entry yet;
+        anything else raises ``AppendOnlyError`` and inserts nothing."""
+        expected: dict[int, tuple[int, str]] = {}
+        for entry in entries:
+            sequence, prev_hash = expected.get(
+                entry.incident_id, (1, TimelineEntry.GENESIS_HASH)
+            )
+            if (
+                entry.sequence != sequence
+                or entry.prev_hash != prev_hash
+                or entry.hash != entry.compute_hash()
+            ):
+                raise AppendOnlyError("Not a whole, linked chain; nothing inserted.")
+            expected[entry.incident_id] = (sequence + 1, entry.hash)
+        if self.filter(incident_id__in=list(expected)).exists():
+            raise AppendOnlyError("These incidents already have a timeline.")
+        return models.QuerySet.bulk_create(self, entries, batch_size=1000)
+
 
 class TimelineEntry(models.Model):
     """One line of an incident's append-only, hash-chained record.

@@ -26,6 +26,7 @@ The services live in one module per concern and are all importable from here
 - ``acknowledge``: a person acknowledging an incident (stops its paging);
 - ``role_requests``: asking a person to take a role, and their answer;
 - ``importing``: importing a past incident, keeping its times;
+  ``importing_batch``: many new ones at once;
 - ``lifecycle``: status transitions;
 - ``notes``: notes and stakeholder updates;
 - ``times``: correcting an incident's times (impact start, detection,
@@ -107,7 +108,8 @@ from incidents.services.declare_alerts import (
     incident_detected_earlier,
     incident_number,
 )
-from incidents.services.importing import ImportOutcome, incident_import
+from incidents.services.importing import ImportOutcome, import_fields, incident_import
+from incidents.services.importing_batch import NewImport, incident_import_new
 from incidents.services.integrations import (
     integration_create,
     integration_rotate_secret,
@@ -151,6 +153,7 @@ __all__ = [
     "ACTION_EDITABLE",
     "ActionItem",
     "ImportOutcome",
+    "NewImport",
     "CORRECTABLE_TIMES",
     "COMMANDER",
     "DomainError",
@@ -200,7 +203,9 @@ __all__ = [
     "incident_confirm_severity",
     "incident_correct_times",
     "incident_declare",
+    "import_fields",
     "incident_import",
+    "incident_import_new",
     "incident_link_services",
     "alert_link_services",
     "incident_set_services",

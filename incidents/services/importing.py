@@ -33,7 +33,11 @@ from incidents.services.base import (
     _save,
     _tags,
 )
-from incidents.services.timeline import timeline_append, timeline_record
+from incidents.services.timeline import (
+    timeline_append,
+    timeline_record,
+    timeline_seal,
+)
 from incidents.services.times import times_order_problem
 
 IMPORTED = "imported"
@@ -123,6 +127,45 @@ def _check(fields: dict[str, Any], now: datetime) -> None:
         raise DomainError(problem[1], field=problem[0])
 
 
+def import_fields(
+    *, fields: dict[str, Any], roles: dict[Role, Any] | None, actor, now: datetime
+) -> dict[str, Any]:
+    """``fields`` of an imported record made whole and checked, writing nothing:
+    detection from the declaration (or the reverse), impact start from
+    detection, the status from the latest time, tags cleaned, the type's
+    restriction, and who confirmed the severity (the commander, else ``actor``)
+    and when. Raises ``DomainError`` as ``incident_import`` does."""
+    fields = dict(fields)
+    if not fields.get("detected_at"):
+        fields["detected_at"] = fields.get("created_at")
+    if not fields.get("detected_at"):
+        raise DomainError("it has no detected_at (or declared_at)", field="detected_at")
+    fields["created_at"] = fields.get("created_at") or fields["detected_at"]
+    fields["impact_started_at"] = (
+        fields.get("impact_started_at") or fields["detected_at"]
+    )
+    fields["status"] = _status_for(fields)
+    for name in ("affected_services", "affected_sites", "affected_suppliers"):
+        fields[name] = _tags(fields.get(name))
+    _check(fields, now)
+    if fields.get("restricted") is None:
+        incident_type = fields.get("incident_type")
+        fields["restricted"] = bool(
+            incident_type and incident_type.restricted_by_default
+        )
+    if fields.get("severity") is not None:
+        commander = next(
+            (user for role, user in (roles or {}).items() if role.slug == "commander"),
+            None,
+        )
+        fields.setdefault("severity_confirmed_by", commander or actor)
+        fields.setdefault(
+            "severity_confirmed_at",
+            fields.get("acknowledged_at") or fields["detected_at"],
+        )
+    return fields
+
+
 @transaction.atomic
 def incident_import(
     *,
@@ -155,34 +198,7 @@ def incident_import(
     future, an unknown status.
     """
     now = now or timezone.now()
-    fields = dict(fields)
-    if not fields.get("detected_at"):
-        fields["detected_at"] = fields.get("created_at")
-    if not fields.get("detected_at"):
-        raise DomainError("it has no detected_at (or declared_at)", field="detected_at")
-    fields["created_at"] = fields.get("created_at") or fields["detected_at"]
-    fields["impact_started_at"] = (
-        fields.get("impact_started_at") or fields["detected_at"]
-    )
-    fields["status"] = _status_for(fields)
-    for name in ("affected_services", "affected_sites", "affected_suppliers"):
-        fields[name] = _tags(fields.get(name))
-    _check(fields, now)
-    if fields.get("restricted") is None:
-        incident_type = fields.get("incident_type")
-        fields["restricted"] = bool(
-            incident_type and incident_type.restricted_by_default
-        )
-    if fields.get("severity") is not None:
-        commander = next(
-            (user for role, user in (roles or {}).items() if role.slug == "commander"),
-            None,
-        )
-        fields.setdefault("severity_confirmed_by", commander or actor)
-        fields.setdefault(
-            "severity_confirmed_at",
-            fields.get("acknowledged_at") or fields["detected_at"],
-        )
+    fields = import_fields(fields=fields, roles=roles, actor=actor, now=now)
     existing = (
         Incident.objects.select_for_update()
         .filter(external_source=source, external_id=external_id)
@@ -250,10 +266,16 @@ def _create(*, actor, source, external_id, digest, fields, roles, now) -> Incide
     return incident
 
 
-def _history_entries(incident: Incident, *, actor, roles) -> None:
-    """The imported incident's timeline, at its original times."""
+def history_label(actor) -> str:
+    """Who the timeline names for an imported incident's entries."""
+    return f"{_label(actor)} (import)"
+
+
+def history_steps(incident: Incident, *, roles) -> list[tuple]:
+    """The imported incident's timeline as ``(occurred_at, entry)`` (an
+    ``incidents.timeline_entries`` builder's ``Entry``) in time order: declared, severity, role holders, each status
+    reached (resolution noted), every entry's data marked ``imported``."""
     origin = SOURCE_LABELS.get(incident.external_source, incident.external_source)
-    label = f"{_label(actor)} (import)"
     steps = [
         (
             incident.created_at,
@@ -322,8 +344,16 @@ def _history_entries(incident: Incident, *, actor, roles) -> None:
             )
         )
         previous = status
+    return sorted(steps, key=lambda step: step[0])
+
+
+def _history_entries(incident: Incident, *, actor, roles) -> None:
+    """The imported incident's timeline, at its original times."""
+    label = history_label(actor)
+    steps = history_steps(incident, roles=roles)
     tail: tuple = ()
-    for when, step in sorted(steps, key=lambda step: step[0]):
+    row = None
+    for when, step in steps:
         row = timeline_append(
             incident=incident,
             entry=step,
@@ -331,8 +361,10 @@ def _history_entries(incident: Incident, *, actor, roles) -> None:
             actor_label=label,
             occurred_at=when,
             tail=tail,
+            seal=False,
         )
         tail = (row.sequence, row.hash)
+    timeline_seal(entry=row, new_incident=True)
 
 
 def _shown(value):

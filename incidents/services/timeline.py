@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from incidents.models import (
     Incident,
+    IncidentRevision,
     TimelineEntry,
     TimelineHead,
     sign_head,
@@ -123,6 +124,55 @@ def timeline_append(
         _sign_head(incident.pk, sequence, row.hash, row.recorded_at)
         incident_touch(incident_id=incident.pk)
     return row
+
+
+def timeline_start_many(
+    chains: dict[Incident, list[tuple]], *, actor_label: str
+) -> None:
+    """The first entries of many incidents created in this transaction (an
+    import's batch), each chain hashed as ``timeline_append`` would, written in
+    a few statements. ``chains``: incident → ``[(occurred_at, entry)]``
+    (``incidents.timeline_entries`` builders' ``Entry``) in order. Changes: the entries, each incident's signed chain head
+    and its first revision. Sends nothing. Raises ``AppendOnlyError`` for an
+    incident that already has entries."""
+    recorded_at = timezone.now()
+    entries, heads, revisions = [], [], []
+    for incident, steps in chains.items():
+        prev_hash, sequence = TimelineEntry.GENESIS_HASH, 0
+        for occurred_at, step in steps:
+            sequence += 1
+            entry = TimelineEntry(
+                incident=incident,
+                sequence=sequence,
+                kind=step.kind,
+                actor=None,
+                actor_label=actor_label,
+                summary=step.summary,
+                data=_json(step.data or {}),
+                occurred_at=occurred_at,
+                recorded_at=recorded_at,
+                prev_hash=prev_hash,
+            )
+            entry.hash = prev_hash = entry.compute_hash()
+            entries.append(entry)
+        if sequence:
+            heads.append(
+                TimelineHead(
+                    incident_id=incident.pk,
+                    count=sequence,
+                    last_hash=prev_hash,
+                    signature=sign_head(incident.pk, sequence, prev_hash),
+                    updated_at=recorded_at,
+                )
+            )
+        revisions.append(
+            IncidentRevision(
+                incident_id=incident.pk, revision=1, changed_at=recorded_at
+            )
+        )
+    TimelineEntry.objects.create_chains(entries)
+    TimelineHead.objects.bulk_create(heads, batch_size=1000)
+    IncidentRevision.objects.bulk_create(revisions, batch_size=1000)
 
 
 def timeline_seal(*, entry: TimelineEntry, new_incident: bool = False) -> None:

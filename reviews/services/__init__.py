@@ -101,7 +101,7 @@ from reviews.services.editing import (
     review_save,
     review_version,
 )
-from reviews.services.importing import review_import
+from reviews.services.importing import review_import, review_import_new
 from reviews.services.lessons import lesson_adopt, lessons_index, lessons_refile
 from reviews.services.sweep import (
     ReviewAlert,
@@ -124,6 +124,7 @@ __all__ = [
     "review_save",
     "review_version",
     "review_import",
+    "review_import_new",
     "Approval",
     "BatchReview",
     "BatchReviewItem",

@@ -16,6 +16,15 @@ from reviews.models import Lesson, Review
 from reviews.services.base import _label, _log, _save
 
 
+def lesson_entries(review: Review) -> list[tuple[str, str]]:
+    """What a published review puts in the index, in order: ``(kind, text)``
+    for each lesson (one per line of ``lessons``), then its root cause."""
+    entries = [(Lesson.Kind.LESSON, text) for text in split_lessons(review.lessons)]
+    if review.root_cause.strip():
+        entries.append((Lesson.Kind.CAUSE, review.root_cause.strip()))
+    return entries
+
+
 def lessons_index(*, review: Review, now: datetime | None = None) -> list[Lesson]:
     """Index the published ``review``'s lessons (one per line of ``lessons``)
     and its resolved cause (``root_cause``) under its incident's type and
@@ -28,9 +37,7 @@ def lessons_index(*, review: Review, now: datetime | None = None) -> list[Lesson
     now = now or review.published_at or timezone.now()
     incident = review.incident
     kept = {(lesson.kind, lesson.text): lesson for lesson in review.lesson_items.all()}
-    entries = [(Lesson.Kind.LESSON, text) for text in split_lessons(review.lessons)]
-    if review.root_cause.strip():
-        entries.append((Lesson.Kind.CAUSE, review.root_cause.strip()))
+    entries = lesson_entries(review)
     indexed = []
     for order, (kind, text) in enumerate(entries, start=1):
         lesson = kept.pop((kind, text), None) or Lesson(

@@ -473,3 +473,83 @@ def test_a_real_import_retrains_the_triage_model_after_commit(
     with django_capture_on_commit_callbacks(execute=True):
         import_incidents(_csv(GOOD), format="native", actor=mia)  # unchanged
     assert calls == [1]
+
+
+def test_new_rows_are_written_in_batches_as_one_at_a_time(
+    breach, outage, mia, monkeypatch
+):
+    from incidents.importing import runner
+    from incidents.timeline import verify_timeline
+
+    monkeypatch.setattr(runner._NewBatch, "BATCH", 2)
+    severity("SEV-2")
+    rows = [
+        GOOD.replace("PM-1", f"PM-{n}").replace(",mia,", ",former@example.com,")
+        for n in range(1, 5)
+    ]
+    rows.append(
+        "PM-9,Leak,personal-data-breach,SEV-2,resolved,,"
+        "2021-01-04 09:00,2021-01-04 09:10,2021-01-04 09:20,2021-01-04 11:00,"
+        "former@example.com,,Revoked,Open bucket,"
+    )
+    # refused after naming someone new: resolved without a resolution time
+    rows.append("PM-10,Bad,,,resolved,,,2021-02-01 10:00,,,new@example.com,,,,")
+
+    report = import_incidents(_csv(*rows), format="native", actor=mia)
+
+    assert report.summary() == "imported 5, updated 0, unchanged 0, refused 1"
+    incidents = Incident.objects.filter(external_source="native").order_by("pk")
+    assert [i.reference for i in incidents] == [
+        "INC-2020-0001",
+        "INC-2020-0002",
+        "INC-2020-0003",
+        "INC-2020-0004",
+        "INC-2021-0001",
+    ]
+    assert [row.reference for row in report.rows[:5]] == [
+        i.reference for i in incidents
+    ]
+    # one placeholder for the person the rows share; none for the refused row
+    placeholder = User.objects.get(email="former@example.com")
+    assert not placeholder.is_active
+    assert not User.objects.filter(email="new@example.com").exists()
+    for incident in incidents:
+        assert incident.commander == placeholder
+        assert verify_timeline(incident).ok
+        assert incident.history.count() == 1
+        assert incident.history.first().history_user == mia
+        assert incident.review.status == Review.Status.PUBLISHED
+        assert incident.review.owner == placeholder
+    leak = incidents.get(external_id="PM-9")
+    assert leak.restricted
+    assert placeholder in get_users_with_perms(leak)
+    assert Notification.objects.count() == 0
+    # a second run finds every good row unchanged
+    again = import_incidents(_csv(*rows), format="native", actor=mia)
+    assert again.summary() == "imported 0, updated 0, unchanged 5, refused 1"
+
+
+def test_a_chain_is_inserted_whole_or_not_at_all(outage, mia):
+    from incidents.models import TimelineEntry
+    from incidents.models.timeline import AppendOnlyError
+
+    import_incidents(_csv(GOOD), format="native", actor=mia)
+    incident = Incident.objects.get()
+    entry = TimelineEntry.objects.filter(incident=incident).first()
+    forged = TimelineEntry(
+        incident=incident,
+        sequence=1,
+        kind=entry.kind,
+        actor_label="x",
+        summary="forged",
+        occurred_at=entry.occurred_at,
+        recorded_at=entry.recorded_at,
+        prev_hash=TimelineEntry.GENESIS_HASH,
+    )
+    forged.hash = forged.compute_hash()
+    with pytest.raises(AppendOnlyError):
+        TimelineEntry.objects.create_chains([forged])  # it has a chain already
+    forged.prev_hash = "0" * 64
+    with pytest.raises(AppendOnlyError):
+        TimelineEntry.objects.create_chains([forged])  # not linked from genesis
+    assert not TimelineEntry.objects.filter(summary="forged").exists()
