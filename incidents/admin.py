@@ -3,16 +3,26 @@ integrations, teams and the service catalog, with history. Operational records (
 read-only here; changing them is the portal's and the API's job, through the
 services."""
 
+from types import SimpleNamespace
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.http import Http404
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
 from incidentops.admin import ReadOnlyAdminMixin
+from incidentops.admin_fields import (
+    KeyValueField,
+    key_value_lines,
+    plain_list,
+    pretty_json,
+    shown,
+)
 from incidentops.exceptions import DomainError
 from incidents import permissions, services
 from incidents.admin_import import IncidentImportAdminMixin
@@ -35,6 +45,7 @@ from incidents.models import (
     TriageModel,
 )
 from incidents.models.alerts import ALERT_RECORD_FIELDS
+from incidents.triage import visible_suggestion
 
 
 @admin.register(IncidentFamily)
@@ -91,10 +102,17 @@ class RoleAdmin(SimpleHistoryAdmin):
 
 
 class PlaybookStepInline(admin.TabularInline):
+    """One row per step; the columns share the page's width (``inline-fit``),
+    so a step is edited without scrolling sideways."""
+
     model = PlaybookStep
     extra = 1
     fields = ["order", "title", "description", "owner_role", "due_offset", "priority"]
     ordering = ["order"]
+    classes = ["inline-fit"]
+    formfield_overrides = {
+        models.TextField: {"widget": forms.Textarea(attrs={"rows": 2})},
+    }
 
 
 @admin.register(Playbook)
@@ -120,16 +138,18 @@ class IntegrationForm(forms.ModelForm):
             "rate_limit_per_minute",
             "is_active",
         ]
+        field_classes = {"severity_label_map": KeyValueField}
+        labels = {"severity_label_map": "Severity words"}
         help_texts = {
-            "severity_label_map": "Sender severity words to SUGGESTED severity "
-            'codes, e.g. {"critical": "SEV-1", "p2": "SEV-2"}. Case does not '
-            "matter; a person always confirms the severity.",
+            "severity_label_map": "One sender severity word and the severity it "
+            "SUGGESTS per line, e.g. “critical = SEV-1”. Case does not matter; a "
+            "person always confirms the severity.",
         }
 
     def clean_severity_label_map(self):
         mapping = self.cleaned_data["severity_label_map"] or {}
         if not isinstance(mapping, dict):
-            raise forms.ValidationError("A JSON object of word to severity code.")
+            raise forms.ValidationError("One “word = severity code” per line.")
         known = set(SeverityLevel.objects.values_list("code", flat=True))
         unknown = sorted({str(v) for v in mapping.values()} - known)
         if unknown:
@@ -295,8 +315,44 @@ class IncidentAdmin(IncidentImportAdminMixin, SimpleHistoryAdmin):
             return False
         return super().has_change_history_permission(request, obj)
 
+    # JSON kept as data, shown read-only and readable (never as form fields).
+    exclude = [
+        "suggestion",
+        "affected_services",
+        "affected_sites",
+        "affected_suppliers",
+    ]
+
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields] + ["alert_table"]
+        shown_as = {name: f"{name}_shown" for name in self.exclude}
+        return [shown_as.get(f.name, f.name) for f in self.model._meta.fields] + [
+            "alert_table"
+        ]
+
+    def get_object(self, request, object_id, from_field=None):
+        incident = super().get_object(request, object_id, from_field)
+        if incident is not None:
+            incident.admin_viewer = request.user  # for suggestion_shown
+        return incident
+
+    @admin.display(description="suggestion")
+    def suggestion_shown(self, incident):
+        # Only the similar incidents this person may see now; none when the
+        # viewer is not known (a history version).
+        viewer = getattr(incident, "admin_viewer", None)
+        return pretty_json(visible_suggestion(viewer, incident))
+
+    @admin.display(description="affected services")
+    def affected_services_shown(self, incident):
+        return plain_list(incident.affected_services)
+
+    @admin.display(description="affected sites")
+    def affected_sites_shown(self, incident):
+        return plain_list(incident.affected_sites)
+
+    @admin.display(description="affected suppliers")
+    def affected_suppliers_shown(self, incident):
+        return plain_list(incident.affected_suppliers)
 
     def has_add_permission(self, request):
         return False
@@ -331,7 +387,19 @@ class AlertAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["incident__reference", "name", "fingerprint"]
     ordering = ["-last_seen_at", "-pk"]
     list_select_related = ["incident", "severity"]
-    readonly_fields = ["incident", "integration", *ALERT_RECORD_FIELDS]
+    readonly_fields = [
+        "incident",
+        "integration",
+        *(
+            {
+                "labels": shown("labels", key_value_lines),
+                "annotations": shown("annotations", key_value_lines),
+                "links": shown("links", pretty_json),
+                "details": shown("details"),
+            }.get(name, name)
+            for name in ALERT_RECORD_FIELDS
+        ),
+    ]
     fields = readonly_fields
 
     @admin.display(description="Alert")
@@ -352,6 +420,23 @@ class TimelineEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["incident__reference", "summary"]
     ordering = ["-occurred_at"]
     list_select_related = ["incident"]
+    exclude = ["data"]
+
+    def get_readonly_fields(self, request, obj=None):
+        def data(entry):
+            # A suggestion's similar incidents: only those this person may see.
+            value = entry.data or {}
+            if entry.kind == TimelineEntry.Kind.SEVERITY_SUGGESTED and value:
+                value = visible_suggestion(
+                    request.user,
+                    SimpleNamespace(
+                        suggestion=value, reference=entry.incident.reference
+                    ),
+                )
+            return pretty_json(value)
+
+        data.short_description = "data"
+        return [data]
 
     def get_queryset(self, request):
         visible = Incident.objects.visible_to(request.user)
@@ -387,9 +472,9 @@ class TriageModelAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "baseline_severity_accuracy",
         "type_usable",
         "severity_usable",
-        "type_labels",
-        "severity_labels",
-        "metrics",
+        shown("type_labels", plain_list),
+        shown("severity_labels", plain_list),
+        shown("metrics"),
         "training_seconds",
         "data_fingerprint",
     ]
@@ -502,6 +587,12 @@ class ServiceForm(forms.ModelForm):
             "depends_on",
             "description",
         ]
+        field_classes = {"alert_labels": KeyValueField}
+        help_texts = {
+            "alert_labels": "Labels that identify it in alerts, one “name = value” "
+            "per line, e.g. “service = checkout-api”: an alert carrying all of them "
+            "is about this service.",
+        }
 
     def clean(self):
         cleaned = super().clean()

@@ -14,7 +14,7 @@ Arguments (besides ``sender``), all keyword:
     Generic, for outbound webhooks: sent after every other incident event, with
     ``change`` one of "declared", "updated", "severity_confirmed", "role_assigned",
     "status_changed", "acknowledged", "stakeholder_update", "action_changed",
-    "playbook_applied";
+    "playbook_applied", "services" (``CHANGES``);
     ``data`` is a small JSON-able dict describing the change.
 ``incident_updated``             incident, changes ({field: {"from", "to"}}), actor
 ``incident_severity_confirmed``  incident, previous_severity (or None), actor
@@ -62,6 +62,20 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from django.dispatch import Signal
+
+# ``incident_changed``'s ``change`` values (webhook channels may pick some).
+CHANGES = (
+    "declared",
+    "updated",
+    "severity_confirmed",
+    "role_assigned",
+    "status_changed",
+    "acknowledged",
+    "stakeholder_update",
+    "action_changed",
+    "playbook_applied",
+    "services",
+)
 
 incident_declared = Signal()
 incident_changed = Signal()

@@ -776,3 +776,25 @@ def visible_similar(user, incident) -> list[Incident]:
         .select_related("severity")
     }
     return [found[reference] for reference in references if reference in found]
+
+
+def visible_suggestion(user, incident) -> dict:
+    """The stored triage suggestion as ``user`` may read it now: the rationale
+    naming only the similar incidents they may see, and only those similar
+    incidents, never one restricted since the declaration (``user`` None:
+    none of them)."""
+    stored = dict(incident.suggestion or {})
+    if not stored:
+        return stored
+    seen = (
+        {row.reference for row in visible_similar(user, incident)}
+        if user is not None
+        else set()
+    )
+    stored["rationale"] = visible_rationale(user, incident, visible=seen)
+    stored["similar"] = [
+        item
+        for item in stored.get("similar") or []
+        if isinstance(item, dict) and item.get("reference") in seen
+    ]
+    return stored

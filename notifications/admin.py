@@ -6,7 +6,9 @@ from django.contrib import admin, messages
 from simple_history.admin import SimpleHistoryAdmin
 
 from incidentops.admin import ReadOnlyAdminMixin
+from incidentops.admin_fields import ChoiceListField, pretty_json, shown
 from incidentops.exceptions import DomainError
+from incidents.events import CHANGES
 from notifications import permissions, restricted_routes, services
 from notifications.models import (
     SUBSCRIBABLE_EVENTS,
@@ -38,6 +40,16 @@ class ChannelForm(forms.ModelForm):
     )
     clear_secret = forms.BooleanField(
         required=False, help_text="Remove the stored signing secret."
+    )
+    events = ChoiceListField(
+        choices=[(event, event) for event in SUBSCRIBABLE_EVENTS],
+        help_text="Webhook only: the integration events it receives "
+        "(incident_changed: every change to every incident).",
+    )
+    changes = ChoiceListField(
+        choices=[(change, change.replace("_", " ")) for change in CHANGES],
+        help_text="Webhook only: limit incident_changed to these changes; none "
+        "ticked for all.",
     )
 
     class Meta:
@@ -396,7 +408,7 @@ class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "subject",
         "body_text",
         "body_html",
-        "payload",
+        shown("payload", pretty_json),
         "actor",
         "created_at",
         "outcome_logged_at",

@@ -4,13 +4,16 @@ history. Reviews and batch reviews are operational records: read-only here, and
 only those of incidents the admin may see. Writing a review, approving and
 deciding on a batch happen in the portal and the API, through the services."""
 
+from django import forms
 from django.contrib import admin
+from django.db import models
 from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from incidentops.admin import ReadOnlyAdminMixin
+from incidentops.admin_fields import IntegerListField, pretty_json
 from incidents.models import Incident
 from reviews.models import (
     Approval,
@@ -48,8 +51,34 @@ class EscalationStepInline(admin.TabularInline):
     verbose_name_plural = "escalation chain (business days overdue → group)"
 
 
+class ReviewPolicyForm(forms.ModelForm):
+    class Meta:
+        model = ReviewPolicy
+        fields = [
+            "severity",
+            "mode",
+            "due_business_days",
+            "reminder_business_days",
+            "batch_period",
+            "batch_owner_group",
+        ]
+        field_classes = {"reminder_business_days": IntegerListField}
+        help_texts = {
+            "reminder_business_days": "Remind the owner this many business days "
+            "before the due date, comma-separated, e.g. “2, 0” (0: the morning of "
+            "the due day).",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields.get("reminder_business_days")
+        if field is not None:
+            field.min_value = 0
+
+
 @admin.register(ReviewPolicy)
 class ReviewPolicyAdmin(SimpleHistoryAdmin):
+    form = ReviewPolicyForm
     list_display = [
         "severity",
         "mode",
@@ -199,14 +228,25 @@ class ReviewAdmin(ReadOnlyAdmin):
     ordering = ["-created_at", "-pk"]
     date_hierarchy = "due_at"
     inlines = [FiveWhyInline, ContributingFactorInline, FollowUpInline, ApprovalInline]
+    # Shown through approvals_required and answers_shown instead.
+    exclude = ["required_approvals", "answers"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).visible_to(request.user)
 
     def get_readonly_fields(self, request, obj=None):
         fields = super().get_readonly_fields(request, obj)
-        # The JSON copy reads better as one line of text.
-        return [f for f in fields if f != "required_approvals"] + ["approvals_required"]
+        # The JSON copy reads better as one line of text; the template's
+        # answers as indented JSON.
+        return [
+            "answers_shown" if f == "answers" else f
+            for f in fields
+            if f != "required_approvals"
+        ] + ["approvals_required"]
+
+    @admin.display(description="answers to the template's own questions")
+    def answers_shown(self, obj):
+        return pretty_json(obj.answers)
 
     @admin.display(description="incident", ordering="incident__reference")
     def incident_reference(self, obj):
@@ -306,6 +346,11 @@ class ReviewTemplateSectionInline(admin.TabularInline):
     extra = 0
     fields = ["order", "key", "title", "guidance", "required"]
     ordering = ["order", "pk"]
+    # The columns share the page's width: no sideways scrolling.
+    classes = ["inline-fit"]
+    formfield_overrides = {
+        models.TextField: {"widget": forms.Textarea(attrs={"rows": 2})},
+    }
     verbose_name = "section"
     verbose_name_plural = (
         "sections (a key naming a review field gives that field this guidance; "

@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from simple_history.admin import SimpleHistoryAdmin
 
 from incidentops.admin import ReadOnlyAdminMixin
+from incidentops.admin_fields import PrettyJSONField
 from notifications.oncall.schedule_models import (
     CalendarFeed,
     LayerParticipant,
@@ -50,6 +51,8 @@ class LayerForm(forms.ModelForm):
             "active_from",
             "active_until",
         ]
+        # Windows are a list of objects: indented JSON, not one long line.
+        field_classes = {"restrictions": PrettyJSONField}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

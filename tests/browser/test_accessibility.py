@@ -92,12 +92,14 @@ def test_main_pages_have_no_axe_violations(war_room, open_session, live_server, 
         "my work": "/my/",
         "reviews": "/reviews/",
         "review": f"/reviews/{review.pk}/",
+        "insights": "/insights/",
         "not found": "/incidents/INC-1999-0001/",
     }
     report = {}
     checked = 0
     for name, path in paths.items():
-        page.goto(live_server.url + path)
+        response = page.goto(live_server.url + path)
+        assert response.status == (404 if name == "not found" else 200), name
         found = axe_violations(page)
         checked += 1
         if found:

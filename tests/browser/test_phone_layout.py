@@ -80,3 +80,33 @@ def test_main_commands_are_on_the_first_phone_screen(
     jump.get_by_role("link", name="Updates").click()
     expect(page.get_by_role("heading", name="Stakeholder updates")).to_be_in_viewport()
     screenshot(page, "incident-phone-investigating")
+
+
+@pytest.mark.parametrize("width,height", [(1366, 768), (390, 844)])
+def test_the_declare_page_shows_the_suggestion_by_or_before_the_button(
+    people, open_session, live_server, screenshot, width, height
+):
+    services.incident_declare(
+        actor=people["rita"], title="Checkout API returning 502 errors in Germany"
+    )
+    page = open_session(people["rita"], width=width, height=height)
+    page.goto(live_server.url + "/incidents/new/")
+    page.get_by_label("Title").fill("Checkout API returning 502 errors for EU")
+    suggestion = page.get_by_test_id("suggestion-panel")
+    expect(suggestion.get_by_test_id("possible-duplicates")).to_be_visible()
+    button = page.get_by_role("button", name="Declare incident")
+    button.scroll_into_view_if_needed()
+
+    box, declare = suggestion.bounding_box(), button.bounding_box()
+    if width > 900:
+        # Beside the button, in view together with it.
+        assert box["x"] >= declare["x"] + declare["width"]
+        assert 0 <= box["y"] and box["y"] + box["height"] <= height
+        expect(
+            suggestion.get_by_text("Suggestion — a person confirms")
+        ).to_be_in_viewport()
+    else:
+        # Before it: the page reads suggestion, then Declare.
+        assert box["y"] + box["height"] <= declare["y"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    screenshot(page, f"declare-{width}")

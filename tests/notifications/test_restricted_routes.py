@@ -199,8 +199,7 @@ def test_a_channel_cannot_be_opted_in_by_a_configurator(client, breach, cora):
             "kind": Channel.Kind.WEBHOOK,
             "is_enabled": "on",
             "target": "https://example.com/hook",
-            "events": '["incident_changed"]',
-            "changes": "[]",
+            "events": ["incident_changed"],  # ticked
             "may_receive_restricted": "on",
         },
     )
@@ -228,8 +227,6 @@ def test_re_pointing_a_channel_of_an_opted_in_list_needs_the_right(
             "kind": Channel.Kind.WEBHOOK,
             "is_enabled": "on",
             "target": "https://cora.example.net/steal",
-            "events": "[]",
-            "changes": "[]",
         },
     )
 
