@@ -16,6 +16,7 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from incidentops.text import TitleField
 from incidents.models import (
     Incident,
     IncidentFamily,
@@ -434,7 +435,7 @@ class FollowUp(models.Model):
     review = models.ForeignKey(
         Review, on_delete=models.CASCADE, related_name="follow_ups"
     )
-    title = models.CharField(max_length=200)
+    title = TitleField(max_length=200)
     description = models.TextField(blank=True)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -826,7 +827,7 @@ class ReviewTemplateSection(models.Model):
         "response, root_cause, went_well, went_poorly, got_lucky, lessons) or a "
         "key of this template's own question (e.g. data-exposed).",
     )
-    title = models.CharField(max_length=200)
+    title = TitleField(max_length=200)
     guidance = models.TextField(blank=True)
     required = models.BooleanField(
         default=False, help_text="Submitting is refused while it is empty."

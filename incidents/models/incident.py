@@ -11,6 +11,7 @@ from django.db.models import Max, Prefetch, Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from incidentops.text import TitleField
 from incidents.models.integrations import Integration
 from incidents.models.taxonomy import (
     COMMANDER,
@@ -140,7 +141,7 @@ class Incident(models.Model):
     ENDED_STATUSES = (Status.RESOLVED, Status.CLOSED)
 
     reference = models.CharField(max_length=20, unique=True, editable=False)
-    title = models.CharField(max_length=200)
+    title = TitleField(max_length=200)
     description = models.TextField(blank=True)
     impact = models.TextField(blank=True)
     status = models.CharField(
@@ -476,7 +477,7 @@ class ActionItem(models.Model):
     incident = models.ForeignKey(
         Incident, on_delete=models.CASCADE, related_name="actions"
     )
-    title = models.CharField(max_length=200)
+    title = TitleField(max_length=200)
     description = models.TextField(blank=True)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,

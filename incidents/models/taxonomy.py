@@ -9,6 +9,8 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
+from incidentops.text import TitleField
+
 COMMANDER = "commander"
 COMMUNICATIONS = "communications"
 SCRIBE = "scribe"
@@ -268,7 +270,7 @@ class PlaybookStep(models.Model):
         Playbook, on_delete=models.CASCADE, related_name="steps"
     )
     order = models.PositiveIntegerField(default=0)
-    title = models.CharField(max_length=200)
+    title = TitleField(max_length=200)
     description = models.TextField(blank=True)
     owner_role = models.ForeignKey(
         Role, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

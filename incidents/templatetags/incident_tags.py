@@ -13,6 +13,8 @@ from django.utils import timezone
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 
+from incidentops.text import neutralise_bidi
+
 register = template.Library()
 
 # One shape per rank, so that levels differ in form as well as colour.
@@ -74,6 +76,14 @@ def status_badge(value: str, label: str = ""):
         value,
         label or value.replace("_", " ").capitalize(),
     )
+
+
+@register.filter
+def without_bidi(value) -> str:
+    """Recorded text (a timeline summary, written before titles were kept
+    plain and never rewritten: the timeline is hash-chained) shown without
+    bidirectional controls."""
+    return neutralise_bidi(str(value or ""))
 
 
 @register.filter

@@ -1,0 +1,58 @@
+"""Titles are plain one-line text (``incidentops.text.TitleField``): the
+stored titles of FollowUp, ReviewTemplateSection
+lose bidirectional override characters and other control characters, in their
+history rows too (the same words, without what makes a page or an e-mail
+subject read differently from what was written). Timeline entries, which are
+hash-chained, are left as they were written."""
+
+from django.db import migrations
+
+import incidentops.text
+from incidentops.text import plain_title
+
+MODELS = [
+    "FollowUp",
+    "HistoricalFollowUp",
+    "ReviewTemplateSection",
+    "HistoricalReviewTemplateSection",
+]
+# What ``plain_title`` removes or replaces (NUL aside: no stored text holds it).
+UNPLAIN = "[\u202a-\u202e\u2066-\u2069\x01-\x1f\x7f-\x9f]"
+
+
+def clean_titles(apps, schema_editor):
+    for name in MODELS:
+        model = apps.get_model("reviews", name)
+        for row in model.objects.filter(title__regex=UNPLAIN).only("pk", "title"):
+            row.title = plain_title(row.title)
+            row.save(update_fields=["title"])
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("reviews", "0008_lesson_kinds"),
+    ]
+
+    operations = [
+        migrations.AlterField(
+            model_name="followup",
+            name="title",
+            field=incidentops.text.TitleField(max_length=200),
+        ),
+        migrations.AlterField(
+            model_name="historicalfollowup",
+            name="title",
+            field=incidentops.text.TitleField(max_length=200),
+        ),
+        migrations.AlterField(
+            model_name="historicalreviewtemplatesection",
+            name="title",
+            field=incidentops.text.TitleField(max_length=200),
+        ),
+        migrations.AlterField(
+            model_name="reviewtemplatesection",
+            name="title",
+            field=incidentops.text.TitleField(max_length=200),
+        ),
+        migrations.RunPython(clean_titles, migrations.RunPython.noop),
+    ]
