@@ -190,10 +190,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(seconds=30),
         "options": {"expires": 25},
     },
+    # With the claim lease (35 s), a dead worker's deliveries go out again
+    # within a minute (notifications.services.CLAIM_LEASE).
     "notifications-outbox-sweep": {
         "task": "notifications.tasks.sweep_outbox_task",
-        "schedule": timedelta(seconds=30),
-        "options": {"expires": 25},
+        "schedule": timedelta(seconds=10),
+        "options": {"expires": 9},
     },
     # Escalation steps that fell due are paged within this interval (docs/oncall.md).
     "notifications-escalate": {

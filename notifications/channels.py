@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 import apprise
 import requests
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
@@ -122,7 +123,11 @@ def send(delivery: Delivery) -> None:
     sender = senders.get(delivery.channel.kind)
     if sender is None:
         raise PermanentDeliveryError(f"Unknown channel kind {delivery.channel.kind}.")
-    sender(delivery)
+    try:
+        sender(delivery)
+    except SoftTimeLimitExceeded as exc:
+        # The send task's soft time limit: the channel hung; try again later.
+        raise TransientDeliveryError("The channel did not answer in time.") from exc
 
 
 # --- e-mail -----------------------------------------------------------------------

@@ -20,7 +20,7 @@ from functools import partial
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from incidentops.celery import publish
@@ -43,9 +43,15 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(minutes=15)
-# Longer than the task time limit: a claim outlives any send that is still
-# running, and expires for one whose worker died.
-CLAIM_LEASE = timedelta(minutes=3)
+# The send task's time limits, in seconds (``notifications.tasks``; the prefork
+# pool enforces them): a channel that hangs is given up as a transient failure
+# at the soft limit, and the process is killed at the hard one.
+SEND_SOFT_TIME_LIMIT = 25
+SEND_TIME_LIMIT = 30
+# Longer than the send task's hard time limit, so a claim outlives any send that
+# is still running; short, so the claim of a worker that died expires soon and
+# the sweep (every 10 s in beat) re-publishes the delivery within a minute.
+CLAIM_LEASE = timedelta(seconds=SEND_TIME_LIMIT + 5)
 # A delivery due this long ago and still pending lost its broker message.
 SWEEP_AFTER = timedelta(minutes=1)
 # ... and once re-published, it is not re-published again for this long.
@@ -779,24 +785,31 @@ def delivery_resend(*, delivery: Delivery, actor, now: datetime | None = None):
 
 
 def outbox_sweep(*, now: datetime) -> int:
-    """Re-publish deliveries whose broker message was lost.
+    """Re-publish deliveries whose broker message was lost or whose worker died.
 
-    Picks pending deliveries due at least ``SWEEP_AFTER`` before ``now``, not
-    claimed by a worker and not re-published in the last ``RESWEEP_AFTER``;
+    Picks pending deliveries that are either abandoned (a worker claimed them
+    and its claim ran out without a result: it died mid-send; each expired
+    claim is re-published once) or lost (due at least ``SWEEP_AFTER`` before
+    ``now``, not claimed, and not re-published in the last ``RESWEEP_AFTER``);
     publishes a send task for each and marks ``swept_at`` (only for those the
     broker took, so a second run with the same ``now`` publishes nothing). Stops
     at the first failed publish (the broker is still down). Returns how many it
-    published. The send task's lock makes a race with the first task harmless.
+    published. The send task's claim makes a race with the first task harmless.
     """
     from notifications.tasks import send_delivery_task
 
-    stale = now - SWEEP_AFTER
+    expired = Q(claimed_until__isnull=False, claimed_until__lte=now)
+    abandoned = expired & (
+        Q(swept_at__isnull=True) | Q(swept_at__lt=F("claimed_until"))
+    )
+    lost = (
+        Q(next_attempt_at__lte=now - SWEEP_AFTER)
+        & (Q(claimed_until__isnull=True) | expired)
+        & (Q(swept_at__isnull=True) | Q(swept_at__lte=now - RESWEEP_AFTER))
+    )
     ids = list(
-        Delivery.objects.filter(
-            status=Delivery.Status.PENDING, next_attempt_at__lte=stale
-        )
-        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lte=now))
-        .filter(Q(swept_at__isnull=True) | Q(swept_at__lte=now - RESWEEP_AFTER))
+        Delivery.objects.filter(status=Delivery.Status.PENDING)
+        .filter(abandoned | lost)
         .order_by("next_attempt_at", "pk")
         .values_list("pk", flat=True)[:SWEEP_BATCH]
     )

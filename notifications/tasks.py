@@ -7,13 +7,22 @@ from notifications import services
 from notifications.channels import TransientDeliveryError
 
 
-@shared_task(bind=True, acks_late=True, ignore_result=True, max_retries=None)
+@shared_task(
+    bind=True,
+    acks_late=True,
+    ignore_result=True,
+    max_retries=None,
+    soft_time_limit=services.SEND_SOFT_TIME_LIMIT,
+    time_limit=services.SEND_TIME_LIMIT,
+)
 def send_delivery_task(self, delivery_id: int) -> None:
     """Send one delivery (``services.delivery_send`` re-reads and locks it).
 
     Retries only a ``TransientDeliveryError``, after the backoff the service
     recorded; the service itself caps the attempts and records the final
-    failure, so retries here never outnumber ``services.MAX_ATTEMPTS``.
+    failure, so retries here never outnumber ``services.MAX_ATTEMPTS``. Its
+    hard time limit is below ``services.CLAIM_LEASE``: no send outlives its
+    claim, so a second worker never sends what a first is still sending.
     """
     try:
         services.delivery_send(delivery_id=delivery_id)

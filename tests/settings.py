@@ -37,3 +37,15 @@ CACHES = {
 
 # Tests train the triage prior on first use, in the test's own thread.
 TRIAGE_WARM_UP = False
+
+# A worker test's own corner of its Redis database (``tests.workers.own_broker``):
+# every broker key of the worker it starts carries this prefix, so the worker
+# takes only what that test published, never another test's leftovers.
+if os.environ.get("CELERY_BROKER_KEYPREFIX"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        **CELERY_BROKER_TRANSPORT_OPTIONS,  # noqa: F405
+        "global_keyprefix": os.environ["CELERY_BROKER_KEYPREFIX"],
+    }
+# The outbox worker test runs beat inside its worker: a schedule file of its own.
+if os.environ.get("CELERY_BEAT_SCHEDULE_FILENAME"):
+    CELERY_BEAT_SCHEDULE_FILENAME = os.environ["CELERY_BEAT_SCHEDULE_FILENAME"]

@@ -84,7 +84,7 @@ def test_the_migration_cleans_titles_stored_before():
     stored = Incident.objects.values_list("title", flat=True).get(pk=incident.pk)
     assert stored == SPOOFED  # what an older release left behind
 
-    importlib.import_module("incidents.migrations.0018_plain_titles").clean_titles(
+    importlib.import_module("incidents.migrations.0019_plain_titles").clean_titles(
         apps, None
     )
 

@@ -63,18 +63,26 @@ class HTTPRecorder:
     requests: list[dict] = field(default_factory=list)
     port: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # The first POST to each of these paths is kept (recorded) but answered
+    # only once ``release`` is set; ``held`` is set when it arrives.
+    hold_first: set[str] = field(default_factory=set)
+    held: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/hook"
+
+    def url_for(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
 
     def json_bodies(self) -> list:
         return [json.loads(r["body"]) for r in self.requests]
 
 
 @contextmanager
-def http_server(statuses=()) -> Iterator[HTTPRecorder]:
-    recorder = HTTPRecorder(statuses=list(statuses))
+def http_server(statuses=(), hold_first=()) -> Iterator[HTTPRecorder]:
+    recorder = HTTPRecorder(statuses=list(statuses), hold_first=set(hold_first))
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self):
@@ -90,10 +98,18 @@ def http_server(statuses=()) -> Iterator[HTTPRecorder]:
                         "status": status,
                     }
                 )
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(b"{}")
+                hold = self.path in recorder.hold_first
+                recorder.hold_first.discard(self.path)
+            if hold:
+                recorder.held.set()
+                recorder.release.wait(300)
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(b"{}")
+            except OSError:
+                pass  # the sender is gone (a killed worker)
 
         def log_message(self, format, *args):
             pass
@@ -105,5 +121,6 @@ def http_server(statuses=()) -> Iterator[HTTPRecorder]:
     try:
         yield recorder
     finally:
+        recorder.release.set()
         server.shutdown()
         server.server_close()

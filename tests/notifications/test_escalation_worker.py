@@ -1,20 +1,18 @@
 """A worker killed in the middle of an escalation step: the step is paged
 whole, once, by the next sweep (real Celery worker, Redis and PostgreSQL)."""
 
-import os
 import threading
 
 import pytest
 from django.db import connection, transaction
 
-from incidentops.celery import app as celery_app
 from incidents.models import Incident
 from notifications.models import Delivery, Escalation, Page
 from notifications.oncall import escalation
 from notifications.tasks import escalate_task
 from tests.factories import IntegrationFactory, UserFactory
 from tests.notifications.escalation_factories import alert_incident, make_policy
-from tests.workers import celery_worker, wait_for
+from tests.workers import celery_worker, other_connections, own_broker, wait_for
 
 pytestmark = [
     pytest.mark.redis,
@@ -56,10 +54,10 @@ def test_a_worker_killed_mid_step_loses_and_duplicates_nothing(tmp_path):
     holder = threading.Thread(target=hold_the_incident)
     holder.start()
     assert held.wait(10)
-    celery_app.control.purge()
     log = tmp_path / "worker.log"
     try:
-        with celery_worker(redis_url=os.environ["REDIS_URL"], log=log) as worker:
+        # a worker that takes only this test's messages (its own broker keys)
+        with own_broker() as broker, celery_worker(own=broker, log=log) as worker:
             escalate_task.delay()
             assert wait_for(_waiting_on_a_lock, timeout=240), log.read_text()[-3000:]
             # when: the worker dies mid-step
@@ -68,6 +66,10 @@ def test_a_worker_killed_mid_step_loses_and_duplicates_nothing(tmp_path):
     finally:
         release.set()
         holder.join()
+    # the dead worker's session ends (its transaction rolled back, its row
+    # locks released) once the server notices; the sweeps below must not run
+    # before that, or they would skip the escalation row it still locks
+    assert wait_for(lambda: other_connections() == 0, timeout=120)
 
     # then: nothing of the step was kept, and the step is still due
     assert not Page.objects.exists()

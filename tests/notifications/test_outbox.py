@@ -156,3 +156,67 @@ def test_a_repeated_email_carries_the_same_message_id(triage_list, responder):
     first, again = (m for m in mail.outbox if delivery.recipient in m.to)
     assert first.extra_headers["Message-ID"] == again.extra_headers["Message-ID"]
     assert delivery.idempotency_key in first.extra_headers["Message-ID"]
+
+
+def test_a_claim_that_ran_out_is_republished_at_once_and_once(
+    triage_list, responder, memory_broker
+):
+    incident = declare(responder)
+    delivery = incident.notifications.get().deliveries.order_by("pk").first()
+    now = timezone.now()
+    # given a worker claimed it and died before recording any result
+    assert services._claim(delivery.pk, now) is not None
+    expiry = now + services.CLAIM_LEASE
+
+    # while the claim holds, nobody else sends it
+    assert services.outbox_sweep(now=expiry - timedelta(seconds=1)) == 0
+    # once it runs out it is re-published at once (long before SWEEP_AFTER
+    # would call the others "lost"), and only once for this claim
+    assert services.outbox_sweep(now=expiry) == 1
+    assert memory_broker() == [(SEND, [delivery.pk])]
+    assert services.outbox_sweep(now=expiry + timedelta(seconds=10)) == 0
+    # the next worker sends it; a second death is recovered the same way
+    later = expiry + timedelta(seconds=1)
+    assert services._claim(delivery.pk, later) is not None
+    services.outbox_sweep(
+        now=later + services.CLAIM_LEASE
+    )  # the other is "lost" by now
+    assert (SEND, [delivery.pk]) in memory_broker()
+    assert (
+        services.delivery_send(
+            delivery_id=delivery.pk, now=later + timedelta(minutes=1)
+        )
+        == "sent"
+    )
+    assert [m.to for m in mail.outbox] == [[delivery.recipient]]
+
+
+def test_no_send_outlives_its_claim_and_a_dead_claim_is_swept_within_a_minute(
+    settings,
+):
+    limits = (send_delivery_task.soft_time_limit, send_delivery_task.time_limit)
+    assert limits[0] < limits[1] < services.CLAIM_LEASE.total_seconds()
+    sweep = settings.CELERY_BEAT_SCHEDULE["notifications-outbox-sweep"]["schedule"]
+    assert services.CLAIM_LEASE + sweep <= timedelta(minutes=1)
+
+
+def test_a_channel_that_hangs_past_the_soft_limit_is_retried(
+    triage_list, responder, monkeypatch
+):
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    from notifications import channels
+    from notifications.channels import TransientDeliveryError
+
+    def hangs(delivery):
+        raise SoftTimeLimitExceeded()
+
+    monkeypatch.setattr(channels, "send_email", hangs)
+    delivery = declare(responder).notifications.get().deliveries.first()
+
+    with pytest.raises(TransientDeliveryError):
+        services.delivery_send(delivery_id=delivery.pk)
+
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.claimed_until) == ("pending", None)
+    assert delivery.last_error == "The channel did not answer in time."

@@ -1,21 +1,19 @@
 """With the broker down, incidents still move; once it is back, the sweeper
 gets every delivery out through a real worker and real Redis, none twice."""
 
-import os
 from collections import Counter
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
-from incidentops.celery import app as celery_app
 from incidents import services as incident_services
 from notifications import services
 from notifications.models import Delivery
 from tests.notifications.conftest import broker, command, confirm, declare
 from tests.notifications.factories import ChannelFactory, StakeholderListFactory
 from tests.notifications.servers import http_server
-from tests.workers import celery_worker, wait_for
+from tests.workers import celery_worker, own_broker, wait_for
 
 pytestmark = [
     pytest.mark.redis,
@@ -49,9 +47,8 @@ def test_broker_down_then_up_delivers_everything_once(tmp_path, responder, manag
 
         # when the broker is back, with a worker, and the sweeper runs (twice,
         # racing the tasks it published)
-        celery_app.control.purge()
         log = tmp_path / "worker.log"
-        with celery_worker(redis_url=os.environ["REDIS_URL"], log=log):
+        with own_broker() as own, celery_worker(own=own, log=log):
             later = timezone.now() + timedelta(minutes=2)
             assert services.outbox_sweep(now=later) == len(pending)
             services.outbox_sweep(now=later + services.RESWEEP_AFTER)

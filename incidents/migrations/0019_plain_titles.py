@@ -32,7 +32,7 @@ def clean_titles(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("incidents", "0017_role_requests"),
+        ("incidents", "0018_import_permission"),
     ]
 
     operations = [
