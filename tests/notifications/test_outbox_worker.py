@@ -35,7 +35,7 @@ def test_a_worker_killed_mid_send_is_recovered_within_a_minute_sending_nothing_t
     with own_broker() as broker, http_server(hold_first={"/b"}) as server:
         hooks = [
             ChannelFactory(
-                name=f"{path}-hook", webhook=True, target=server.url_for(path)
+                name=f"{path[1:]}-hook", webhook=True, target=server.url_for(path)
             )
             for path in ("/a", "/b", "/c")
         ]
