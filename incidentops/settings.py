@@ -292,6 +292,7 @@ SPECTACULAR_SETTINGS = {
         "ActionItemStatusEnum": "incidents.models.ActionItem.Status",
         "AlertStatusEnum": "incidents.ingestion.batch.ALERT_STATUSES",
         "ReviewStatusEnum": "reviews.models.Review.Status",
+        "ClosureReasonEnum": "incidents.models.Incident.ClosureReason",
     },
     # Alert ingestion authenticates integrations with their own bearer secret.
     "APPEND_COMPONENTS": {

@@ -31,14 +31,14 @@ def incident_trends(
     many incidents were declared, how many were acknowledged and resolved, and the mean time to acknowledge
     (``acknowledged_at`` − ``detected_at``) and to resolve (``resolved_at`` −
     the impact start, ``impact_started_at`` or else ``detected_at``) in seconds,
-    over the incidents ``user`` may see, with any times people corrected.
-    Reads only.
+    over the incidents ``user`` may see (without those closed as duplicates or
+    false alarms), with any times people corrected. Reads only.
 
     Raises ``ValueError`` for an unknown ``group_by`` or ``period``.
     """
     if group_by not in GROUPS or period not in PERIODS:
         raise ValueError("group_by must be incident_type|severity, period week|month")
-    incidents = Incident.objects.visible_to(user)
+    incidents = Incident.objects.visible_to(user).without_noise()
     if since is not None:
         incidents = incidents.filter(created_at__gte=since)
     if until is not None:

@@ -29,6 +29,7 @@ from incidents import analytics, insights, providers, services
 from incidents import permissions as rules
 from incidents.filters import IncidentFilter, StrictOrderingFilter
 from incidents.ingestion.api import AlertIngestView  # noqa: F401 (the URL map)
+from incidents.links_api import IncidentLinksMixin
 from incidents.models import (
     ActionItem,
     Alert,
@@ -131,7 +132,10 @@ class CanSeeIncident(permissions.BasePermission):
     ),
 )
 class IncidentViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    IncidentLinksMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
 ):
     serializer_class = IncidentSerializer
     permission_classes = [permissions.IsAuthenticated, CanSeeIncident]
@@ -148,7 +152,8 @@ class IncidentViewSet(
         "severity__rank",
     ]
     ordering = ["-created_at", "-pk"]
-    http_method_names = ["get", "post", "patch", "head", "options"]
+    # DELETE only for a link (``links/{link_id}/``); incidents are never deleted.
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
         return (

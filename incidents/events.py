@@ -25,6 +25,10 @@ Arguments (besides ``sender``), all keyword:
     portal's button or the API); ``incident.acknowledged_by`` is ``actor``.
     Escalations stop on it.
 ``incident_resolved``            incident, actor  (also after incident_status_changed)
+``incident_marked_duplicate``    incident, primary, actor
+    ``incident`` was closed as a duplicate of ``primary`` (before
+    ``incident_status_changed``; never ``incident_resolved``). Its reporter and
+    role holders are told.
 ``stakeholder_update_posted``    update, actor
 ``action_changed``               action, actor, created (bool)
 ``playbook_applied``             application, actions (list), actor
@@ -85,6 +89,7 @@ incident_role_assigned = Signal()
 incident_status_changed = Signal()
 incident_acknowledged = Signal()
 incident_resolved = Signal()
+incident_marked_duplicate = Signal()
 stakeholder_update_posted = Signal()
 action_changed = Signal()
 playbook_applied = Signal()

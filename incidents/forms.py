@@ -278,6 +278,50 @@ class TransitionForm(IncidentPageForm):
     resolution_summary = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+    closure_reason = forms.ChoiceField(
+        choices=[("", ""), ("false_alarm", "False alarm")], required=False
+    )
+
+
+class MarkDuplicateForm(IncidentPageForm):
+    """Close this incident as a duplicate of another (by reference)."""
+
+    id_prefix = "duplicate"
+
+    of = forms.CharField(
+        label="Duplicate of",
+        max_length=20,
+        widget=forms.TextInput(attrs={"placeholder": "INC-2026-0042"}),
+        help_text="The incident where the work goes on.",
+    )
+    note = forms.CharField(required=False, max_length=1000)
+
+    def clean_of(self) -> str:
+        return self.cleaned_data["of"].strip().upper()
+
+
+class LinkForm(IncidentPageForm):
+    """Link another incident (by reference) as related, or as its cause."""
+
+    id_prefix = "link"
+
+    incident = forms.CharField(
+        label="Incident",
+        max_length=20,
+        widget=forms.TextInput(attrs={"placeholder": "INC-2026-0042"}),
+    )
+    kind = forms.ChoiceField(
+        label="As",
+        choices=[("related", "Related"), ("caused-by", "Its cause (caused by it)")],
+        required=False,
+    )
+    note = forms.CharField(required=False, max_length=1000)
+
+    def clean_incident(self) -> str:
+        return self.cleaned_data["incident"].strip().upper()
+
+    def clean_kind(self) -> str:
+        return self.cleaned_data.get("kind") or "related"
 
 
 class AssignRoleForm(IncidentPageForm):

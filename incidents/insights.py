@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, timedelta
 
 from django.db import connection
@@ -47,7 +47,8 @@ class InsightFilters:
     ``since``/``until`` are days in the organisation's zone, both inclusive
     (default: the last 365 days up to today); ``family``, ``incident_type``
     (slugs), ``severity`` (a code), ``service`` (an affected-service tag);
-    ``period``: ``month`` or ``week`` buckets."""
+    ``period``: ``month`` or ``week`` buckets; ``include_noise``: also count
+    incidents closed as duplicates or false alarms (left out by default)."""
 
     since: date | None = None
     until: date | None = None
@@ -56,6 +57,7 @@ class InsightFilters:
     severity: str = ""
     service: str = ""
     period: str = "month"
+    include_noise: bool = False
 
     def resolved(self, today: date | None = None) -> InsightFilters:
         today = today or org_localtime(timezone.now()).date()
@@ -78,7 +80,7 @@ def _midnight(day: date) -> datetime:
 
 def incidents_for(user, filters: InsightFilters):
     """The incidents ``user`` may see that the filters select (declared within
-    the period)."""
+    the period), without duplicates and false alarms unless ``include_noise``."""
     filters = filters.resolved()
     queryset = Incident.objects.visible_to(user).filter(
         created_at__gte=_midnight(filters.since),
@@ -92,6 +94,8 @@ def incidents_for(user, filters: InsightFilters):
         queryset = queryset.filter(severity__code=filters.severity)
     if filters.service:
         queryset = queryset.filter(service_q(filters.service))
+    if not filters.include_noise:
+        queryset = queryset.without_noise()
     return queryset.order_by()
 
 
@@ -393,34 +397,52 @@ def triage_agreement(user, filters: InsightFilters) -> dict[str, list[dict]]:
     }
 
 
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 3) if whole else None
+
+
 def alert_noise(user, filters: InsightFilters) -> list[dict]:
-    """Incidents opened by integrations (alerts) and by people:
-    ``[{"group": "integrations"|"people", "count", "confirmed", "share_confirmed"}]``
-    where ``confirmed`` counts those a person confirmed a severity for (the
-    rest were left unconfirmed: noise or duplicates). One query."""
-    totals = incidents_for(user, filters).aggregate(
-        integrations=Count("pk", filter=Q(integration__isnull=False)),
-        integrations_confirmed=Count(
-            "pk", filter=Q(integration__isnull=False, severity__isnull=False)
-        ),
-        people=Count("pk", filter=Q(integration__isnull=True)),
-        people_confirmed=Count(
-            "pk", filter=Q(integration__isnull=True, severity__isnull=False)
-        ),
-    )
-    return [
-        {
-            "group": group,
-            "count": totals[group],
-            "confirmed": totals[f"{group}_confirmed"],
-            "share_confirmed": (
-                round(totals[f"{group}_confirmed"] / totals[group], 3)
-                if totals[group]
-                else None
-            ),
-        }
-        for group in ("integrations", "people")
-    ]
+    """Incidents opened by integrations (alerts) and by people, duplicates and
+    false alarms included whatever ``include_noise`` says (they are what this
+    figure measures): ``[{"group": "integrations"|"people", "count",
+    "confirmed", "share_confirmed", "duplicates", "false_alarms",
+    "share_noise"}]``. ``confirmed`` counts those a person confirmed a severity
+    for; ``share_noise`` is the share closed as a duplicate or a false alarm.
+    One query."""
+    counted = {}
+    for group, opened in (
+        ("integrations", Q(integration__isnull=False)),
+        ("people", Q(integration__isnull=True)),
+    ):
+        counted[group] = Count("pk", filter=opened)
+        counted[f"{group}_confirmed"] = Count(
+            "pk", filter=opened & Q(severity__isnull=False)
+        )
+        for reason, key in (
+            (Incident.ClosureReason.DUPLICATE, "duplicates"),
+            (Incident.ClosureReason.FALSE_ALARM, "false_alarms"),
+        ):
+            counted[f"{group}_{key}"] = Count(
+                "pk", filter=opened & Q(closure_reason=reason)
+            )
+    everything = replace(filters, include_noise=True)
+    totals = incidents_for(user, everything).aggregate(**counted)
+    rows = []
+    for group in ("integrations", "people"):
+        count = totals[group]
+        noise = totals[f"{group}_duplicates"] + totals[f"{group}_false_alarms"]
+        rows.append(
+            {
+                "group": group,
+                "count": count,
+                "confirmed": totals[f"{group}_confirmed"],
+                "share_confirmed": _share(totals[f"{group}_confirmed"], count),
+                "duplicates": totals[f"{group}_duplicates"],
+                "false_alarms": totals[f"{group}_false_alarms"],
+                "share_noise": _share(noise, count),
+            }
+        )
+    return rows
 
 
 def insights(user, filters: InsightFilters) -> dict:

@@ -236,6 +236,18 @@ def can_transition(user, incident: Incident) -> bool:
     )
 
 
+def can_link(user, incident: Incident) -> bool:
+    """Linking it to another incident (related, caused by): whoever may add
+    notes to it. The other incident must be visible to them too (the service
+    asks ``can_view``)."""
+    return can_add_note(user, incident)
+
+
+def can_mark_duplicate(user, incident: Incident) -> bool:
+    """Closing it as a duplicate of another: a person who may change its status."""
+    return _active(user) and user.is_human and can_transition(user, incident)
+
+
 def can_correct_times(user, incident: Incident) -> bool:
     """Correcting the record's times: people who run the incident (incident
     managers, the commander, role holders granted change), never a system."""

@@ -144,6 +144,7 @@ class IncidentSerializer(serializers.ModelSerializer):
             "affected_suppliers",
             "services",
             "resolution_summary",
+            "closure_reason",
             "dedup_key",
             "created_at",
             "impact_started_at",
@@ -537,6 +538,14 @@ class TransitionInput(serializers.Serializer):
     resolution_summary = serializers.CharField(
         required=False, allow_blank=True, allow_null=True, default=None
     )
+    closure_reason = serializers.ChoiceField(
+        choices=Incident.ClosureReason.choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="`false_alarm` when resolving or closing marks it as noise "
+        "(left out of figures by default); duplicates: `mark-duplicate`.",
+    )
 
 
 class ActionCreateInput(serializers.Serializer):
@@ -611,6 +620,12 @@ class InsightsQueryInput(serializers.Serializer):
     severity = serializers.CharField(required=False, allow_blank=True, default="")
     service = serializers.CharField(required=False, allow_blank=True, default="")
     period = serializers.ChoiceField(choices=["month", "week"], default="month")
+    include_noise = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Also count incidents closed as duplicates or false alarms "
+        "(left out by default; alert_noise always counts them).",
+    )
 
     def validate(self, attrs):
         if attrs["since"] and attrs["until"] and attrs["since"] > attrs["until"]:
@@ -658,7 +673,9 @@ class InsightsSerializer(serializers.Serializer):
     )
     alert_noise = serializers.ListField(
         child=serializers.DictField(),
-        help_text="[{group: integrations|people, count, confirmed, share_confirmed}]",
+        help_text="[{group: integrations|people, count, confirmed, "
+        "share_confirmed, duplicates, false_alarms, share_noise}]: noise "
+        "counted whatever include_noise says",
     )
 
 

@@ -116,16 +116,19 @@ def status(
     status: str,
     note: str = "",
     imported: bool = ABSENT,
+    closure_reason: str = ABSENT,
 ) -> Entry:
     """``status``: a lifecycle move. ``data``: ``from`` and ``to`` (status
     values), ``note`` (text, may be ""); ``imported`` (True) when read from
-    another tool's history."""
+    another tool's history; ``closure_reason`` ("false_alarm") when resolved
+    or closed as one."""
     return _entry(
         Kind.STATUS,
         summary,
         **{"from": previous, "to": status},
         note=note,
         imported=imported,
+        closure_reason=closure_reason,
     )
 
 

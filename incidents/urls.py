@@ -80,6 +80,21 @@ urlpatterns = [
         name="correct_times",
     ),
     path(
+        "incidents/<str:reference>/duplicate/",
+        views.MarkDuplicateView.as_view(),
+        name="mark_duplicate",
+    ),
+    path(
+        "incidents/<str:reference>/links/",
+        views.LinkView.as_view(),
+        name="link",
+    ),
+    path(
+        "incidents/<str:reference>/links/<int:pk>/remove/",
+        views.UnlinkView.as_view(),
+        name="unlink",
+    ),
+    path(
         "incidents/<str:reference>/notes/",
         views.NoteView.as_view(),
         name="note",

@@ -13,6 +13,7 @@ import uuid
 
 from incidents import events
 from incidents.models import Alert, Incident
+from incidents.permissions import can_view
 from notifications import services
 from notifications.models import Channel, StakeholderList
 
@@ -196,6 +197,46 @@ def on_role_requested(sender, *, request, actor, **kwargs) -> None:
     )
 
 
+def on_marked_duplicate(sender, *, incident, primary, actor, **kwargs) -> None:
+    """Tell the duplicate's reporter and role holders (people, not the one who
+    marked it) where the work goes on. Whoever may not see the primary is told
+    only that it is a restricted incident, never its reference or title."""
+    if events.importing_history():
+        return
+    people = {a.user_id: a.user for a in incident.current_assignments()}
+    if incident.reporter_id:
+        people.setdefault(incident.reporter_id, incident.reporter)
+    people = [
+        person
+        for person in people.values()
+        if person.is_human and (actor is None or person.pk != actor.pk)
+    ]
+    may_see = [p for p in people if can_view(p, primary)]
+    may_not = [p for p in people if not can_view(p, primary)]
+    who = actor.display_name if actor is not None else "IncidentOps"
+    for audience, name, part in (
+        (may_see, f"{primary.reference} “{primary.title}”", "primary"),
+        (may_not, "a restricted incident", "restricted"),
+    ):
+        if not audience:
+            continue
+        services.notification_send(
+            incident=incident,
+            kind="incident_duplicate",
+            event_key=(
+                f"incident:{incident.pk}:duplicate-of:{primary.pk}:"
+                f"{_stamp(incident.closed_at)}:{part}"
+            ),
+            users=audience,
+            actor=actor,
+            context={
+                "change": f"{who} closed it as a duplicate of {name}; the "
+                "response goes on there.",
+                "primary": name,
+            },
+        )
+
+
 def connect() -> None:
     """Subscribe to the incident events (dispatch_uid: once only)."""
     for signal, receiver in (
@@ -207,6 +248,7 @@ def connect() -> None:
         (events.incident_resolved, on_resolved),
         (events.incident_changed, on_incident_changed),
         (events.role_requested, on_role_requested),
+        (events.incident_marked_duplicate, on_marked_duplicate),
     ):
         signal.connect(
             receiver, sender=Incident, dispatch_uid=f"notifications.{receiver.__name__}"

@@ -16,6 +16,7 @@ One module per part, every model importable from here
   per-incident ingestion state (``AlertState``);
 - ``catalog``: teams, their members and the service catalog, and which
   services an incident affects;
+- ``links``: links between incidents (duplicate of, related, caused by);
 - ``requests``: asking a person to take a role (``RoleRequest``);
 - ``triage``: trained versions of the learned triage model.
 
@@ -54,6 +55,7 @@ from incidents.models.integrations import (
     HistoricalIntegration,
     Integration,
 )
+from incidents.models.links import HistoricalIncidentLink, IncidentLink
 from incidents.models.requests import RoleRequest
 from incidents.models.revision import IncidentRevision
 from incidents.models.taxonomy import (
@@ -90,6 +92,8 @@ from incidents.models.triage import (
 )
 
 __all__ = [
+    "HistoricalIncidentLink",
+    "IncidentLink",
     "RoleRequest",
     "HistoricalService",
     "HistoricalTeam",

@@ -84,6 +84,11 @@ class IncidentQuerySet(models.QuerySet):
     def open(self):
         return self.exclude(status__in=Incident.ENDED_STATUSES)
 
+    def without_noise(self):
+        """Leave out incidents closed as duplicates or false alarms (figures
+        count them only when asked to)."""
+        return self.exclude(closure_reason__in=Incident.NOISE_REASONS)
+
     def with_commander(self):
         """Prefetch current commanders so ``incident.commander`` costs no query."""
         return self.prefetch_related(
@@ -140,6 +145,13 @@ class Incident(models.Model):
     # status named ``closed`` is only one of them.
     ENDED_STATUSES = (Status.RESOLVED, Status.CLOSED)
 
+    class ClosureReason(models.TextChoices):
+        DUPLICATE = "duplicate", "Duplicate"
+        FALSE_ALARM = "false_alarm", "False alarm"
+
+    # Closed as noise rather than worked: left out of figures by default.
+    NOISE_REASONS = (ClosureReason.DUPLICATE, ClosureReason.FALSE_ALARM)
+
     reference = models.CharField(max_length=20, unique=True, editable=False)
     title = TitleField(max_length=200)
     description = models.TextField(blank=True)
@@ -170,6 +182,12 @@ class Incident(models.Model):
     mitigated_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # Why it was resolved or closed without being worked: a duplicate of another
+    # incident (``IncidentLink`` duplicate-of names the primary) or a false
+    # alarm. Empty for an incident that ran its course; cleared on reopening.
+    closure_reason = models.CharField(
+        max_length=20, choices=ClosureReason.choices, blank=True, db_index=True
+    )
 
     customer_facing = models.BooleanField(default=False)
     data_exposed = models.BooleanField(default=False)
@@ -323,6 +341,10 @@ class Incident(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status not in self.ENDED_STATUSES
+
+    @property
+    def is_duplicate(self) -> bool:
+        return self.closure_reason == self.ClosureReason.DUPLICATE
 
     # -- roles --
     @property

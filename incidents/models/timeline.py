@@ -83,6 +83,7 @@ class TimelineEntry(models.Model):
         SERVICES = "services", "Affected services"
         ACKNOWLEDGED = "acknowledged", "Acknowledged"
         PAGE = "page", "Page"
+        LINK = "link", "Linked incidents"
 
     GENESIS_HASH = "0" * 64
 

@@ -28,6 +28,8 @@ The services live in one module per concern and are all importable from here
 - ``importing``: importing a past incident, keeping its times;
   ``importing_batch``: many new ones at once;
 - ``lifecycle``: status transitions;
+- ``links``: links between incidents (``incident_link``, ``incident_unlink``)
+  and closing a duplicate (``incident_mark_duplicate``);
 - ``notes``: notes and stakeholder updates;
 - ``times``: correcting an incident's times (impact start, detection,
   acknowledgement, mitigation, resolution);
@@ -118,6 +120,11 @@ from incidents.services.lifecycle import (
     _leave_triage_problems,
     _refuse_second_open_for_alert,
     incident_transition,
+)
+from incidents.services.links import (
+    incident_link,
+    incident_mark_duplicate,
+    incident_unlink,
 )
 from incidents.services.notes import (
     incident_add_note,
@@ -222,6 +229,9 @@ __all__ = [
     "incident_set_restriction",
     "incident_transition",
     "incident_touch",
+    "incident_link",
+    "incident_mark_duplicate",
+    "incident_unlink",
     "incident_update",
     "integration_create",
     "integration_rotate_secret",

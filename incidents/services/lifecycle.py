@@ -20,6 +20,7 @@ from incidents.services.base import (
     _require,
     _save,
 )
+from incidents.services.links import reopened_duplicate
 from incidents.services.timeline import timeline_record
 
 
@@ -44,6 +45,7 @@ def incident_transition(
     note: str = "",
     resolution_summary: str | None = None,
     cancel_open_actions: bool = False,
+    closure_reason: str = "",
     now: datetime | None = None,
 ) -> Incident:
     """Move the incident along its lifecycle (``Incident.TRANSITIONS``).
@@ -53,12 +55,15 @@ def incident_transition(
     them; without it they stay open as follow-ups.
 
     Changes: ``status`` and its timestamp: ``mitigated_at``; ``resolved_at`` (and
-    ``mitigated_at`` if unset); ``closed_at``. Resolving stores
+    ``mitigated_at`` if unset); ``closed_at``. ``closure_reason`` "false_alarm"
+    (resolving or closing only) marks it as noise that figures leave out by
+    default; a duplicate is closed by ``incident_mark_duplicate``. Resolving stores
     ``resolution_summary`` (or the note, if none is given). Reopening (resolved
     or closed → investigating, or mitigated → investigating) clears the later
-    timestamps, since the incident is no longer in that state; the earlier
-    values stay in the history and on the timeline. A ``status`` timeline entry
-    with the note.
+    timestamps and the closure reason, since the incident is no longer in that
+    state (a reopened duplicate stays linked to its primary as "related"); the
+    earlier values stay in the history and on the timeline. A ``status``
+    timeline entry with the note.
     Sends: ``incident_status_changed``; ``incident_resolved`` when resolving;
     ``action_changed`` per cancelled action; ``incident_changed("status_changed")``.
     Raises: ``InvalidTransition`` where the table forbids the move, or when
@@ -73,6 +78,8 @@ def incident_transition(
     locked = _lock(incident)
     previous = locked.status
     _check_transition(locked, status)
+    _check_closure_reason(status, closure_reason)
+    was_duplicate = locked.is_duplicate
     _apply_status(
         locked,
         status,
@@ -85,6 +92,10 @@ def incident_transition(
     reopening = (
         previous in Incident.ENDED_STATUSES and status not in Incident.ENDED_STATUSES
     )
+    if reopening:
+        locked.closure_reason = ""
+    elif closure_reason:
+        locked.closure_reason = closure_reason
     if reopening and locked.dedup_key:
         _refuse_second_open_for_alert(locked)
     try:
@@ -99,7 +110,11 @@ def incident_transition(
     cancelled = []
     if cancel_open_actions and status == Status.RESOLVED:
         cancelled = _cancel_open_actions(locked, actor=actor, now=now)
+    if reopening and was_duplicate:
+        reopened_duplicate(locked, actor=actor, now=now)
     verb = "reopened" if reopening else "moved"
+    if closure_reason and not reopening:
+        note = "false alarm" + (f"; {note}" if note else "")
     timeline_record(
         incident=locked,
         actor=actor,
@@ -110,6 +125,7 @@ def incident_transition(
             previous=previous,
             status=status,
             note=note,
+            closure_reason=locked.closure_reason or entries.ABSENT,
         ),
     )
     _refresh_into(incident, locked)
@@ -124,6 +140,22 @@ def incident_transition(
         events.incident_resolved.send(sender=Incident, incident=incident, actor=actor)
     _changed(incident, "status_changed", actor, {"from": previous, "to": status})
     return incident
+
+
+def _check_closure_reason(status: str, closure_reason: str) -> None:
+    if not closure_reason:
+        return
+    if closure_reason != Incident.ClosureReason.FALSE_ALARM:
+        raise InvalidTransition(
+            "Only a false alarm is given as a closure reason here; a duplicate "
+            "is marked as a duplicate of its primary.",
+            field="closure_reason",
+        )
+    if status not in Incident.CLOSED_STATUSES:
+        raise InvalidTransition(
+            "A false alarm is given when resolving or closing.",
+            field="closure_reason",
+        )
 
 
 def _check_transition(incident: Incident, status: str) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.db import transaction
-from django.http import HttpResponseRedirect
+from django.db.models import Q
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.views.generic import FormView, View
 
@@ -18,6 +19,8 @@ from incidents.forms import (
     ConfirmSeverityForm,
     CorrectTimesForm,
     IncidentTypeForm,
+    LinkForm,
+    MarkDuplicateForm,
     NoteForm,
     RestrictionForm,
     RoleRequestAnswerForm,
@@ -25,7 +28,14 @@ from incidents.forms import (
     StakeholderUpdateForm,
     TransitionForm,
 )
-from incidents.models import COMMANDER, ActionItem, Incident, Role, RoleRequest
+from incidents.models import (
+    COMMANDER,
+    ActionItem,
+    Incident,
+    IncidentLink,
+    Role,
+    RoleRequest,
+)
 from incidents.views.incident import (
     IncidentMixin,
     incident_page_context,
@@ -202,8 +212,72 @@ class TransitionView(IncidentCommandView):
             note=data["note"],
             resolution_summary=data["resolution_summary"] or None,
             cancel_open_actions=self.request.POST.get("open_actions") == "cancel",
+            closure_reason=data["closure_reason"],
         )
+        if self.incident.closure_reason:
+            return "Resolved as a false alarm."
         return f"Status is now {self.incident.get_status_display().lower()}."
+
+
+def _visible_by_reference(user, reference: str) -> Incident | None:
+    return Incident.objects.visible_to(user).filter(reference=reference).first()
+
+
+class MarkDuplicateView(IncidentCommandView):
+    """Close the incident as a duplicate of another (``incident_mark_duplicate``)."""
+
+    form_class = MarkDuplicateForm
+    form_context_name = "duplicate_form"
+
+    def perform(self, form):
+        data = form.cleaned_data
+        services.incident_mark_duplicate(
+            incident=self.incident,
+            primary=_visible_by_reference(self.request.user, data["of"]),
+            actor=self.request.user,
+            note=data["note"],
+        )
+        return f"Closed as a duplicate of {data['of']}; the response goes on there."
+
+
+class LinkView(IncidentCommandView):
+    """Link another incident as related or as the cause (``incident_link``)."""
+
+    form_class = LinkForm
+    form_context_name = "link_form"
+
+    def perform(self, form):
+        data = form.cleaned_data
+        services.incident_link(
+            incident=self.incident,
+            other=_visible_by_reference(self.request.user, data["incident"]),
+            actor=self.request.user,
+            kind=data["kind"],
+            note=data["note"],
+        )
+        return f"Linked {data['incident']}."
+
+
+class UnlinkView(IncidentCommandView):
+    """Remove a related or caused-by link (``incident_unlink``); a link whose
+    other incident the person may not see is a 404."""
+
+    form_class = AcknowledgeForm  # no input: the link is in the URL
+    form_context_name = "link_form"
+
+    def perform(self, form):
+        link = (
+            IncidentLink.objects.filter(pk=self.kwargs["pk"])
+            .filter(Q(source=self.incident) | Q(target=self.incident))
+            .select_related("source", "target")
+            .first()
+        )
+        if link is None or not permissions.can_view(
+            self.request.user, link.other(self.incident)
+        ):
+            raise Http404("No link matches the given query.")
+        services.incident_unlink(link=link, actor=self.request.user)
+        return f"Removed the link to {link.other(self.incident).reference}."
 
 
 class AcknowledgeView(IncidentCommandView):

@@ -17,6 +17,8 @@ from incidents.forms import (
     ConfirmSeverityForm,
     CorrectTimesForm,
     IncidentTypeForm,
+    LinkForm,
+    MarkDuplicateForm,
     NoteForm,
     RestrictionForm,
     StakeholderUpdateForm,
@@ -26,6 +28,7 @@ from incidents.live import LivePageMixin, incident_revision
 from incidents.models import (
     COMMANDER,
     Incident,
+    IncidentLink,
     Role,
     RoleRequest,
     TimelineEntry,
@@ -157,6 +160,46 @@ def _role_suggestions(request, incident: Incident) -> tuple[list[dict], list]:
     return suggestions, mine
 
 
+def _links_context(user, incident: Incident, can_mark_duplicate: bool) -> dict:
+    """The links panel: links whose other incident ``user`` may see, the
+    primary of a duplicate (or that it is one the viewer may not see), and the
+    open look-alikes triage offered at declaration that are still open and
+    visible, as candidates to mark this one a duplicate of."""
+    links = IncidentLink.objects.seen_from(incident, user)
+    primary = next(
+        (
+            link.other_incident
+            for link in links
+            if link.kind == IncidentLink.Kind.DUPLICATE_OF
+            and link.direction == "outgoing"
+        ),
+        None,
+    )
+    offered = [
+        row["reference"]
+        for row in (incident.suggestion or {}).get("similar", [])
+        if row.get("open")
+    ]
+    linked = {link.other_incident.pk for link in links}
+    candidates = []
+    if can_mark_duplicate and offered:
+        candidates = [
+            other
+            for other in Incident.objects.visible_to(user)
+            .open()
+            .filter(reference__in=offered)
+            .exclude(pk=incident.pk)
+            .order_by("created_at")
+            if other.pk not in linked
+        ]
+    return {
+        "links": links,
+        "duplicate_of": primary,
+        "duplicate_of_hidden": incident.is_duplicate and primary is None,
+        "duplicate_candidates": candidates,
+    }
+
+
 def incident_page_context(request, incident: Incident, **forms) -> dict:
     """Everything the incident page shows, for ``request.user``; ``forms`` replace
     the blank forms (a bound form with its errors after a refused POST)."""
@@ -227,6 +270,7 @@ def incident_page_context(request, incident: Incident, **forms) -> dict:
         "provided_panels": providers.render_panels(
             providers.Slot.INCIDENT, request=request, incident=incident
         ),
+        **_links_context(user, incident, rights["can_mark_duplicate"]),
         **rights,
         **_incident_forms(user, incident, holder, now=now, can_edit=rights["can_edit"]),
     }
@@ -268,6 +312,9 @@ def _incident_rights(user, incident: Incident, current: list, holder) -> dict:
         and permissions.can_restrict(user, incident),
         "can_lift": incident.restricted
         and permissions.can_change_restriction(user, incident),
+        "can_link": permissions.can_link(user, incident),
+        "can_mark_duplicate": not incident.is_duplicate
+        and permissions.can_mark_duplicate(user, incident),
     }
 
 
@@ -316,6 +363,8 @@ def _incident_forms(user, incident: Incident, holder, *, now, can_edit: bool) ->
             initial={"body": _stakeholder_template(incident, now=now)}
         ),
         "note_form": NoteForm(),
+        "link_form": LinkForm(),
+        "duplicate_form": MarkDuplicateForm(),
         "times_form": CorrectTimesForm(
             initial={
                 "impact_started_at": incident.impact_start,

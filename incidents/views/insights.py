@@ -33,6 +33,9 @@ class InsightsFilterForm(forms.Form):
     period = forms.ChoiceField(
         choices=[("month", "Month"), ("week", "Week")], required=False
     )
+    include_noise = forms.BooleanField(
+        required=False, label="Include duplicates and false alarms"
+    )
 
     def filters(self) -> insights.InsightFilters:
         data = self.cleaned_data if self.is_valid() else {}
@@ -46,6 +49,7 @@ class InsightsFilterForm(forms.Form):
             severity=data["severity"].code if data.get("severity") else "",
             service=(data.get("service") or "").strip(),
             period=data.get("period") or "month",
+            include_noise=bool(data.get("include_noise")),
         ).resolved()
 
 
@@ -87,7 +91,14 @@ def csv_rows(figures: dict):
                     row[measure],
                 )
     for row in figures["alert_noise"]:
-        for measure in ("count", "confirmed", "share_confirmed"):
+        for measure in (
+            "count",
+            "confirmed",
+            "share_confirmed",
+            "duplicates",
+            "false_alarms",
+            "share_noise",
+        ):
             yield ("opened by", row["group"], "", measure, row[measure])
 
 
