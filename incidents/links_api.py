@@ -25,6 +25,10 @@ from incidents.serializers import IncidentDetailSerializer
 
 
 class LinkedIncidentSerializer(serializers.ModelSerializer):
+    closure_reason = serializers.CharField(
+        read_only=True, help_text='"duplicate", "false_alarm" or "".'
+    )
+
     class Meta:
         model = Incident
         fields = ["id", "reference", "title", "status", "closure_reason"]

@@ -116,6 +116,11 @@ class IncidentSerializer(serializers.ModelSerializer):
     services = AffectedServiceSerializer(
         source="service_links", many=True, read_only=True
     )
+    closure_reason = serializers.CharField(
+        read_only=True,
+        help_text='Why it was closed without being worked: "duplicate", '
+        '"false_alarm", or "" (ran its course, or still open).',
+    )
 
     class Meta:
         model = Incident
