@@ -151,7 +151,7 @@ def _check_closure_reason(status: str, closure_reason: str) -> None:
             "is marked as a duplicate of its primary.",
             field="closure_reason",
         )
-    if status not in Incident.CLOSED_STATUSES:
+    if status not in Incident.ENDED_STATUSES:
         raise InvalidTransition(
             "A false alarm is given when resolving or closing.",
             field="closure_reason",
