@@ -9,7 +9,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("incidents", "0018_import_permission"),
+        ("incidents", "0019_plain_titles"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
