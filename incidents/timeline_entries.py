@@ -443,7 +443,47 @@ def page(
     )
 
 
+def link(
+    *,
+    summary: str,
+    link: int | None,
+    kind: str,
+    incident: int,
+    side: str,
+    change: str,
+    note: str = ABSENT,
+    previous: str = ABSENT,
+    alerts_moved: int = ABSENT,
+    alerts_kept: int = ABSENT,
+) -> Entry:
+    """``link``: a link to another incident made, removed or changed. ``data``:
+    ``link`` (the ``IncidentLink``'s primary key, None once removed), ``kind``
+    (``duplicate-of``, ``related``, ``caused-by``), ``incident`` (the other
+    incident's primary key), ``side`` ("source" or "target": this incident's
+    end), ``change`` ("linked", "unlinked", "marked_duplicate",
+    "duplicate_reopened"); optional ``note``; marking a duplicate: ``from``
+    (its status before), ``alerts_moved`` and ``alerts_kept`` (counts)."""
+    # ``kind`` names the link's kind here, so the entry is built without _entry.
+    data = {
+        "link": link,
+        "kind": kind,
+        "incident": incident,
+        "side": side,
+        "change": change,
+        "note": note,
+        "from": previous,
+        "alerts_moved": alerts_moved,
+        "alerts_kept": alerts_kept,
+    }
+    return Entry(
+        kind=Kind.LINK,
+        summary=summary,
+        data={key: value for key, value in data.items() if value is not ABSENT},
+    )
+
+
 BUILDERS = {
+    Kind.LINK: link,
     Kind.DECLARED: declared,
     Kind.STATUS: status,
     Kind.SEVERITY_SUGGESTED: severity_suggested,

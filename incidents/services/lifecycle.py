@@ -96,17 +96,7 @@ def incident_transition(
         locked.closure_reason = ""
     elif closure_reason:
         locked.closure_reason = closure_reason
-    if reopening and locked.dedup_key:
-        _refuse_second_open_for_alert(locked)
-    try:
-        # The database allows one open incident per alert key; a concurrent
-        # reopen or delivery the check above missed lands here.
-        with transaction.atomic():
-            _save(locked, actor)
-    except IntegrityError:
-        if not (reopening and locked.dedup_key):
-            raise
-        _refuse_second_open_for_alert(locked, fallback=True)
+    _save_moved(locked, actor, reopening=reopening)
     cancelled = []
     if cancel_open_actions and status == Status.RESOLVED:
         cancelled = _cancel_open_actions(locked, actor=actor, now=now)
@@ -140,6 +130,22 @@ def incident_transition(
         events.incident_resolved.send(sender=Incident, incident=incident, actor=actor)
     _changed(incident, "status_changed", actor, {"from": previous, "to": status})
     return incident
+
+
+def _save_moved(locked: Incident, actor, *, reopening: bool) -> None:
+    """Save the moved incident; reopening an alert's incident while another is
+    open for its alert key is refused (``InvalidTransition``)."""
+    if reopening and locked.dedup_key:
+        _refuse_second_open_for_alert(locked)
+    try:
+        # The database allows one open incident per alert key; a concurrent
+        # reopen or delivery the check above missed lands here.
+        with transaction.atomic():
+            _save(locked, actor)
+    except IntegrityError:
+        if not (reopening and locked.dedup_key):
+            raise
+        _refuse_second_open_for_alert(locked, fallback=True)
 
 
 def _check_closure_reason(status: str, closure_reason: str) -> None:

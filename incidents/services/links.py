@@ -15,9 +15,9 @@ from django.utils import timezone
 
 from incidentops.exceptions import Conflict, DomainError
 from incidents import events, permissions
+from incidents import timeline_entries as entries
 from incidents.models import Alert, Incident, IncidentLink
 from incidents.services.base import (
-    Kind,
     Status,
     _changed,
     _label,
@@ -58,6 +58,8 @@ def _lock_pair(first: Incident, second: Incident) -> tuple[Incident, Incident]:
 
 
 def _record_both(link: IncidentLink, *, actor, now, source_text, target_text, data):
+    """A ``link`` entry on each incident; ``data``: the builder's optional keys
+    (``change`` required)."""
     for incident, text, side in (
         (link.source, source_text, "source"),
         (link.target, target_text, "target"),
@@ -65,12 +67,16 @@ def _record_both(link: IncidentLink, *, actor, now, source_text, target_text, da
         other = link.other(incident)
         timeline_record(
             incident=incident,
-            kind=Kind.LINK,
             actor=actor,
             occurred_at=now,
-            summary=text,
-            data={"link": link.pk, "kind": link.kind, "incident": other.pk, **data}
-            | {"side": side},
+            entry=entries.link(
+                summary=text,
+                link=link.pk,
+                kind=link.kind,
+                incident=other.pk,
+                side=side,
+                **data,
+            ),
         )
 
 
@@ -278,7 +284,7 @@ def incident_mark_duplicate(
         f"incident{alerts_in}{suffix}",
         data={
             "change": "marked_duplicate",
-            "from": previous,
+            "previous": previous,
             "alerts_moved": moved,
             "alerts_kept": kept,
             "note": note,
