@@ -36,6 +36,7 @@ from incidents.models import (
     Integration,
     Playbook,
     PlaybookStep,
+    RegulatoryNotification,
     Role,
     Service,
     SeverityLevel,
@@ -212,6 +213,32 @@ class TimelineEntryInline(admin.TabularInline):
         return False
 
 
+REGULATORY_FIELDS = [
+    "authority",
+    "deadline_at",
+    "notified_at",
+    "notified_by",
+    "method",
+    "reference",
+    "in_time",
+    "recorded_by",
+    "recorded_at",
+]
+
+
+class RegulatoryNotificationInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = RegulatoryNotification
+    fields = REGULATORY_FIELDS
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    @admin.display(description="in time", boolean=True)
+    def in_time(self, obj):
+        return obj.in_time
+
+
 @admin.register(Incident)
 class IncidentAdmin(IncidentImportAdminMixin, SimpleHistoryAdmin):
     """Read-only: incidents change through the portal and the API (services)."""
@@ -237,7 +264,7 @@ class IncidentAdmin(IncidentImportAdminMixin, SimpleHistoryAdmin):
     ordering = ["-created_at"]
     date_hierarchy = "created_at"
     list_select_related = ["severity", "incident_type"]
-    inlines = [TimelineEntryInline]
+    inlines = [RegulatoryNotificationInline, TimelineEntryInline]
 
     @admin.display(description="Portal")
     def portal_link(self, obj):
@@ -405,6 +432,29 @@ class AlertAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="Alert")
     def display_name(self, obj):
         return obj.display_name
+
+    def get_queryset(self, request):
+        visible = Incident.objects.visible_to(request.user)
+        return super().get_queryset(request).filter(incident__in=visible)
+
+
+@admin.register(RegulatoryNotification)
+class RegulatoryNotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Which authority was told about which incident, read-only (written only
+    by ``regulatory_notification_record`` from the portal and the API), limited
+    to the incidents the user may see."""
+
+    list_display = ["incident", "authority", "notified_at", "deadline_at", "in_time"]
+    list_filter = ["method"]
+    search_fields = ["incident__reference", "authority", "reference"]
+    ordering = ["-notified_at", "-pk"]
+    list_select_related = ["incident"]
+    fields = ["incident", *REGULATORY_FIELDS, "notes"]
+    readonly_fields = fields
+
+    @admin.display(description="in time", boolean=True)
+    def in_time(self, obj):
+        return obj.in_time
 
     def get_queryset(self, request):
         visible = Incident.objects.visible_to(request.user)

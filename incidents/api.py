@@ -43,6 +43,7 @@ from incidents.models import (
     TeamMembership,
     TimelineEntry,
 )
+from incidents.regulatory_api import RegulatoryNotificationsMixin
 from incidents.serializers import (
     ActionCreateInput,
     ActionItemSerializer,
@@ -133,6 +134,7 @@ class CanSeeIncident(permissions.BasePermission):
 )
 class IncidentViewSet(
     IncidentLinksMixin,
+    RegulatoryNotificationsMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,

@@ -14,7 +14,7 @@ Arguments (besides ``sender``), all keyword:
     Generic, for outbound webhooks: sent after every other incident event, with
     ``change`` one of "declared", "updated", "severity_confirmed", "role_assigned",
     "status_changed", "acknowledged", "stakeholder_update", "action_changed",
-    "playbook_applied", "services" (``CHANGES``);
+    "playbook_applied", "services", "regulatory_notification" (``CHANGES``);
     ``data`` is a small JSON-able dict describing the change.
 ``incident_updated``             incident, changes ({field: {"from", "to"}}), actor
 ``incident_severity_confirmed``  incident, previous_severity (or None), actor
@@ -79,6 +79,7 @@ CHANGES = (
     "action_changed",
     "playbook_applied",
     "services",
+    "regulatory_notification",
 )
 
 incident_declared = Signal()

@@ -10,6 +10,7 @@ from incidents.models import (
     ActionItem,
     Incident,
     IncidentType,
+    RegulatoryNotification,
     Role,
     Service,
     SeverityLevel,
@@ -459,3 +460,43 @@ class CorrectTimesForm(IncidentPageForm):
                 continue
             changed[name] = value
         return changed
+
+
+class RegulatoryNotificationForm(IncidentPageForm):
+    """Record that an authority was told (``regulatory_notification_record``);
+    times in the organisation's zone."""
+
+    id_prefix = "regulatory"
+
+    authority = forms.CharField(label="Authority told", max_length=200)
+    notified_at = OrgDateTimeField(label="Told at")
+    notified_by = PersonChoiceField(
+        label="Told by", queryset=_people(), to_field_name="username"
+    )
+    method = forms.ChoiceField(
+        label="How",
+        choices=[("", "—"), *RegulatoryNotification.Method.choices],
+    )
+    reference = forms.CharField(label="Their reference", max_length=200, required=False)
+    deadline_at = OrgDateTimeField(
+        label="Legal deadline",
+        required=False,
+        help_text="Blank when no deadline applies.",
+    )
+    notes = forms.CharField(
+        label="Notes",
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def deadline(self, incident):
+        """The deadline given: the type's own (to the second) when left as
+        shown, None when blank."""
+        value = self.cleaned_data.get("deadline_at")
+        typed = incident.notification_deadline
+        if value is None:
+            return None
+        if typed is not None and typed.replace(second=0, microsecond=0) == value:
+            return typed
+        return value

@@ -248,9 +248,9 @@ def can_mark_duplicate(user, incident: Incident) -> bool:
     return _active(user) and user.is_human and can_transition(user, incident)
 
 
-def can_correct_times(user, incident: Incident) -> bool:
-    """Correcting the record's times: people who run the incident (incident
-    managers, the commander, role holders granted change), never a system."""
+def runs_incident(user, incident: Incident) -> bool:
+    """People who run the incident: incident managers, the commander and role
+    holders granted change, never a system."""
     if not can_view(user, incident) or not user.is_human:
         return False
     return (
@@ -258,6 +258,17 @@ def can_correct_times(user, incident: Incident) -> bool:
         or _granted(user, CHANGE, incident)
         or is_commander(user, incident)
     )
+
+
+def can_correct_times(user, incident: Incident) -> bool:
+    """Correcting the record's times: people who run the incident."""
+    return runs_incident(user, incident)
+
+
+def can_record_regulatory_notification(user, incident: Incident) -> bool:
+    """Recording that an authority was told: people who run the incident.
+    Everyone who may see the incident sees the records."""
+    return runs_incident(user, incident)
 
 
 def can_add_note(user, incident: Incident) -> bool:

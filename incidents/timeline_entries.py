@@ -482,6 +482,38 @@ def link(
     )
 
 
+def regulatory(
+    *,
+    summary: str,
+    notification: int,
+    authority: str,
+    notified_at: datetime,
+    notified_by: str,
+    method: str,
+    reference: str,
+    deadline_at: datetime | None,
+    in_time: bool | None,
+) -> Entry:
+    """``regulatory``: a person recorded that an authority was told
+    (``regulatory_notification_record``). ``data``: ``notification`` (id),
+    ``authority``, ``notified_at`` and ``deadline_at`` (ISO 8601, UTC; the
+    deadline null when none applies), ``notified_by`` (username), ``method``
+    (``RegulatoryNotification.Method``), ``reference`` (may be "") and
+    ``in_time`` (true, false, or null without a deadline)."""
+    return _entry(
+        Kind.REGULATORY,
+        summary,
+        notification=notification,
+        authority=authority,
+        notified_at=notified_at.isoformat(),
+        notified_by=notified_by,
+        method=method,
+        reference=reference,
+        deadline_at=deadline_at.isoformat() if deadline_at else None,
+        in_time=in_time,
+    )
+
+
 BUILDERS = {
     Kind.LINK: link,
     Kind.DECLARED: declared,
@@ -501,4 +533,5 @@ BUILDERS = {
     Kind.SERVICES: services,
     Kind.ACKNOWLEDGED: acknowledged,
     Kind.PAGE: page,
+    Kind.REGULATORY: regulatory,
 }

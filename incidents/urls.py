@@ -95,6 +95,11 @@ urlpatterns = [
         name="unlink",
     ),
     path(
+        "incidents/<str:reference>/regulatory/",
+        views.RegulatoryNotificationView.as_view(),
+        name="regulatory_notification",
+    ),
+    path(
         "incidents/<str:reference>/notes/",
         views.NoteView.as_view(),
         name="note",

@@ -22,6 +22,7 @@ from reviews.models import (
     BatchReviewItem,
     ContributingFactor,
     ContributingFactorCategory,
+    DraftSection,
     EscalationStep,
     FiveWhy,
     FollowUp,
@@ -176,6 +177,35 @@ class ApprovalInline(ReadOnlyInline):
     verbose_name_plural = "approvals and change requests"
 
 
+class DraftSectionInline(ReadOnlyInline):
+    """What was drafted from the record, section by section, and who accepted
+    it (a section a person edited reads "written by a person")."""
+
+    model = DraftSection
+    fields = ["section", "state", "drafted_at", "accepted_by", "accepted_at", "text"]
+    readonly_fields = fields
+    verbose_name_plural = "drafted from the record (who accepted what)"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("review", "accepted_by")
+
+    @admin.display(description="state")
+    def state(self, obj):
+        if not obj.text:
+            return "suggestions" if obj.items else "—"
+        if obj.is_draft():
+            return "draft, not accepted"
+        same = obj.normalise(obj.current()) == obj.normalise(obj.text)
+        if obj.accepted_at and same:
+            return "accepted as drafted"
+        if obj.accepted_at:
+            return "accepted, then edited by a person"
+        return "written by a person" if obj.current().strip() else "empty"
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+
 class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Viewable by holders of the view permission; never added, changed or
     deleted here (the services are the only writers)."""
@@ -227,7 +257,13 @@ class ReviewAdmin(ReadOnlyAdmin):
     list_select_related = ["incident", "owner"]
     ordering = ["-created_at", "-pk"]
     date_hierarchy = "due_at"
-    inlines = [FiveWhyInline, ContributingFactorInline, FollowUpInline, ApprovalInline]
+    inlines = [
+        DraftSectionInline,
+        FiveWhyInline,
+        ContributingFactorInline,
+        FollowUpInline,
+        ApprovalInline,
+    ]
     # Shown through approvals_required and answers_shown instead.
     exclude = ["required_approvals", "answers"]
 
@@ -344,7 +380,7 @@ class BatchReviewAdmin(ReadOnlyAdmin):
 class ReviewTemplateSectionInline(admin.TabularInline):
     model = ReviewTemplateSection
     extra = 0
-    fields = ["order", "key", "title", "guidance", "required"]
+    fields = ["order", "key", "title", "guidance", "required", "drafted_from"]
     ordering = ["order", "pk"]
     # The columns share the page's width: no sideways scrolling.
     classes = ["inline-fit"]

@@ -659,7 +659,9 @@ class DraftSection(models.Model):
     source of every sentence, and whether a person accepted it.
 
     Text sections (``summary``, ``customer_impact``, ``business_impact``,
-    ``response``) put their text into the review's field of the same name; the
+    ``response``, and ``answer:<key>`` for a template question drafted from the
+    record, kept in ``Review.answers[key]``) put their text into the review's
+    field of the same name; the
     field reads as a draft while it still equals ``text`` and nobody accepted it
     (``is_draft``). A person's edit makes the field differ from ``text``: it is
     then theirs, and a redraft that would change it waits in ``pending_*`` until
@@ -674,7 +676,7 @@ class DraftSection(models.Model):
     review = models.ForeignKey(
         Review, on_delete=models.CASCADE, related_name="draft_sections"
     )
-    section = models.CharField(max_length=40)
+    section = models.CharField(max_length=80)
     text = models.TextField(blank=True)
     sentences = models.JSONField(default=list, blank=True)
     items = models.JSONField(default=list, blank=True)
@@ -709,8 +711,31 @@ class DraftSection(models.Model):
         """Text as compared: browsers send CRLF, services strip."""
         return (text or "").replace("\r\n", "\n").strip()
 
+    ANSWER = "answer:"
+
+    @property
+    def answer_key(self) -> str:
+        """The template question's key of an ``answer:<key>`` section, or ""."""
+        return self.section.removeprefix(self.ANSWER) if self.is_answer else ""
+
+    @property
+    def is_answer(self) -> bool:
+        return self.section.startswith(self.ANSWER)
+
     def current(self, review: Review | None = None) -> str:
-        return getattr(review or self.review, self.section, "") or ""
+        review = review or self.review
+        if self.is_answer:
+            return str(review.answers.get(self.answer_key, "") or "")
+        return getattr(review, self.section, "") or ""
+
+    def put(self, review: Review, text: str) -> str:
+        """Put ``text`` into ``review``'s field or answer (in memory); returns
+        the review field to save."""
+        if self.is_answer:
+            review.answers = {**review.answers, self.answer_key: text}
+            return "answers"
+        setattr(review, self.section, text)
+        return self.section
 
     def is_draft(self, review: Review | None = None) -> bool:
         """The review's field still holds the drafted text nobody accepted."""
@@ -831,6 +856,17 @@ class ReviewTemplateSection(models.Model):
     guidance = models.TextField(blank=True)
     required = models.BooleanField(
         default=False, help_text="Submitting is refused while it is empty."
+    )
+    DRAFTED_FROM_CHOICES = [
+        ("", "Nothing: people write it"),
+        ("regulatory_notifications", "The regulatory notifications on the record"),
+    ]
+    drafted_from = models.CharField(
+        max_length=40,
+        blank=True,
+        choices=DRAFTED_FROM_CHOICES,
+        help_text="A question of the template's own: what its first draft is "
+        "written from (marked as a draft until a person accepts or edits it).",
     )
 
     history = HistoricalRecords()

@@ -29,14 +29,15 @@ def section_value(review: Review, section: ReviewTemplateSection) -> str:
 
 def missing_required(review: Review, drafted: list[str]) -> list[str]:
     """The titles of the template's required sections that are empty or hold
-    only an unaccepted draft (``drafted``: the fields still in draft)."""
+    only an unaccepted draft (``drafted``: the fields, and ``answer:<key>``
+    for the questions, still in draft)."""
     return [
         section.title
         for section in sections_of(template_for(review))
         if section.required
         and (
             not section_value(review, section).strip()
-            or (section.is_field and section.key in drafted)
+            or (section.key if section.is_field else f"answer:{section.key}") in drafted
         )
     ]
 

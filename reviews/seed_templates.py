@@ -19,6 +19,9 @@ COMMON_END = [
     ("lessons", "Lessons", "What the next responder should know.", True),
 ]
 
+# Questions whose first draft comes from the record.
+DRAFTED_FROM = {"authority-notified": "regulatory_notifications"}
+
 TEMPLATES = [
     {
         "name": "Service outage review",
@@ -213,6 +216,7 @@ def seed_templates() -> int:
                 title=title,
                 guidance=guidance,
                 required=required,
+                drafted_from=DRAFTED_FROM.get(key, ""),
             )
         created += 1
     return created

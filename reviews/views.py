@@ -16,7 +16,6 @@ from incidentops.exceptions import DomainError
 from incidentops.timezones import org_localtime
 from incidents.models import Incident, PlaybookStep
 from reviews import permissions, review_templates, services
-from reviews.drafting.present import LABELS as DRAFT_LABELS
 from reviews.drafting.present import draft_context, drafted_sections
 from reviews.forms import (
     AdoptLessonForm,
@@ -130,7 +129,21 @@ def review_context(review: Review, user) -> dict:
         "drafted": drafted_sections(review),
         "template": template,
         "answers": answers_of(review, template),
+        # Of the incident the reader already may see (the review's visibility).
+        "regulatory": list(
+            review.incident.regulatory_notifications.select_related("notified_by")
+        ),
+        "deadline": review.incident.notification_deadline,
     }
+
+
+def _tall(form, answers: dict):
+    """Answer boxes tall enough for what they hold (a drafted answer runs to
+    several lines)."""
+    for name, field in form.fields.items():
+        lines = len(str(answers.get(name, "") or "").splitlines())
+        field.widget.attrs["rows"] = max(2, min(lines + 1, 10))
+    return form
 
 
 class ReviewDetailView(ReviewMixin, TemplateView):
@@ -162,10 +175,13 @@ class ReviewDetailView(ReviewMixin, TemplateView):
                 bound("editor"), initial={"version": services.review_version(review)}
             ),
             "content_form": content_form,
-            "answers_form": AnswersForm(
-                bound("answers"),
-                questions=[s for s in sections if not s.is_field],
-                initial=review.answers,
+            "answers_form": _tall(
+                AnswersForm(
+                    bound("answers"),
+                    questions=[s for s in sections if not s.is_field],
+                    initial=review.answers,
+                ),
+                review.answers,
             ),
             "why_formset": rows_formset(
                 WhyFormSet,
@@ -218,6 +234,17 @@ class ReviewDetailView(ReviewMixin, TemplateView):
         }
         for name, form in self.forms_for(review).items():
             context.setdefault(name, form)
+        by_name = {section["name"]: section for section in context["draft"]["sections"]}
+        context["content_rows"] = [
+            (field, by_name.get(field.name)) for field in context["content_form"]
+        ]
+        context["answer_rows"] = [
+            (field, by_name.get(f"answer:{field.name}"))
+            for field in context["answers_form"]
+        ]
+        # The version this person's own last save produced (the redirect says
+        # so): the editor then drops its browser copy of those words.
+        context["saved_version"] = self.request.GET.get("saved", "")
         return context
 
     SECTIONS = {
@@ -308,8 +335,19 @@ class ReviewDetailView(ReviewMixin, TemplateView):
                 if autosave:
                     saved_at = org_localtime(timezone.now()).strftime("%H:%M:%S")
                     return JsonResponse({"version": version, "saved_at": saved_at})
-                messages.success(request, "Review saved.")
-                return redirect(review)
+                message = "Review saved."
+                op = request.POST.get("draft_op", "")
+                if op:
+                    # The words are saved; the drafting step comes after, on top.
+                    try:
+                        with transaction.atomic():
+                            message += " " + apply_draft_op(op, review, request.user)
+                    except DomainError as refusal:
+                        messages.success(request, message)
+                        messages.error(request, refusal.message)
+                        return self._saved(review)
+                messages.success(request, message)
+                return self._saved(review)
         else:
             error = "Please correct the errors below."
         if autosave:
@@ -321,6 +359,15 @@ class ReviewDetailView(ReviewMixin, TemplateView):
                 form_error=error,
                 section="editor",
             )
+        )
+
+    @staticmethod
+    def _saved(review):
+        """Back to the page, telling the editor which version holds the words
+        it sent."""
+        fresh = Review.objects.get(pk=review.pk)
+        return redirect(
+            f"{fresh.get_absolute_url()}?saved={services.review_version(fresh)}"
         )
 
     def apply(self, section, form, review, user) -> str:
@@ -435,13 +482,26 @@ def adopt_lesson(data: dict, review: Review, user) -> str:
     )
 
 
+def apply_draft_op(op: str, review: Review, user) -> str:
+    """A drafting button of the editor (``draft_op``: ``redraft``,
+    ``accept_all``, or ``accept``/``take``/``dismiss``/``add_factor``/
+    ``add_follow_up`` with ``:<section or position>``), after its words were
+    saved. Raises ``DomainError`` for an unknown one."""
+    name, _, target = op.partition(":")
+    form = DraftForm({"op": name, "target": target})
+    if not form.is_valid():
+        raise DomainError("That drafting step is not known; reload the page.")
+    return apply_draft(form.cleaned_data, Review.objects.get(pk=review.pk), user)
+
+
 def apply_draft(data: dict, review: Review, user) -> str:
     """Redraft, accept, take or dismiss drafted text, or add a suggestion."""
     op, target = data["op"], data.get("target", "")
+    labels = services.section_labels(review)
     if op == "redraft":
         outcome = services.review_draft(review=review, actor=user)
-        redrafted = [DRAFT_LABELS[n] for n, r in outcome.items() if r == "drafted"]
-        kept = [DRAFT_LABELS[n] for n, r in outcome.items() if r == "kept"]
+        redrafted = [labels.get(n, n) for n, r in outcome.items() if r == "drafted"]
+        kept = [labels.get(n, n) for n, r in outcome.items() if r == "kept"]
         message = "Redrafted from the record: " + (
             ", ".join(redrafted) if redrafted else "nothing had changed"
         )
@@ -455,7 +515,7 @@ def apply_draft(data: dict, review: Review, user) -> str:
         accepted = services.review_draft_accept(
             review=review, actor=user, sections=[target] if op == "accept" else None
         )
-        names = ", ".join(DRAFT_LABELS[n] for n in accepted) or "nothing"
+        names = ", ".join(labels.get(n, n) for n in accepted) or "nothing"
         return f"Accepted: {names}."
     if op == "take":
         services.review_draft_take(review=review, actor=user, section=target)

@@ -18,6 +18,8 @@ One module per part, every model importable from here
   services an incident affects;
 - ``links``: links between incidents (duplicate of, related, caused by);
 - ``requests``: asking a person to take a role (``RoleRequest``);
+- ``regulatory``: which authority was told, when, by whom and whether in
+  time (``RegulatoryNotification``);
 - ``triage``: trained versions of the learned triage model.
 
 The ``Historical<Model>`` classes django-simple-history adds are importable
@@ -56,6 +58,10 @@ from incidents.models.integrations import (
     Integration,
 )
 from incidents.models.links import HistoricalIncidentLink, IncidentLink
+from incidents.models.regulatory import (
+    HistoricalRegulatoryNotification,
+    RegulatoryNotification,
+)
 from incidents.models.requests import RoleRequest
 from incidents.models.revision import IncidentRevision
 from incidents.models.taxonomy import (
@@ -94,6 +100,8 @@ from incidents.models.triage import (
 __all__ = [
     "HistoricalIncidentLink",
     "IncidentLink",
+    "HistoricalRegulatoryNotification",
+    "RegulatoryNotification",
     "RoleRequest",
     "HistoricalService",
     "HistoricalTeam",

@@ -84,6 +84,7 @@ class TimelineEntry(models.Model):
         ACKNOWLEDGED = "acknowledged", "Acknowledged"
         PAGE = "page", "Page"
         LINK = "link", "Linked incidents"
+        REGULATORY = "regulatory", "Regulatory notification"
 
     GENESIS_HASH = "0" * 64
 

@@ -31,6 +31,8 @@ The services live in one module per concern and are all importable from here
 - ``links``: links between incidents (``incident_link``, ``incident_unlink``)
   and closing a duplicate (``incident_mark_duplicate``);
 - ``notes``: notes and stakeholder updates;
+- ``regulatory``: recording that an authority was told
+  (``regulatory_notification_record``);
 - ``times``: correcting an incident's times (impact start, detection,
   acknowledgement, mitigation, resolution);
 - ``integrations``: alert integrations and their secrets;
@@ -130,6 +132,10 @@ from incidents.services.notes import (
     incident_add_note,
     stakeholder_update_post,
 )
+from incidents.services.regulatory import (
+    TYPE_DEADLINE,
+    regulatory_notification_record,
+)
 from incidents.services.restriction import incident_set_restriction
 from incidents.services.revision import incident_touch
 from incidents.services.role_requests import (
@@ -227,6 +233,8 @@ __all__ = [
     "team_update",
     "incident_record_suggestion",
     "incident_set_restriction",
+    "regulatory_notification_record",
+    "TYPE_DEADLINE",
     "incident_transition",
     "incident_touch",
     "incident_link",

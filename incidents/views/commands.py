@@ -22,6 +22,7 @@ from incidents.forms import (
     LinkForm,
     MarkDuplicateForm,
     NoteForm,
+    RegulatoryNotificationForm,
     RestrictionForm,
     RoleRequestAnswerForm,
     RoleRequestForm,
@@ -414,6 +415,29 @@ class CorrectTimesView(IncidentCommandView):
             **changed,
         )
         return "Times corrected; the timeline shows the old and new values."
+
+
+class RegulatoryNotificationView(IncidentCommandView):
+    """Record that an authority was told (``regulatory_notification_record``)."""
+
+    form_class = RegulatoryNotificationForm
+    form_context_name = "regulatory_form"
+
+    def perform(self, form):
+        data = form.cleaned_data
+        row = services.regulatory_notification_record(
+            incident=self.incident,
+            actor=self.request.user,
+            authority=data["authority"],
+            notified_at=data["notified_at"],
+            notified_by=data["notified_by"],
+            method=data["method"],
+            deadline_at=form.deadline(self.incident),
+            reference=data["reference"],
+            notes=data["notes"],
+        )
+        verdict = {True: " in time", False: " after the deadline"}.get(row.in_time, "")
+        return f"Recorded: {row.authority} was told{verdict}; it is on the timeline."
 
 
 class ActionTrackerMixin(IncidentMixin):

@@ -20,6 +20,7 @@ from incidents.forms import (
     LinkForm,
     MarkDuplicateForm,
     NoteForm,
+    RegulatoryNotificationForm,
     RestrictionForm,
     StakeholderUpdateForm,
     TransitionForm,
@@ -253,6 +254,9 @@ def incident_page_context(request, incident: Incident, **forms) -> dict:
         ),
         "update_due_at": incident.next_update_due_at(),
         "deadline": incident.notification_deadline,
+        "regulatory_notifications": list(
+            incident.regulatory_notifications.select_related("notified_by")
+        ),
         "timeline": timeline_entries(incident, kind),
         "timeline_kind": kind,
         "timeline_kinds": TimelineEntry.Kind.choices,
@@ -307,6 +311,9 @@ def _incident_rights(user, incident: Incident, current: list, holder) -> dict:
         "can_post_update": permissions.can_post_update(user, incident),
         "can_add_note": permissions.can_add_note(user, incident),
         "can_correct_times": permissions.can_correct_times(user, incident),
+        "can_record_regulatory": permissions.can_record_regulatory_notification(
+            user, incident
+        ),
         "can_edit": permissions.can_edit(user, incident),
         "can_restrict": not incident.restricted
         and permissions.can_restrict(user, incident),
@@ -365,6 +372,13 @@ def _incident_forms(user, incident: Incident, holder, *, now, can_edit: bool) ->
         "note_form": NoteForm(),
         "link_form": LinkForm(),
         "duplicate_form": MarkDuplicateForm(),
+        "regulatory_form": RegulatoryNotificationForm(
+            initial={
+                "authority": incident.notification_authority,
+                "deadline_at": incident.notification_deadline,
+                "notified_by": user.username if user.is_human else None,
+            }
+        ),
         "times_form": CorrectTimesForm(
             initial={
                 "impact_started_at": incident.impact_start,

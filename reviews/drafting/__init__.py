@@ -20,10 +20,14 @@ from reviews.drafting.text import Sentence, Source, join
 
 TEXT_SECTIONS = ("summary", "customer_impact", "business_impact", "response")
 SUGGESTION_SECTIONS = ("factors", "five_whys", "follow_ups")
+# What a template question may be drafted from
+# (``ReviewTemplateSection.drafted_from``): a text section of its own.
+ANSWER_SOURCES = ("regulatory_notifications",)
 
 
 def draft(incident: Incident) -> dict[str, list]:
-    """Every section of the draft: ``{section: [Sentence] | [dict]}``."""
+    """Every section of the draft: ``{section: [Sentence] | [dict]}``, and
+    the answer sources (``ANSWER_SOURCES``) as text sections."""
     record = _record.Record(incident)
     similar = _suggestions.similar_reviews(record.incident)
     return {
@@ -31,6 +35,7 @@ def draft(incident: Incident) -> dict[str, list]:
         "customer_impact": _record.customer_impact(record),
         "business_impact": _record.business_impact(record),
         "response": _record.response(record),
+        "regulatory_notifications": _record.regulatory(record),
         "factors": _suggestions.factors(similar),
         "five_whys": _suggestions.five_whys(record, similar),
         "follow_ups": _suggestions.follow_ups(record),
@@ -38,6 +43,7 @@ def draft(incident: Incident) -> dict[str, list]:
 
 
 __all__ = [
+    "ANSWER_SOURCES",
     "SUGGESTION_SECTIONS",
     "TEXT_SECTIONS",
     "Sentence",

@@ -16,6 +16,7 @@ from incidents.models import (
     ActionItem,
     Alert,
     Incident,
+    RegulatoryNotification,
     RoleAssignment,
     StakeholderUpdate,
     TimelineEntry,
@@ -65,6 +66,11 @@ class Record:
             ActionItem.objects.filter(incident_id=incident.pk)
             .select_related("owner", "completed_by")
             .order_by("created_at", "pk")
+        )
+        self.notifications = list(
+            RegulatoryNotification.objects.filter(incident_id=incident.pk)
+            .select_related("notified_by")
+            .order_by("notified_at", "pk")
         )
         self.updates = list(
             StakeholderUpdate.objects.filter(incident_id=incident.pk)
@@ -425,7 +431,8 @@ def business_impact(record: Record) -> list[Sentence]:
                 [record.field("affected_suppliers", "affected suppliers")],
             )
         )
-    sentences += _deadline(record)
+    if record.notifications or incident.notification_deadline:
+        sentences += regulatory(record)
     if not sentences:
         sentences.append(
             Sentence(
@@ -436,7 +443,56 @@ def business_impact(record: Record) -> list[Sentence]:
     return sentences
 
 
+def regulatory(record: Record) -> list[Sentence]:
+    """Which authority was told, when, by whom, how, under which reference, and
+    whether in time against the legal deadline (the regulatory notifications on
+    the record); without one, the type's deadline and what the actions say."""
+    if not record.notifications:
+        return _deadline(record) or [
+            Sentence(
+                "The record holds no regulatory notification.",
+                [record.field("regulatory", "regulatory")],
+            )
+        ]
+    return [_notification(record, n) for n in record.notifications]
+
+
+def _notification(record: Record, row: RegulatoryNotification) -> Sentence:
+    entry = next(
+        (
+            e
+            for e in record.entries_of(Kind.REGULATORY)
+            if e.data.get("notification") == row.pk
+        ),
+        None,
+    )
+    sources = [Source("regulatory", row.pk, f"notification of {row.authority}")]
+    sources += record.entry(entry)
+    details = [row.get_method_display().lower()]
+    if row.reference:
+        details.append(f"reference {row.reference}")
+    text = (
+        f"{row.authority} was notified at {when(row.notified_at)} by "
+        f"{row.notified_by.display_name} ({', '.join(details)})"
+    )
+    if row.deadline_at is None:
+        text += "; no legal deadline was recorded"
+    elif row.in_time:
+        text += (
+            f": in time, {span(row.margin)} before the legal deadline of "
+            f"{when(row.deadline_at)}"
+        )
+    else:
+        text += (
+            f": late, {span(-row.margin)} after the legal deadline of "
+            f"{when(row.deadline_at)}"
+        )
+    return Sentence(text + ".", sources)
+
+
 def _deadline(record: Record) -> list[Sentence]:
+    """The type's deadline when no notification is recorded, and what the
+    actions say about notifying the authority."""
     incident = record.incident
     deadline = incident.notification_deadline
     if deadline is None:
@@ -457,7 +513,7 @@ def _deadline(record: Record) -> list[Sentence]:
     if action is None:
         sentences.append(
             Sentence(
-                "No action on the record says the notification was sent.",
+                "No notification of the authority is on the record.",
                 [type_source],
             )
         )

@@ -17,6 +17,7 @@ class Source:
     ``kind``: ``entry`` (a timeline entry of the incident; ``id`` is its
     ``sequence``), ``incident`` (a field of the incident, named in ``field``),
     ``alert``, ``action``, ``update`` (a stakeholder update), ``assignment``,
+    ``regulatory`` (a regulatory notification of the incident),
     ``review`` or ``follow_up`` (of an earlier incident: ``incident`` is that
     incident's id, ``reference`` its reference). ``label``: what a reader sees.
     """

@@ -91,10 +91,12 @@ from reviews.services.batch import (
     review_apply_severity_change,
 )
 from reviews.services.drafting import (
+    drafted_text_sections,
     review_draft,
     review_draft_accept,
     review_draft_dismiss,
     review_draft_take,
+    section_labels,
 )
 from reviews.services.editing import (
     StaleReview,
@@ -187,6 +189,8 @@ __all__ = [
     "reminder_instants",
     "review_apply_severity_change",
     "review_draft",
+    "drafted_text_sections",
+    "section_labels",
     "review_draft_accept",
     "review_draft_dismiss",
     "review_draft_take",

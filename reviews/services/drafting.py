@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from incidentops.exceptions import DomainError
-from reviews import drafting
+from reviews import drafting, review_templates
 from reviews.models import DraftSection, Review
 from reviews.services.base import _label, _lock, _log, _require_editable, _save
 
@@ -26,6 +26,32 @@ LABELS = {
     "business_impact": "business impact",
     "response": "response",
 }
+
+
+def drafted_text_sections(review: Review) -> dict[str, str]:
+    """The review's text sections drafted from the record, each with what it
+    is drafted from: the four fields, then ``answer:<key>`` for each question
+    of its template drafted from the record (``drafted_from``)."""
+    sections = {name: name for name in drafting.TEXT_SECTIONS}
+    for question in review_templates.questions(review):
+        if question.drafted_from in drafting.ANSWER_SOURCES:
+            sections[DraftSection.ANSWER + question.key] = question.drafted_from
+    return sections
+
+
+def section_labels(review: Review) -> dict[str, str]:
+    """How the services' messages name each drafted section."""
+    return {
+        **LABELS,
+        **{
+            DraftSection.ANSWER + q.key: f"answer to “{q.title}”"
+            for q in review_templates.questions(review)
+        },
+    }
+
+
+def _named(labels: dict[str, str], names) -> str:
+    return ", ".join(labels.get(name, name) for name in names)
 
 
 @transaction.atomic
@@ -51,35 +77,33 @@ def review_draft(
         _require_editable(actor, locked)
     sections = drafting.draft(locked.incident)
     rows = {row.section: row for row in locked.draft_sections.all()}
-    outcome, changed = {}, []
-    for name in drafting.TEXT_SECTIONS:
+    outcome, changed, fields = {}, [], set()
+    for name, source in drafted_text_sections(locked).items():
         row = rows.get(name) or DraftSection(review=locked, section=name)
-        sentences = sections[name]
+        sentences = sections[source]
         outcome[name] = _redraft_text(
             locked, row, drafting.join(sentences), [s.as_dict() for s in sentences], now
         )
         if outcome[name] == DRAFTED:
             changed.append(name)
+            fields.add(row.put(locked, row.text))
         _save(row, actor)
     for name in drafting.SUGGESTION_SECTIONS:
         row = rows.get(name) or DraftSection(review=locked, section=name)
         row.items, row.drafted_at = sections[name], now
         _save(row, actor)
-    if changed:
-        _save(locked, actor, update_fields=changed)
+    if fields:
+        _save(locked, actor, update_fields=sorted(fields))
     if actor is not None:
-        kept = [LABELS[name] for name, result in outcome.items() if result == KEPT]
+        labels = section_labels(locked)
+        kept = [name for name, result in outcome.items() if result == KEPT]
         _log(
             locked,
             actor=actor,
             now=now,
             summary=f"{_label(actor)} redrafted the review from the record"
-            + (
-                f": {', '.join(LABELS[n] for n in changed)} redrafted"
-                if changed
-                else ""
-            )
-            + (f"; a newer draft waits beside {', '.join(kept)}" if kept else ""),
+            + (f": {_named(labels, changed)} redrafted" if changed else "")
+            + (f"; a newer draft waits beside {_named(labels, kept)}" if kept else ""),
             data={"change": "redrafted", "sections": outcome},
         )
     return outcome
@@ -88,13 +112,12 @@ def review_draft(
 def _redraft_text(
     review: Review, row: DraftSection, text: str, sentences: list, now
 ) -> str:
-    current = DraftSection.normalise(getattr(review, row.section))
+    current = DraftSection.normalise(row.current(review))
     machine_owned = not current or (row.pk is not None and row.is_draft(review))
     if machine_owned:
         if current and DraftSection.normalise(row.text) == text:
             row.sentences = sentences
             return UNCHANGED
-        setattr(review, row.section, text)
         row.text, row.sentences, row.drafted_at = text, sentences, now
         row.accepted_by = row.accepted_at = None
         row.pending_text, row.pending_sentences, row.pending_at = "", [], None
@@ -110,11 +133,14 @@ def _redraft_text(
 
 
 def _text_row(review: Review, section: str) -> DraftSection:
-    if section not in drafting.TEXT_SECTIONS:
+    if section in drafting.SUGGESTION_SECTIONS:
         raise DomainError(f"{section} is not a drafted section.", field="section")
     row = review.draft_sections.filter(section=section).first()
     if row is None:
-        raise DomainError(f"The {LABELS[section]} was never drafted.", field="section")
+        raise DomainError(
+            f"The {section_labels(review).get(section, section)} was never drafted.",
+            field="section",
+        )
     return row
 
 
@@ -148,7 +174,7 @@ def review_draft_accept(
             actor=actor,
             now=now,
             summary=f"{_label(actor)} accepted the drafted "
-            + ", ".join(LABELS[name] for name in accepted),
+            + _named(section_labels(locked), accepted),
             data={"change": "draft_accepted", "sections": accepted},
         )
     return accepted
@@ -156,7 +182,7 @@ def review_draft_accept(
 
 def _accept(review: Review, actor, now, sections=None) -> list[str]:
     accepted = []
-    for row in review.draft_sections.filter(section__in=drafting.TEXT_SECTIONS):
+    for row in review.draft_sections.exclude(section__in=drafting.SUGGESTION_SECTIONS):
         if (sections is None or row.section in sections) and row.is_draft(review):
             row.accepted_by, row.accepted_at = actor, now
             _save(row, actor)
@@ -168,7 +194,9 @@ def drafts_pending_acceptance(review: Review) -> list[str]:
     """The text sections whose field still holds a draft nobody accepted."""
     return [
         row.section
-        for row in review.draft_sections.filter(section__in=drafting.TEXT_SECTIONS)
+        for row in review.draft_sections.exclude(
+            section__in=drafting.SUGGESTION_SECTIONS
+        )
         if row.is_draft(review)
     ]
 
@@ -196,11 +224,10 @@ def review_draft_take(
     locked = _lock(review)
     _require_editable(actor, locked)
     row = _text_row(locked, section)
+    label = section_labels(locked).get(section, section)
     if not row.pending_text:
-        raise DomainError(
-            f"No newer draft of the {LABELS[section]} is waiting.", field="section"
-        )
-    setattr(locked, section, row.pending_text)
+        raise DomainError(f"No newer draft of the {label} is waiting.", field="section")
+    field = row.put(locked, row.pending_text)
     row.text, row.sentences, row.drafted_at = (
         row.pending_text,
         row.pending_sentences,
@@ -209,13 +236,13 @@ def review_draft_take(
     row.accepted_by = row.accepted_at = None
     row.pending_text, row.pending_sentences, row.pending_at = "", [], None
     _save(row, actor)
-    _save(locked, actor, update_fields=[section])
+    _save(locked, actor, update_fields=[field])
     _log(
         locked,
         actor=actor,
         now=now,
-        summary=f"{_label(actor)} replaced the {LABELS[section]} with the newer "
-        "draft from the record",
+        summary=f"{_label(actor)} replaced the {label} with the newer draft from "
+        "the record",
         data={"change": "draft_taken", "section": section},
     )
     return locked

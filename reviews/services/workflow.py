@@ -30,9 +30,10 @@ from reviews.services.base import (
     _save,
 )
 from reviews.services.drafting import (
-    LABELS,
+    _named,
     accept_on_submit,
     drafts_pending_acceptance,
+    section_labels,
 )
 from reviews.services.lessons import lessons_index
 
@@ -105,7 +106,7 @@ def review_submit(*, review: Review, actor, now: datetime | None = None) -> Revi
         summary=f"{_label(actor)} submitted the review for approval (round "
         f"{locked.round})"
         + (
-            f", accepting the drafted {', '.join(LABELS[n] for n in accepted)}"
+            f", accepting the drafted {_named(section_labels(locked), accepted)}"
             if accepted
             else ""
         ),

@@ -330,7 +330,20 @@
     this.restore();
     form.addEventListener("input", function () { self.changed(); });
     form.addEventListener("change", function () { self.changed(); });
-    form.addEventListener("submit", function () { self.dirty = false; self.submitting = true; });
+    form.addEventListener("submit", function (event) {
+      // An autosave in flight would make this submit's version stale: send it
+      // once the autosave has answered (with the version it returns).
+      if (self.saving) {
+        event.preventDefault();
+        self.queued = event.submitter || true;
+        self.say("Saving…", "saving");
+        return;
+      }
+      clearTimeout(self.timer);
+      self.dirty = false;
+      self.submitting = true;
+      self.keep(true);
+    });
     form.querySelectorAll("[data-formset-add]").forEach(function (button) {
       button.addEventListener("click", function () {
         if (addRow(button.getAttribute("data-formset-add"))) self.changed();
@@ -350,17 +363,36 @@
     this.status.setAttribute("data-state", state || "");
   };
 
+  Editor.prototype.keep = function (submitted) {
+    try {
+      localStorage.setItem(this.key, JSON.stringify({
+        version: this.version.value, fields: serialise(this.form), at: Date.now(),
+        submitted: !!submitted
+      }));
+    } catch (e) { /* storage full or disabled: autosave still runs */ }
+  };
+
   Editor.prototype.changed = function () {
     var self = this;
     this.dirty = true;
     this.say("Unsaved changes", "dirty");
-    try {
-      localStorage.setItem(this.key, JSON.stringify({
-        version: this.version.value, fields: serialise(this.form), at: Date.now()
-      }));
-    } catch (e) { /* storage full or disabled: autosave still runs */ }
+    this.keep(false);
     clearTimeout(this.timer);
     this.timer = setTimeout(function () { self.save(); }, DELAY);
+  };
+
+  Editor.prototype.sendQueued = function () {
+    var submitter = this.queued;
+    this.queued = null;
+    if (!submitter) return;
+    if (submitter !== true && this.form.requestSubmit) {
+      this.form.requestSubmit(submitter);
+      return;
+    }
+    this.dirty = false;
+    this.submitting = true;
+    this.keep(true);
+    this.form.submit();
   };
 
   Editor.prototype.save = function () {
@@ -384,13 +416,16 @@
           try { localStorage.removeItem(self.key); } catch (e) { /* ignore */ }
           self.say("All changes saved at " + result.body.saved_at, "saved");
         }
+        self.sendQueued();
         return;
       }
       self.dirty = true;
       if (result.status === 409) self.stale = true;
       self.say("Not saved: " + result.body.detail, "refused");
+      self.sendQueued();
     }).catch(function () {
       self.saving = false;
+      self.sendQueued();
       self.dirty = true;
       self.say("Not saved: no connection. Your text is kept in this browser; saving again shortly.", "offline");
       self.timer = setTimeout(function () { self.save(); }, DELAY * 4);
@@ -400,7 +435,16 @@
   Editor.prototype.restore = function () {
     var stored;
     try { stored = JSON.parse(localStorage.getItem(this.key) || "null"); } catch (e) { stored = null; }
+    var saved = this.form.getAttribute("data-saved-version");
+    if (saved && window.history && history.replaceState) {
+      history.replaceState(null, "", location.pathname + location.hash);
+    }
     if (!stored || !stored.fields) return;
+    if (stored.submitted && saved && saved === this.version.value) {
+      // The page comes back from this browser's own save: the words are in.
+      try { localStorage.removeItem(this.key); } catch (e) { /* ignore */ }
+      return;
+    }
     var notice = this.form.querySelector("[data-draft-restored]");
     if (stored.version !== this.version.value) {
       // Written against words someone has since changed: offer it to copy,

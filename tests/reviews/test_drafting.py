@@ -601,3 +601,293 @@ def test_api_reads_drafts_and_accepts_them(breach, manager):
     assert response["state"] == "edited" and redrafted["response"] == "Written by Mia."
     suggestions = client.get(f"{url}draft-suggestions/").json()
     assert set(suggestions) == {"factors", "five_whys", "follow_ups"}
+
+
+# --- regulatory notifications -------------------------------------------------------
+
+
+def _notify(incident, actor, *, hours, **values):
+    return incident_services.regulatory_notification_record(
+        incident=incident,
+        actor=actor,
+        notified_at=incident.detected_at + timedelta(hours=hours),
+        method=values.pop("method", "online_form"),
+        now=incident.detected_at + timedelta(hours=hours, minutes=5),
+        **values,
+    )
+
+
+def test_business_impact_states_who_was_told_when_and_whether_in_time(
+    breach, manager, cora
+):
+    row = _notify(breach, manager, hours=30, notified_by=cora, reference="DPA-77")
+
+    services.review_draft(review=breach.review, actor=manager)
+
+    review = Review.objects.get(pk=breach.review.pk)
+    business = review.business_impact
+    deadline = breach.detected_at + timedelta(
+        hours=breach.incident_type.notification_deadline_hours
+    )
+    assert row.deadline_at == deadline
+    assert breach.incident_type.notification_authority in business
+    assert _local(row.notified_at) in business and _local(deadline) in business
+    assert cora.display_name in business and "DPA-77" in business
+    assert row.get_method_display().lower() in business
+    assert "in time" in business and duration(deadline - row.notified_at) in business
+    entry = TimelineEntry.objects.get(incident=breach, kind="regulatory")
+    sources = [
+        (s["kind"], s.get("id"))
+        for sentence in _row(review, "business_impact").sentences
+        for s in sentence["sources"]
+    ]
+    assert ("regulatory", row.pk) in sources and ("entry", entry.sequence) in sources
+
+
+def test_a_notification_after_the_legal_deadline_reads_late(breach, manager):
+    deadline = breach.detected_at + timedelta(hours=24)
+    row = _notify(breach, manager, hours=26, deadline_at=deadline, method="email")
+
+    services.review_draft(review=breach.review, actor=manager)
+
+    business = Review.objects.get(pk=breach.review.pk).business_impact
+    assert "late" in business and duration(row.notified_at - deadline) in business
+    assert _local(deadline) in business
+
+
+@pytest.fixture
+def breach_template(breach_type):
+    from reviews.models import ReviewTemplate, ReviewTemplateSection
+
+    template = ReviewTemplate.objects.create(
+        name="Breach review", incident_type=breach_type
+    )
+    ReviewTemplateSection.objects.create(
+        template=template,
+        order=1,
+        key="authority-notified",
+        title="Which authority was told, and when?",
+        required=True,
+        drafted_from="regulatory_notifications",
+    )
+    return template
+
+
+def test_the_breach_question_is_drafted_from_the_record_and_needs_accepting(
+    breach, breach_template, manager
+):
+    row = _notify(breach, manager, hours=20, reference="DPA-5")
+    review = breach.review
+    services.review_draft(review=review, actor=manager)
+    review = Review.objects.get(pk=review.pk)
+
+    answer = review.answers["authority-notified"]
+    assert row.authority in answer and _local(row.notified_at) in answer
+    assert "DPA-5" in answer and "in time" in answer
+    assert "answer:authority-notified" in draft_context(review, manager)["drafted"]
+    services.review_update(
+        review=review,
+        actor=manager,
+        summary="A cache key leaked pages.",
+        root_cause="The cache key ignored the session.",
+    )
+    services.review_draft_accept(review=review, actor=manager, sections=["summary"])
+    with pytest.raises(InvalidTransition, match="Which authority was told"):
+        services.review_submit(review=review, actor=manager)
+
+
+def test_a_persons_answer_is_never_redrafted_silently(breach, breach_template, manager):
+    review = breach.review
+    services.review_draft(review=review, actor=manager)
+    mine = "We told the DPA by phone first."
+    services.review_set_answers(
+        review=review, actor=manager, answers={"authority-notified": mine}
+    )
+    _notify(breach, manager, hours=10)
+
+    outcome = services.review_draft(review=review, actor=manager)
+
+    review = Review.objects.get(pk=review.pk)
+    assert outcome["answer:authority-notified"] == "kept"
+    assert review.answers["authority-notified"] == mine
+    pending = _row(review, "answer:authority-notified").pending_text
+    assert breach.incident_type.notification_authority in pending
+    services.review_draft_take(
+        review=review, actor=manager, section="answer:authority-notified"
+    )
+    review = Review.objects.get(pk=review.pk)
+    assert review.answers["authority-notified"] == pending
+
+
+def test_exports_show_the_notification_in_the_organisations_zone(breach, manager):
+    row = _notify(breach, manager, hours=30, reference="DPA-9")
+    client = _login(manager)
+    local = row.notified_at.astimezone(org_zone())
+    page = client.get(f"/reviews/{breach.review.pk}/").content.decode()
+    assert 'data-testid="review-regulatory"' in page and "DPA-9" in page
+    printed = client.get(f"/reviews/{breach.review.pk}/print/").content.decode()
+    assert "DPA-9" in printed and local.strftime("%H:%M") in printed
+    markdown = client.get(f"/reviews/{breach.review.pk}/review.md").content.decode()
+    assert "## Regulatory notifications" in markdown
+    assert f"{local:%Y-%m-%d %H:%M}" in markdown and "in time" in markdown
+
+
+def test_regulatory_facts_stay_hidden_with_a_restricted_incident(
+    breach, manager, outsider
+):
+    breach.restricted = True
+    breach.save(update_fields=["restricted"])
+    _notify(breach, manager, hours=30, reference="DPA-SECRET")
+    client = _login(outsider)
+    for path in ("", "print/", "review.md", "review.pdf"):
+        assert client.get(f"/reviews/{breach.review.pk}/{path}").status_code == 404
+
+
+# --- the drafting buttons inside the editor, and the side-by-side choice ---------
+
+
+def _editor_post(review, **fields):
+    """The editor's one form as the page sends it: every text field with what
+    the review holds unless given, no rows."""
+    from reviews.models import CONTENT_FIELDS
+
+    data = {
+        "section": "editor",
+        "version": services.review_version(review),
+        "whys-TOTAL_FORMS": "0",
+        "whys-INITIAL_FORMS": "0",
+        "factors-TOTAL_FORMS": "0",
+        "factors-INITIAL_FORMS": "0",
+        "timeline-TOTAL_FORMS": "0",
+        "timeline-INITIAL_FORMS": "0",
+    }
+    data.update({name: getattr(review, name) for name in CONTENT_FIELDS})
+    data.update(fields)
+    return data
+
+
+def test_line_diff_sets_the_persons_text_beside_the_draft():
+    from reviews.drafting.present import line_diff
+
+    rows = line_diff(
+        "Mia commanded.\nThe updates were late.\nMine only.",
+        "Mia commanded.\nThe updates were on time.\nA new fact.",
+    )
+    assert rows[0] == {
+        "mine": "Mia commanded.",
+        "draft": "Mia commanded.",
+        "change": "same",
+    }
+    changed = [r for r in rows if r["change"] == "changed"]
+    assert changed[0]["mine"] == "The updates were late."
+    assert ("late.", False) in changed[0]["mine_words"]
+    assert ("on", False) in changed[0]["draft_words"]
+    assert ("updates", True) in changed[0]["draft_words"]
+    mine = [r["mine"] for r in rows if r["mine"]]
+    draft = [r["draft"] for r in rows if r["draft"]]
+    assert mine == ["Mia commanded.", "The updates were late.", "Mine only."]
+    assert draft == ["Mia commanded.", "The updates were on time.", "A new fact."]
+
+
+def test_redraft_in_the_editor_saves_the_typed_words_then_asks_beside_them(
+    breach, manager
+):
+    review = breach.review
+    client = _login(manager)
+    action = breach.actions.get(title="Ask the recipients to delete the pages")
+    incident_services.action_complete(action=action, actor=manager)
+    typed = "Cora ran it well.\nThe updates were late."
+
+    response = client.post(
+        f"/reviews/{review.pk}/",
+        _editor_post(review, response=typed, draft_op="redraft"),
+    )
+
+    assert response.status_code == 302 and "?saved=" in response["Location"]
+    review.refresh_from_db()
+    assert review.response == typed  # every typed word kept
+    row = _row(review, "response")
+    assert row.pending_text and "Still open" not in row.pending_text
+    page = client.get(f"/reviews/{review.pk}/").content.decode()
+    assert 'data-testid="diff-response"' in page
+    assert "The updates were late." in page and "<del>" in page and "<ins>" in page
+    assert 'value="take:response"' in page and 'value="dismiss:response"' in page
+    # the drafting buttons live inside the one editor form
+    editor = page.index('id="review-editor"')
+    assert (
+        editor < page.index('data-testid="draft-panel"') < page.index("</form>", editor)
+    )
+    assert 'name="op"' not in page
+
+    # the person picks the newer draft for this section
+    client.post(
+        f"/reviews/{review.pk}/",
+        _editor_post(review, draft_op="take:response"),
+    )
+    review.refresh_from_db()
+    assert review.response == row.pending_text
+    assert _row(review, "response").is_draft(review)
+
+
+def test_keep_my_text_in_the_editor_drops_the_newer_draft(breach, manager):
+    review = breach.review
+    services.review_update(review=review, actor=manager, response="My words.")
+    action = breach.actions.get(title="Ask the recipients to delete the pages")
+    incident_services.action_complete(action=action, actor=manager)
+    services.review_draft(review=review, actor=manager)
+    review.refresh_from_db()
+
+    _login(manager).post(
+        f"/reviews/{review.pk}/", _editor_post(review, draft_op="dismiss:response")
+    )
+
+    review.refresh_from_db()
+    assert review.response == "My words."
+    assert _row(review, "response").pending_text == ""
+
+
+def test_accept_in_the_editor_saves_other_typing_and_keeps_who_accepted(
+    breach, manager
+):
+    review = breach.review
+    client = _login(manager)
+
+    client.post(
+        f"/reviews/{review.pk}/",
+        _editor_post(review, lessons="Check cache keys.", draft_op="accept:summary"),
+    )
+
+    review.refresh_from_db()
+    assert review.lessons == "Check cache keys."
+    row = _row(review, "summary")
+    assert row.accepted_by == manager and row.accepted_at is not None
+    page = client.get(f"/reviews/{review.pk}/").content.decode()
+    assert 'data-testid="accepted-summary"' in page and "Mia" in page
+    assert 'data-testid="draft-badge-customer_impact"' in page
+
+
+def test_a_stale_editor_save_applies_no_drafting_step(breach, manager):
+    review = breach.review
+    data = _editor_post(review, summary="Typed.", draft_op="accept:response")
+    services.review_update(review=review, actor=manager, lessons="Someone else.")
+
+    response = _login(manager).post(f"/reviews/{review.pk}/", data)
+
+    assert response.status_code == 200 and "Typed." in response.content.decode()
+    assert _row(review, "response").accepted_by is None
+
+
+def test_the_admin_shows_drafts_and_who_accepted_them_read_only(breach, manager):
+    from incidentops.models import User
+
+    services.review_draft_accept(
+        review=breach.review, actor=manager, sections=["summary"]
+    )
+    root = User.objects.create_superuser("root", "root@example.com", "pw-root-123")
+    client = _login(root)
+    page = client.get(f"/admin/reviews/review/{breach.review.pk}/change/")
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert "drafted from the record (who accepted what)" in body.lower()
+    assert "accepted as drafted" in body and "draft, not accepted" in body
+    assert 'name="draft_sections-0-text"' not in body  # read-only
