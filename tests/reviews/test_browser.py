@@ -2,6 +2,7 @@
 executive and a reviewer approve a SEV-1 review, the owner publishes, prints
 and downloads the Markdown."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -184,3 +185,98 @@ def test_the_review_editor_keeps_every_word(
     page.goto(url)
     expect(page.get_by_label("What went well")).to_have_value("Paging worked.")
     expect(page.locator("[data-draft-restored]")).to_contain_text("Restored")
+
+
+def test_a_drafted_sev1_review_is_edited_published_and_taught_next_time(
+    sev1_people, resolve, open_session, screenshot, live_server
+):
+    # given: a resolved SEV-1 of a type with a legal deadline, its authority
+    # told in time; mia (the commander) owns the drafted review
+    from incidents import services as incident_services
+    from reviews import services
+    from tests.factories import IncidentTypeFactory
+
+    breach = IncidentTypeFactory(
+        slug="personal-data-breach",
+        name="Personal-data breach",
+        notification_deadline_hours=72,
+        notification_authority="Data-protection authority",
+    )
+    incident = resolve(
+        "SEV-1", at=timezone.now() - timedelta(hours=2), incident_type=breach
+    )
+    incident_services.regulatory_notification_record(
+        incident=incident,
+        actor=sev1_people["mia"],
+        notified_at=timezone.now() - timedelta(hours=1),
+        method="online_form",
+        reference="DPA-42",
+    )
+    review = Review.objects.get(incident=incident)
+    services.review_draft(review=review, actor=sev1_people["mia"])
+    url = f"{live_server.url}/reviews/{review.pk}/"
+
+    # The owner opens a first draft, marked as such, with its sources.
+    page = open_session(sev1_people["mia"])
+    page.goto(url)
+    summary = page.get_by_label("Summary", exact=True)
+    expect(summary).to_have_value(re.compile(incident.reference))
+    expect(page.get_by_test_id("draft-badge-summary")).to_be_visible()
+    expect(page.get_by_label("Business impact")).to_have_value(re.compile("DPA-42"))
+    screenshot(page, "review-first-draft")
+
+    # Accept the summary while a word typed elsewhere is not saved yet: both kept.
+    page.get_by_label("Root cause").fill("A cache key ignored the session.")
+    page.get_by_test_id("accept-summary").click()
+    expect(page.get_by_test_id("accepted-summary")).to_contain_text("Mia")
+    expect(page.get_by_label("Root cause")).to_have_value(
+        "A cache key ignored the session."
+    )
+    expect(page.locator("[data-draft-restored]")).to_be_hidden()
+
+    # The person rewrites the response; the record changes; a redraft asks.
+    page.get_by_role("textbox", name="How the response went").fill(
+        "Mia ran it; updates were late."
+    )
+    incident_services.incident_add_note(
+        incident=incident, actor=sev1_people["mia"], body="Late note."
+    )
+    incident_services.stakeholder_update_post(
+        incident=incident, actor=sev1_people["mia"], body="All clear."
+    )
+    page.get_by_test_id("redraft").click()
+    expect(page.get_by_role("textbox", name="How the response went")).to_have_value(
+        "Mia ran it; updates were late."
+    )
+    expect(page.get_by_test_id("diff-response")).to_be_visible()
+    screenshot(page, "review-redraft-side-by-side")
+    page.get_by_test_id("keep-response").click()
+    expect(page.get_by_test_id("diff-response")).to_have_count(0)
+
+    page.get_by_label("Lessons").fill("Include the session in every cache key.")
+    page.get_by_role("button", name="Save review").click()
+    expect(page.get_by_role("status")).to_contain_text("Review saved")
+    page.get_by_role("button", name="Submit for approval").click()
+    expect(page.get_by_test_id("review-status")).to_have_text("In review")
+    for name in ("eve", "rob"):
+        approver = open_session(sev1_people[name])
+        approver.goto(url)
+        approver.get_by_role("button", name="Approve").click()
+        expect(approver.get_by_role("status")).to_contain_text("Approved")
+    page.reload()
+    page.get_by_role("button", name="Publish").click()
+    expect(page.get_by_test_id("review-status")).to_have_text("Published")
+    expect(page.get_by_test_id("review-regulatory")).to_contain_text("in time")
+    screenshot(page, "review-published")
+
+    # The next responder to a similar incident sees the lesson under Last time.
+    later = incident_services.incident_declare(
+        actor=sev1_people["rita"],
+        title="Order pages cached across sessions again",
+        incident_type=breach,
+    )
+    responder = open_session(sev1_people["rita"])
+    responder.goto(f"{live_server.url}{later.get_absolute_url()}")
+    last_time = responder.locator("#panel-last-time")
+    expect(last_time).to_contain_text("Include the session in every cache key.")
+    screenshot(responder, "incident-last-time")
