@@ -183,7 +183,12 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 0.2,
 }
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Beat keeps its schedule in memory, not in a schedule file: every entry below is
+# a sweep over database state (or a nightly retrain that stores a version only
+# when the data changed), so a restarted beat loses nothing by starting its
+# intervals afresh. A shelve file on Python 3.13 is an SQLite database whose
+# lock errors ("locking protocol") stopped beat in the middle of a run.
+CELERY_BEAT_SCHEDULER = "celery.beat:Scheduler"
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {
         "task": "incidentops.tasks.heartbeat_task",

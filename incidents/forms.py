@@ -484,7 +484,7 @@ class RegulatoryNotificationForm(IncidentPageForm):
         help_text="Blank when no deadline applies.",
     )
     notes = forms.CharField(
-        label="Notes",
+        label="Notes on the notification",
         required=False,
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 2}),

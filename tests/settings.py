@@ -46,6 +46,3 @@ if os.environ.get("CELERY_BROKER_KEYPREFIX"):
         **CELERY_BROKER_TRANSPORT_OPTIONS,  # noqa: F405
         "global_keyprefix": os.environ["CELERY_BROKER_KEYPREFIX"],
     }
-# The outbox worker test runs beat inside its worker: a schedule file of its own.
-if os.environ.get("CELERY_BEAT_SCHEDULE_FILENAME"):
-    CELERY_BEAT_SCHEDULE_FILENAME = os.environ["CELERY_BEAT_SCHEDULE_FILENAME"]

@@ -65,13 +65,13 @@ def celery_worker(
     redis_url: str | None = None,
     broker_dir: Path | None = None,
     own: OwnBroker | None = None,
-    beat_schedule: Path | None = None,
+    beat: bool = False,
     pool: str = "solo",
     log: Path,
 ) -> Iterator[subprocess.Popen]:
     """Run ``celery worker`` until the block ends, then stop it (TERM, then KILL).
-    ``own``: the test's ``own_broker()``; ``beat_schedule``: also run beat in
-    the worker, with its schedule in this file."""
+    ``own``: the test's ``own_broker()``; ``beat``: also run beat in the
+    worker (its schedule in memory, as in production)."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.settings",
@@ -91,8 +91,7 @@ def celery_worker(
         "--loglevel", "INFO", "--concurrency", "1", "--pool", pool,
         "--without-gossip", "--without-mingle", "--without-heartbeat",
     ]  # fmt: skip
-    if beat_schedule:
-        env["CELERY_BEAT_SCHEDULE_FILENAME"] = str(beat_schedule)
+    if beat:
         command.append("--beat")
     with log.open("w") as out:
         process = subprocess.Popen(

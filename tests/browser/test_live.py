@@ -91,7 +91,7 @@ def test_two_people_on_one_incident_see_each_others_changes_without_reload(
     responder.goto(url)
     responder.evaluate("window.__noReload = true")
     # The responder is half-way through a note when the commander acts.
-    note = responder.get_by_label("Note")
+    note = responder.get_by_label("Note", exact=True)
     note.fill("Error rate dropping after the rollback")
 
     commander.get_by_role("button", name="Take command").click()

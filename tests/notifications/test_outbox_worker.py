@@ -59,9 +59,7 @@ def test_a_worker_killed_mid_send_is_recovered_within_a_minute_sending_nothing_t
         # then another worker with beat (no one else drives it) sends the rest
         # and, once the claim runs out, the stuck one
         second_log = tmp_path / "second.log"
-        with celery_worker(
-            own=broker, beat_schedule=tmp_path / "beat-schedule", log=second_log
-        ):
+        with celery_worker(own=broker, beat=True, log=second_log):
             settled = wait_for(
                 lambda: not Delivery.objects.filter(status="pending").exists(),
                 timeout=150,
