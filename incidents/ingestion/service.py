@@ -127,28 +127,25 @@ def _latest_locked(integration: Integration, dedup_key: str) -> Incident | None:
 
 def _declare(
     integration: Integration, batch: AlertBatch, mapper: SeverityMapper, now: datetime
-) -> tuple[Incident, bool]:
-    """Declare the group's incident, or attach to a concurrent winner."""
+) -> Incident:
+    """Declare the group's incident in this transaction, without a savepoint:
+    a lost race raises ``DedupRaceLost`` (``alert_ingest`` then starts over
+    and attaches to the winner)."""
     started = batch.earliest_start()
     worst, label = _worst_of_batch(batch, mapper)
-    try:
-        incident = services.incident_declare(
-            actor=integration.service_account,
-            title=batch.title,
-            description=incident_description(batch),
-            incident_type=integration.default_incident_type,
-            integration=integration,
-            dedup_key=batch.dedup_key,
-            detected_at=min(started, now) if started else now,
-            now=now,
-            deferred=True,
-            suggested_severity=worst,
-            suggestion_rationale=_rationale(integration, label, worst),
-        )
-    except services.OpenIncidentExists as race:
-        # A concurrent delivery of this key won the insert: attach to it.
-        return Incident.objects.select_for_update().get(pk=race.incident.pk), False
-    return incident, True
+    return services.incident_declare(
+        actor=integration.service_account,
+        title=batch.title,
+        description=incident_description(batch),
+        incident_type=integration.default_incident_type,
+        integration=integration,
+        dedup_key=batch.dedup_key,
+        detected_at=min(started, now) if started else now,
+        now=now,
+        deferred=True,
+        suggested_severity=worst,
+        suggestion_rationale=_rationale(integration, label, worst),
+    )
 
 
 def _rationale(integration: Integration, label: str, level) -> str:
@@ -267,30 +264,22 @@ def _upsert_alerts(
 
 class _Timeline:
     """Appends ``alert`` entries to an incident whose row this transaction has
-    locked: no re-lock and no savepoint per entry. On a new incident declared
-    ``deferred`` the entries stay unsealed, like its "declared" entry, and
-    ``incident_number`` signs the chain's head and bumps the revision once."""
+    locked, inside ``alert_ingest``'s ``timeline_batch``: no re-lock, no
+    savepoint, no read of the last entry, and the chain's head and the
+    revision written once for the delivery."""
 
-    def __init__(self, incident: Incident, integration: Integration, now, tail=None):
+    def __init__(self, incident: Incident, integration: Integration, now):
         self.incident = incident
         self.actor = integration.service_account
         self.now = now
-        self.tail = tail  # (sequence, hash) of the last entry, when known
-        self.unsealed = hasattr(incident, "unsealed_entry")
 
     def add(self, entry: entries.Entry):
-        row = services.timeline_append(
+        return services.timeline_append(
             incident=self.incident,
             entry=entry,
             actor=self.actor,
             occurred_at=self.now,
-            tail=self.tail,
-            seal=not self.unsealed,
         )
-        if self.unsealed:
-            self.incident.unsealed_entry = row
-        self.tail = (row.sequence, row.hash)
-        return row
 
 
 def _names(rows: list[AlertRecord], limit: int = 5) -> str:
@@ -401,16 +390,13 @@ def _follow_earliest_start(
     if first is not None:
         named = {"fingerprint": first.fingerprint, "name": first.name}
         named["labels"] = first.labels
-    entry = services.incident_detected_earlier(
+    services.incident_detected_earlier(
         incident=incident,
         detected_at=started,
         actor=integration.service_account,
         now=now,
         alert=named,
-        tail=timeline.tail,
     )
-    if entry is not None:
-        timeline.tail = (entry.sequence, entry.hash)
 
 
 # --- the suggestion -------------------------------------------------------------------
@@ -488,9 +474,7 @@ def _attach(
     group_changed = (
         not created and batch.action != ACKNOWLEDGE and state.status != batch.status
     )
-    timeline = _Timeline(
-        incident, integration, now, tail=getattr(incident, "declared_tail", None)
-    )
+    timeline = _Timeline(incident, integration, now)
     if changes.new:
         _log_new(timeline, integration, batch, changes)
         services.alert_link_services(
@@ -539,7 +523,6 @@ def _resolved_moves_to_mitigated(incident: Incident, integration, now) -> None:
         )
 
 
-@transaction.atomic
 def alert_ingest(
     *, integration: Integration, batch: AlertBatch, now: datetime | None = None
 ) -> IngestResult:
@@ -570,19 +553,33 @@ def alert_ingest(
     ``alert_follow_up_task`` drain: triage suggestion and the
     ``incident_declared`` notifications); what
     ``incident_record_suggestion`` / ``incident_transition`` send.
+    Runs in a transaction of its own (a savepoint inside the caller's); a
+    concurrent delivery of the same new group that committed its incident
+    first rolls this one back whole, and it runs once more and attaches to it.
     Raises: ``NotPermitted`` if the integration's account may not declare.
     """
     now = now or timezone.now()
+    try:
+        return _ingest(integration, batch, now)
+    except services.DedupRaceLost:
+        # The winner has committed (the insert waited for it): attach to it.
+        return _ingest(integration, batch, now)
+
+
+@transaction.atomic
+def _ingest(integration: Integration, batch: AlertBatch, now) -> IngestResult:
     mapper = SeverityMapper(integration.severity_label_map)
-    incident = _open_locked(integration, batch.dedup_key)
-    created = False
-    if incident is None and batch.action != TRIGGER:
-        incident = _latest_locked(integration, batch.dedup_key)
-        if incident is None:
-            return IngestResult(incident=None, created=False)
-    elif incident is None:
-        incident, created = _declare(integration, batch, mapper, now)
-    _attach(incident, integration, batch, mapper, created, now)
+    with services.timeline_batch():  # the head and revision once, at its end
+        incident = _open_locked(integration, batch.dedup_key)
+        created = False
+        if incident is None and batch.action != TRIGGER:
+            incident = _latest_locked(integration, batch.dedup_key)
+            if incident is None:
+                return IngestResult(incident=None, created=False)
+        elif incident is None:
+            incident, created = _declare(integration, batch, mapper, now), True
+        services.timeline_hold_lock(incident.pk)
+        _attach(incident, integration, batch, mapper, created, now)
     if created:
         transaction.on_commit(_enqueue_follow_up)
         # The year's reference counter is locked from here to the commit: last.

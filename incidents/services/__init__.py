@@ -13,7 +13,8 @@ The services live in one module per concern and are all importable from here
 (``from incidents import services; services.incident_declare``):
 
 - ``timeline``: ``timeline_record``, the one way to write the timeline
-  (``timeline_append`` when the caller holds the incident's lock);
+  (``timeline_append`` when the caller holds the incident's lock;
+  ``timeline_batch`` to write the chain head and revision once for a block);
 - ``declare``: declaring an incident and editing its plain fields;
 - ``declare_alerts``: the deferred declaration alert ingestion uses
   (``incident_number``, ``incident_complete_declaration``,
@@ -71,6 +72,7 @@ from incidents.services.actions import (
     playbook_apply,
 )
 from incidents.services.base import (
+    DedupRaceLost,
     Kind,
     OpenIncidentExists,
     Status,
@@ -151,7 +153,12 @@ from incidents.services.severity import (
     incident_confirm_severity,
     incident_record_suggestion,
 )
-from incidents.services.timeline import timeline_append, timeline_record
+from incidents.services.timeline import (
+    timeline_append,
+    timeline_batch,
+    timeline_hold_lock,
+    timeline_record,
+)
 from incidents.services.times import (
     CORRECTABLE_TIMES,
     incident_correct_times,
@@ -179,6 +186,7 @@ __all__ = [
     "Kind",
     "NotPermitted",
     "OpenIncidentExists",
+    "DedupRaceLost",
     "Playbook",
     "PlaybookApplication",
     "REFUSED_FIELDS",
@@ -250,6 +258,8 @@ __all__ = [
     "stakeholder_update_post",
     "suggest_for",
     "timeline_append",
+    "timeline_batch",
+    "timeline_hold_lock",
     "timeline_record",
     "times_order_problem",
 ]

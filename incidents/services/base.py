@@ -32,6 +32,13 @@ class OpenIncidentExists(DomainError):
         self.incident = incident
 
 
+class DedupRaceLost(Exception):
+    """A concurrent declaration for the same integration and dedup key
+    committed first, and no savepoint was taken (``incident_declare`` with
+    ``deferred=True``): the caller's transaction is unusable; roll it back
+    whole and look again, the winner's incident is then there."""
+
+
 _save = save_as  # the services' short names for the shared helpers
 _label = actor_label
 

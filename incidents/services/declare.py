@@ -52,7 +52,6 @@ from incidents.services.restriction import (
 from incidents.services.timeline import timeline_record
 
 
-@transaction.atomic
 def incident_declare(
     *,
     actor,
@@ -99,14 +98,19 @@ def incident_declare(
     provisional until the caller draws it with ``incident_number`` as its
     transaction's last write (so concurrent declares queue on the year's
     counter only while committing); after commit, ``incident_complete_declaration``
-    adds the triage suggestion and sends what a declaration sends.
+    adds the triage suggestion and sends what a declaration sends. A deferred
+    declaration runs in the caller's transaction (required) without a
+    savepoint, so a lost race on the dedup key raises ``DedupRaceLost`` and the
+    caller rolls back and looks again; the caller opens a ``timeline_batch``
+    around it and its appends.
     Sends: ``incident_declared``, ``incident_changed("declared")`` (deferred: none).
     Raises: ``NotPermitted`` if ``actor`` may not declare, or declares a
     restricted-by-default type unrestricted without being allowed to lift
     restrictions; ``DomainError`` for a blank title, a dedup key without an
     integration, or a detection or impact start in the future (or before 1970);
     ``OpenIncidentExists`` if the integration already has an open incident for
-    ``dedup_key`` (also when a concurrent declare won the race).
+    ``dedup_key`` (also when a concurrent declare won the race; deferred:
+    ``DedupRaceLost`` then).
     """
     now = now or timezone.now()
     detected_at = detected_at or now
@@ -149,9 +153,10 @@ def incident_declare(
             suggested_severity=suggested_severity,
             rationale=suggestion_rationale,
         )
-    return _declare_now(
-        incident, actor, now, asked_restricted=restricted, services=linked
-    )
+    with transaction.atomic():
+        return _declare_now(
+            incident, actor, now, asked_restricted=restricted, services=linked
+        )
 
 
 def _check_declaration(

@@ -31,6 +31,7 @@ from incidents.models import (
     SeverityLevel,
 )
 from incidents.services.base import (
+    DedupRaceLost,
     OpenIncidentExists,
     _changed,
     _grant_restricted_access,
@@ -43,8 +44,7 @@ from incidents.services.base import (
 from incidents.services.restriction import suggested_restriction_reason
 from incidents.services.timeline import (
     timeline_append,
-    timeline_record,
-    timeline_seal,
+    timeline_hold_lock,
 )
 from incidents.triage import suggest_for
 
@@ -64,10 +64,15 @@ def _suggestion_summary(code: str | None, incident: Incident, suggestion) -> str
     )
 
 
-def _insert_or_raise_duplicate(incident: Incident, actor) -> None:
+def _insert_or_raise_duplicate(incident: Incident, actor, savepoint=True) -> None:
     """Insert a new incident; a lost race on the one-open-per-key constraint
-    raises ``OpenIncidentExists`` naming the winner."""
+    raises ``OpenIncidentExists`` naming the winner, or without ``savepoint``
+    ``DedupRaceLost`` (the caller's transaction is then unusable: it rolls
+    back and looks again)."""
     try:
+        if not savepoint:
+            _save(incident, actor)
+            return
         # A savepoint, so a lost race on the dedup constraint leaves the outer
         # transaction usable for the caller's lookup.
         with transaction.atomic():
@@ -75,6 +80,8 @@ def _insert_or_raise_duplicate(incident: Incident, actor) -> None:
     except IntegrityError:
         if incident.integration_id is None or not incident.dedup_key:
             raise
+        if not savepoint:
+            raise DedupRaceLost() from None
         winner = Incident.objects.open().filter(
             integration_id=incident.integration_id, dedup_key=incident.dedup_key
         )
@@ -106,7 +113,11 @@ def _declare_deferred(
     *, incident: Incident, now: datetime, suggested_severity, rationale: str
 ) -> Incident:
     """``incident_declare(deferred=True)``: the row (provisional reference, its
-    history written by ``incident_number``), grants and the declared entry."""
+    history written by ``incident_number``), grants and the declared entry, in
+    the caller's transaction without a savepoint (a lost race on the dedup key
+    raises ``DedupRaceLost``)."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("A deferred declaration needs the caller's transaction.")
     actor = incident.reporter
     incident.reference = "~" + uuid.uuid4().hex[:19]
     incident.suggested_severity = suggested_severity
@@ -118,7 +129,7 @@ def _declare_deferred(
         "similar": [],
     }
     incident.skip_history_when_saving = True
-    _insert_or_raise_duplicate(incident, actor)
+    _insert_or_raise_duplicate(incident, actor, savepoint=False)
     del incident.skip_history_when_saving
     if incident.restricted:
         _grant_restricted_access(incident)
@@ -128,12 +139,11 @@ def _declare_deferred(
         if suggested_severity is not None
         else ""
     )
-    entry = timeline_append(
+    timeline_append(
         incident=incident,
         actor=actor,
         occurred_at=now,
         tail=(),  # a new incident: the chain starts here
-        seal=False,  # incident_number seals the new chain, once
         entry=entries.declared(
             summary=f"{_label(actor)} declared an incident from alerts: "
             f"{incident.title}.{suggests}",
@@ -147,10 +157,8 @@ def _declare_deferred(
             rationale=rationale,
         ),
     )
-    # The caller holds the new row's lock: it may append from here (unsealed,
-    # keeping ``unsealed_entry`` the newest) until ``incident_number``.
-    incident.declared_tail = (entry.sequence, entry.hash)
-    incident.unsealed_entry = entry
+    # The caller holds the new row's lock (its insert): it may append from here.
+    timeline_hold_lock(incident.pk)
     return incident
 
 
@@ -167,15 +175,11 @@ def incident_number(*, incident: Incident) -> Incident:
     Call it as the last write of the declaring transaction: from here to the
     commit the year's counter row is locked, so concurrent declarations queue
     only for that moment, and the numbers stay gap-free (a rollback returns the
-    number). Changes: the counter, the incident's ``reference``, its creation
-    record in history, and the new timeline's signed head and revision
-    (``timeline_seal``) for the entries appended unsealed since the declaration
-    (the newest is ``incident.unsealed_entry``). Sends nothing. Raises nothing.
+    number). Changes: the counter, the incident's ``reference`` and its creation
+    record in history. The new timeline's head and revision are the caller's
+    ``timeline_batch``'s, written when that block ends, before this call.
+    Sends nothing. Raises nothing.
     """
-    unsealed = getattr(incident, "unsealed_entry", None)
-    if unsealed is not None:
-        timeline_seal(entry=unsealed, new_incident=True)
-        del incident.unsealed_entry
     incident.reference = IncidentReferenceCounter.next_reference(
         incident.created_at.year
     )
@@ -238,7 +242,7 @@ def incident_complete_declaration(
     _save(locked, None, update_fields=fields)
     if why:
         _grant_restricted_access(locked)
-    timeline_record(
+    timeline_append(  # the row is locked above
         incident=locked,
         actor=None,
         occurred_at=now,

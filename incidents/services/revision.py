@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import F
+from django.db import connection
 from django.utils import timezone
 
 from incidents.models import IncidentRevision
@@ -18,29 +18,28 @@ def incident_touch(*, incident_id: int, new_incident: bool = False) -> None:
     entry but shows on the incident page or the board (e.g. a delivery's outcome),
     as the last write of the transaction or while holding the incident's row
     lock, so that it never waits for that lock while holding the counter's.
+    Inside a ``timeline_batch`` the bump is made once, when the block ends.
 
-    ``new_incident``: the incident was created in this transaction and has no
-    revision row yet, so the row is inserted at once (one statement).
+    ``new_incident`` is accepted for callers that know the row is new; the
+    write is one upsert either way (created at revision 1 at the first touch).
 
-    Changes: one ``IncidentRevision`` row (created at the first touch). Sends
-    nothing. Raises nothing of its own. Not history-tracked: a counter, not a
-    record.
+    Changes: one ``IncidentRevision`` row. Sends nothing. Raises nothing of its
+    own. Not history-tracked: a counter, not a record.
     """
-    now = timezone.now()
-    if new_incident:
-        IncidentRevision.objects.create(
-            incident_id=incident_id, revision=1, changed_at=now
+    from incidents.services.timeline import timeline_defer_touch
+
+    if not timeline_defer_touch(incident_id):
+        revision_bump(incident_id)
+
+
+def revision_bump(incident_id: int) -> None:
+    """One statement: insert the revision row at 1 or add one to it, and set
+    ``changed_at`` to now (PostgreSQL and SQLite ``ON CONFLICT ... DO UPDATE``)."""
+    table = connection.ops.quote_name(IncidentRevision._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (incident_id, revision, changed_at) "
+            "VALUES (%s, 1, %s) ON CONFLICT (incident_id) DO UPDATE SET "
+            f"revision = {table}.revision + 1, changed_at = excluded.changed_at",
+            [incident_id, timezone.now()],
         )
-        return
-    bumped = IncidentRevision.objects.filter(incident_id=incident_id).update(
-        revision=F("revision") + 1, changed_at=now
-    )
-    if bumped:
-        return
-    IncidentRevision.objects.bulk_create(
-        [IncidentRevision(incident_id=incident_id, revision=0, changed_at=now)],
-        ignore_conflicts=True,
-    )
-    IncidentRevision.objects.filter(incident_id=incident_id).update(
-        revision=F("revision") + 1, changed_at=now
-    )

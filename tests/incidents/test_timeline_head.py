@@ -96,3 +96,63 @@ def test_the_evidence_carries_the_signed_head(logged):
     assert head["count"] == logged.timeline.count()
     assert head["signature"] == sign_head(logged.pk, head["count"], head["last_hash"])
     assert "HMAC-SHA256" in document["head_algorithm"]
+
+
+# --- several entries in one transaction: the head and revision once ----------------
+
+
+def test_a_batch_signs_the_head_and_bumps_the_revision_once(
+    logged, manager, django_assert_num_queries
+):
+    from django.db import transaction
+
+    from incidents import timeline_entries as entries
+    from incidents.models import Incident, IncidentRevision
+
+    revision = IncidentRevision.objects.get(incident=logged).revision
+    head = TimelineHead.objects.get(incident=logged)
+    with transaction.atomic(), services.timeline_batch():
+        list(Incident.objects.select_for_update().filter(pk=logged.pk))
+        services.timeline_hold_lock(logged.pk)
+        # the first entry reads its link from the signed head, the others from
+        # the batch; no re-lock and no head or revision write until the end
+        with django_assert_num_queries(1 + 3):
+            for text in ("a", "b", "c"):
+                services.timeline_record(
+                    incident=logged,
+                    actor=manager,
+                    entry=entries.alert(summary=f"alert {text}"),
+                )
+            services.incident_touch(incident_id=logged.pk)
+        unchanged = TimelineHead.objects.get(incident=logged)
+        assert (unchanged.count, unchanged.last_hash) == (head.count, head.last_hash)
+
+    newest = logged.timeline.order_by("-sequence").first()
+    head.refresh_from_db()
+    assert newest.sequence == unchanged.count + 3
+    assert (head.count, head.last_hash) == (newest.sequence, newest.hash)
+    assert head.signature == sign_head(logged.pk, head.count, head.last_hash)
+    assert IncidentRevision.objects.get(incident=logged).revision == revision + 1
+    assert verify_timeline(logged).ok
+
+
+def test_a_batch_that_fails_writes_no_head(logged, manager):
+    from django.db import transaction
+
+    from incidents import timeline_entries as entries
+
+    head = TimelineHead.objects.get(incident=logged)
+    with pytest.raises(RuntimeError), transaction.atomic(), services.timeline_batch():
+        services.timeline_record(
+            incident=logged, actor=manager, entry=entries.alert(summary="lost")
+        )
+        raise RuntimeError("rolled back")
+    assert TimelineHead.objects.get(incident=logged).last_hash == head.last_hash
+    assert verify_timeline(logged).ok
+    # outside a batch each entry signs at once, linked from the head
+    services.timeline_record(
+        incident=logged, actor=manager, entry=entries.alert(summary="kept")
+    )
+    newest = logged.timeline.order_by("-sequence").first()
+    assert TimelineHead.objects.get(incident=logged).last_hash == newest.hash
+    assert verify_timeline(logged).ok
