@@ -98,19 +98,15 @@ def incident_declare(
     provisional until the caller draws it with ``incident_number`` as its
     transaction's last write (so concurrent declares queue on the year's
     counter only while committing); after commit, ``incident_complete_declaration``
-    adds the triage suggestion and sends what a declaration sends. A deferred
-    declaration runs in the caller's transaction (required) without a
-    savepoint, so a lost race on the dedup key raises ``DedupRaceLost`` and the
-    caller rolls back and looks again; the caller opens a ``timeline_batch``
-    around it and its appends.
+    adds the triage suggestion and sends what a declaration sends; it runs in
+    the caller's transaction and ``timeline_batch``, without a savepoint.
     Sends: ``incident_declared``, ``incident_changed("declared")`` (deferred: none).
     Raises: ``NotPermitted`` if ``actor`` may not declare, or declares a
     restricted-by-default type unrestricted without being allowed to lift
     restrictions; ``DomainError`` for a blank title, a dedup key without an
     integration, or a detection or impact start in the future (or before 1970);
     ``OpenIncidentExists`` if the integration already has an open incident for
-    ``dedup_key`` (also when a concurrent declare won the race; deferred:
-    ``DedupRaceLost`` then).
+    ``dedup_key`` (a concurrent declare won the race: deferred, ``DedupRaceLost``).
     """
     now = now or timezone.now()
     detected_at = detected_at or now
@@ -153,10 +149,9 @@ def incident_declare(
             suggested_severity=suggested_severity,
             rationale=suggestion_rationale,
         )
-    with transaction.atomic():
-        return _declare_now(
-            incident, actor, now, asked_restricted=restricted, services=linked
-        )
+    return _declare_now(
+        incident, actor, now, asked_restricted=restricted, services=linked
+    )
 
 
 def _check_declaration(
@@ -200,6 +195,7 @@ def _checked_impact_start(impact_started_at: datetime, now: datetime) -> datetim
     return impact_started_at
 
 
+@transaction.atomic
 def _declare_now(
     incident: Incident,
     actor,
