@@ -13,6 +13,9 @@ class IncidentsConfig(AppConfig):
             refuse_non_human_role_holder,
             dispatch_uid="incidents.refuse_non_human_role_holder",
         )
+        from incidents.ingestion import configcache
+
+        configcache.connect()
         from incidentops import metrics
         from incidents.metrics import collect, triage_seconds
 

@@ -31,7 +31,7 @@ from django.utils import timezone
 
 from incidents import services
 from incidents import timeline_entries as entries
-from incidents.ingestion import sharedcache
+from incidents.ingestion import configcache, sharedcache
 from incidents.ingestion.batch import (
     ACKNOWLEDGE,
     FIRING,
@@ -483,6 +483,9 @@ def _attach(
             labels_list=[row.labels for row in changes.new],
             now=now,
             record=timeline.add,
+            candidates=configcache.cached(
+                "alert-services", services.services_with_alert_labels
+            ),
         )
     _log_changes(timeline, integration, batch, changes, group_changed)
     state.deliveries += 1

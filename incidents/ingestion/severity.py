@@ -9,6 +9,7 @@ The result is only ever a *suggestion*: a person confirms severity (control 2).
 
 from __future__ import annotations
 
+from incidents.ingestion import configcache
 from incidents.models import SeverityLevel
 
 # The words monitoring tools commonly use, by the level they usually mean.
@@ -37,9 +38,14 @@ def normalise_map(mapping: dict) -> dict[str, str]:
     return {normalise_word(k): str(v).strip() for k, v in (mapping or {}).items()}
 
 
+def _levels_by_code() -> dict[str, SeverityLevel]:
+    return {level.code.lower(): level for level in SeverityLevel.objects.all()}
+
+
 class SeverityMapper:
     """Maps words to ``SeverityLevel`` rows for one integration, reading the
-    levels once (a delivery may carry thousands of alerts)."""
+    levels once (a delivery may carry thousands of alerts), from the process's
+    copy when it is current (``configcache``)."""
 
     def __init__(self, label_map: dict):
         self._map = normalise_map(label_map)
@@ -47,9 +53,7 @@ class SeverityMapper:
 
     def _by_code(self) -> dict[str, SeverityLevel]:
         if self._levels is None:  # read once, and only when a word needs it
-            self._levels = {
-                level.code.lower(): level for level in SeverityLevel.objects.all()
-            }
+            self._levels = configcache.cached("severity-levels", _levels_by_code)
         return self._levels
 
     def level(self, word: str) -> SeverityLevel | None:

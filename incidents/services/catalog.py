@@ -388,13 +388,20 @@ def _link(
 
 
 def alert_link_services(
-    *, incident: Incident, actor, labels_list: Iterable[dict], now: datetime, record
+    *,
+    incident: Incident,
+    actor,
+    labels_list: Iterable[dict],
+    now: datetime,
+    record,
+    candidates: list[Service] | None = None,
 ) -> list[Service]:
     """For alert ingestion, which holds the incident's row lock: link the
-    catalog services these alerts' labels identify (source ``alert``), the
-    timeline entry written through ``record(entry)``. Returns the
-    services newly linked. Sends nothing (ingestion's own follow-up tells)."""
-    found = services_for_alert_labels(labels_list)
+    catalog services these alerts' labels identify (source ``alert``) among
+    ``candidates`` (as ``services_for_alert_labels``), the timeline entry
+    written through ``record(entry)``. Returns the services newly linked.
+    Sends nothing (ingestion's own follow-up tells)."""
+    found = services_for_alert_labels(labels_list, candidates)
     if not found:
         return []
     reason = "; ".join(
@@ -563,9 +570,18 @@ def services_by_slug(slugs: Iterable[str]) -> list[Service]:
     return [found[s] for s in slugs]
 
 
-def services_for_alert_labels(labels_list: Iterable[dict]) -> list[Service]:
-    """The catalog services any of these alerts' labels identify."""
-    candidates = list(Service.objects.exclude(alert_labels={}).select_related("team"))
+def services_with_alert_labels() -> list[Service]:
+    """Every catalog service that names alert labels, with its team."""
+    return list(Service.objects.exclude(alert_labels={}).select_related("team"))
+
+
+def services_for_alert_labels(
+    labels_list: Iterable[dict], candidates: list[Service] | None = None
+) -> list[Service]:
+    """The catalog services any of these alerts' labels identify, among
+    ``candidates`` (default: ``services_with_alert_labels()``, read now)."""
+    if candidates is None:
+        candidates = services_with_alert_labels()
     if not candidates:
         return []
     found: dict[int, Service] = {}

@@ -782,7 +782,8 @@ def test_a_delivery_costs_a_fixed_number_of_statements(client, am):
     # A new group: the integration, the open-incident look-up, the severity
     # levels, the incident, two timeline entries, the alert, the services its
     # labels name, the group state, the signed head and the revision (once,
-    # one upsert each), the reference, history. No savepoint: the delivery
+    # one upsert each), the reference, history. (With a Redis cache the levels
+    # and services come from the process's copy: two fewer.) No savepoint: the delivery
     # holds the new row's lock and a lost race starts it over.
     post(client, am, am_body([alert()], group="the year's first"))  # its counter
     sql = statements(am_body([alert()], group="counted"))
@@ -823,3 +824,59 @@ def test_a_delivery_of_several_entries_signs_the_head_once(client, am):
     assert (head.count, head.last_hash) == (newest.sequence, newest.hash)
     assert IncidentRevision.objects.get(incident=incident).revision == revision + 1
     assert verify_timeline(incident).ok
+
+
+def test_configuration_is_read_once_per_process_until_it_changes(
+    client, am, settings, django_capture_on_commit_callbacks
+):
+    import os
+
+    from django.core.cache import cache as shared
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from incidents.ingestion import configcache
+    from incidents.models import IncidentService
+    from tests.factories import ServiceFactory
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["REDIS_URL"],
+            "KEY_PREFIX": "incidentops-test-configcache",
+        }
+    }
+    shared.clear()
+    configcache.forget()
+
+    def reads(group, labels=None):
+        body = am_body([alert(labels=labels or {})], group=group)
+        with CaptureQueriesContext(connection) as ctx:
+            assert post(client, am, body).status_code == 202
+        sql = " ".join(q["sql"] for q in ctx.captured_queries)
+        return {
+            table
+            for table in ("incidents_severitylevel", "incidents_service")
+            if f'FROM "{table}"' in sql
+        }
+
+    try:
+        assert reads("first") == {"incidents_severitylevel", "incidents_service"}
+        assert reads("second") == set()  # this process's copy, stamp unchanged
+        # A committed change moves the stamp: the next delivery reads again and
+        # sees the new service.
+        with django_capture_on_commit_callbacks(execute=True):
+            ServiceFactory(slug="checkout", alert_labels={"job": "checkout"})
+        assert reads("third", {"job": "checkout"}) == {
+            "incidents_severitylevel",
+            "incidents_service",
+        }
+        assert IncidentService.objects.filter(service__slug="checkout").count() == 1
+        # Between a change and its commit this process does not cache.
+        ServiceFactory(slug="pending", alert_labels={"job": "pending"})
+        assert reads("fourth") == {"incidents_severitylevel", "incidents_service"}
+        assert reads("fifth") == {"incidents_severitylevel", "incidents_service"}
+    finally:
+        shared.clear()
+        configcache.forget()
+        configcache._state["suspended"] = 0
