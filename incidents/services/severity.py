@@ -139,7 +139,6 @@ def _incident_confirm_severity(
     return incident
 
 
-@transaction.atomic
 def incident_record_suggestion(
     *,
     incident: Incident,
@@ -160,11 +159,31 @@ def incident_record_suggestion(
     a ``severity_suggested`` timeline entry naming ``alert`` (``{"fingerprint",
     "name", "labels"}``) when given. Nothing if the locked row already suggests
     ``severity``. ``locked``: the caller holds the row lock in its transaction
-    and ``incident`` is that locked row (alert ingestion): no re-read.
+    and ``incident`` is that locked row (alert ingestion): no re-read and no
+    savepoint (it runs in the caller's transaction); otherwise its own
+    transaction (a savepoint inside the caller's).
     Sends: ``severity_suggestion_raised`` when the suggestion rises.
     Raises: nothing of its own.
     """
-    now = now or timezone.now()
+    arguments = dict(
+        incident=incident,
+        severity=severity,
+        rationale=rationale,
+        label=label,
+        actor=actor,
+        now=now or timezone.now(),
+        locked=locked,
+        alert=alert,
+    )
+    if locked:
+        return _record_suggestion(**arguments)
+    with transaction.atomic():
+        return _record_suggestion(**arguments)
+
+
+def _record_suggestion(
+    *, incident, severity, rationale, label, actor, now, locked, alert
+) -> Incident:
     row = incident if locked else _lock(incident)
     if row.suggested_severity_id == severity.pk:
         if not locked:
